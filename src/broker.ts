@@ -1,0 +1,65 @@
+// The broker: owns vhosts, users and the AMQP listener; start() and stop().
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { DEFAULTS, type BrokerConfig } from './config.js';
+import { createLogger, type Logger } from './log.js';
+import { UserStore } from './core/users.js';
+import { VHost } from './core/vhost.js';
+import { AmqpServer } from './amqp/server.js';
+import type { BrokerContext, Connection } from './amqp/connection.js';
+import type { MethodFamily } from './amqp/channel.js';
+
+export const VERSION: string = JSON.parse(
+  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+).version;
+
+export interface BrokerOptions extends Partial<BrokerConfig> {
+  logger?: Logger;
+}
+
+export class Broker implements BrokerContext {
+  readonly config: BrokerConfig;
+  readonly log: Logger;
+  readonly users: UserStore;
+  readonly version = VERSION;
+  readonly vhosts = new Map<string, VHost>();
+  methods: MethodFamily | null = null;
+  private readonly server: AmqpServer;
+  address: AddressInfo | null = null;
+
+  constructor(options: BrokerOptions = {}) {
+    const { logger, ...config } = options;
+    this.config = { ...DEFAULTS, ...config };
+    this.log = logger ?? createLogger(this.config.logLevel);
+    this.users = new UserStore(new Set(this.config.loopbackUsers));
+    for (const u of this.config.users) this.users.add(u.name, u.password, u.tags);
+    for (const v of this.config.vhosts) this.vhosts.set(v, new VHost(v));
+    this.server = new AmqpServer(this);
+  }
+
+  vhost(name: string): VHost | undefined {
+    return this.vhosts.get(name);
+  }
+
+  connectionClosed(c: Connection): void {
+    this.server.remove(c);
+  }
+
+  get connections(): ReadonlySet<Connection> {
+    return this.server.connections;
+  }
+
+  async start(): Promise<AddressInfo> {
+    const started = Date.now();
+    this.address = await this.server.listen(this.config.port, this.config.host);
+    this.log.info(`Warren ${VERSION} listening for AMQP 0-9-1 on ${this.address.address}:${this.address.port}`, {
+      dataDir: this.config.dataDir, startupMs: Date.now() - started,
+    });
+    return this.address;
+  }
+
+  async stop(reason = 'broker shutdown'): Promise<void> {
+    await this.server.close(reason);
+    this.log.info('Warren stopped');
+  }
+}

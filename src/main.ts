@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// CLI entry point: `warren --port 5672 --host 127.0.0.1 --data-dir ./data --log-level info`.
+import { parseConfig } from './config.js';
+import { Broker } from './broker.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = parseConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(2);
+  }
+  if ('help' in config) {
+    console.log(config.help);
+    return;
+  }
+  const broker = new Broker(config);
+  try {
+    await broker.start();
+  } catch (err) {
+    broker.log.error(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    broker.log.info(`received ${signal}, closing connections`);
+    broker.stop(`broker shutdown (${signal})`).then(
+      () => process.exit(0),
+      (err) => { broker.log.error('error while stopping', { error: String(err) }); process.exit(1); },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+void main();

@@ -1,0 +1,132 @@
+// A growable output buffer for frames. A connection keeps one and appends every frame of an
+// event-loop turn to it; large message bodies are not copied in but queued as their own slices.
+import type { FieldTable, FieldValue } from './field-table.js';
+
+const TWO_32 = 4294967296;
+/** Bodies at least this large are written by reference instead of copied into the buffer. */
+const COPY_LIMIT = 16 * 1024;
+
+export class ByteWriter {
+  buf: Buffer;
+  pos = 0;
+  /** Start of the bytes not yet handed out by take(); handed-out bytes are never overwritten. */
+  private start = 0;
+  /** Earlier output, in order, when a large slice was appended by reference. */
+  private parts: Buffer[] = [];
+
+  constructor(private readonly chunkSize = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(chunkSize);
+  }
+
+  /** Bytes written and not yet taken. */
+  get length(): number {
+    let n = this.pos - this.start;
+    for (const p of this.parts) n += p.length;
+    return n;
+  }
+
+  /** Make room for n more bytes. Moving to a new buffer shifts offsets: use mark()/patchU32(). */
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const pending = this.pos - this.start;
+    const next = Buffer.allocUnsafe(Math.max(this.chunkSize, 2 * (pending + n)));
+    this.buf.copy(next, 0, this.start, this.pos);
+    this.buf = next;
+    this.start = 0;
+    this.pos = pending;
+  }
+
+  /** A position that stays valid across ensure(), for patching a length later. */
+  mark(): number { return this.pos - this.start; }
+  patchU32(mark: number, v: number): void { this.buf.writeUInt32BE(v >>> 0, this.start + mark); }
+  /** Bytes written since mark. */
+  since(mark: number): number { return this.pos - this.start - mark; }
+
+  u8(v: number): void { this.ensure(1); this.buf[this.pos++] = v; }
+  u16(v: number): void { this.ensure(2); this.buf.writeUInt16BE(v, this.pos); this.pos += 2; }
+  u32(v: number): void { this.ensure(4); this.buf.writeUInt32BE(v >>> 0, this.pos); this.pos += 4; }
+  u64(v: number): void {
+    this.ensure(8);
+    this.buf.writeUInt32BE(Math.floor(v / TWO_32) >>> 0, this.pos);
+    this.buf.writeUInt32BE(v >>> 0, this.pos + 4);
+    this.pos += 8;
+  }
+  shortstr(s: string): void {
+    const max = s.length * 3;
+    this.ensure(1 + max);
+    const n = this.buf.write(s, this.pos + 1, 'utf8');
+    if (n > 255) throw new RangeError(`short string longer than 255 bytes: ${s.slice(0, 40)}...`);
+    this.buf[this.pos] = n;
+    this.pos += 1 + n;
+  }
+  longstr(v: Buffer | string): void {
+    if (typeof v === 'string') {
+      this.ensure(4 + v.length * 3);
+      const n = this.buf.write(v, this.pos + 4, 'utf8');
+      this.buf.writeUInt32BE(n, this.pos);
+      this.pos += 4 + n;
+    } else {
+      this.u32(v.length);
+      this.bytes(v);
+    }
+  }
+  bytes(b: Buffer): void {
+    this.ensure(b.length);
+    b.copy(this.buf, this.pos);
+    this.pos += b.length;
+  }
+  /** Append a message body: copied when small, queued by reference when large (never copied). */
+  slice(b: Buffer): void {
+    if (b.length < COPY_LIMIT) return this.bytes(b);
+    if (this.pos > this.start) this.parts.push(this.buf.subarray(this.start, this.pos));
+    this.start = this.pos;
+    this.parts.push(b);
+  }
+
+  table(t: FieldTable | undefined): void {
+    const at = this.mark();
+    this.u32(0);
+    if (t) for (const key of Object.keys(t)) {
+      this.shortstr(key);
+      this.fieldValue(t[key]);
+    }
+    this.patchU32(at, this.since(at) - 4);
+  }
+  fieldValue(f: FieldValue): void {
+    this.u8(f.type.charCodeAt(0));
+    switch (f.type) {
+      case 't': this.u8(f.value ? 1 : 0); return;
+      case 'b': this.ensure(1); this.buf.writeInt8(f.value, this.pos); this.pos += 1; return;
+      case 'B': this.u8(f.value); return;
+      case 's': this.ensure(2); this.buf.writeInt16BE(f.value, this.pos); this.pos += 2; return;
+      case 'u': this.u16(f.value); return;
+      case 'I': this.ensure(4); this.buf.writeInt32BE(f.value, this.pos); this.pos += 4; return;
+      case 'i': this.u32(f.value); return;
+      case 'l': this.ensure(8); this.buf.writeBigInt64BE(BigInt(f.value), this.pos); this.pos += 8; return;
+      case 'f': this.ensure(4); this.buf.writeFloatBE(f.value, this.pos); this.pos += 4; return;
+      case 'd': this.ensure(8); this.buf.writeDoubleBE(f.value, this.pos); this.pos += 8; return;
+      case 'D': this.u8(f.value.scale); this.ensure(4); this.buf.writeInt32BE(f.value.value, this.pos); this.pos += 4; return;
+      case 'S': this.longstr(f.value); return;
+      case 'x': this.longstr(f.value); return;
+      case 'T': this.u64(f.value); return;
+      case 'F': this.table(f.value); return;
+      case 'V': return;
+      case 'A': {
+        const at = this.mark();
+        this.u32(0);
+        for (const v of f.value) this.fieldValue(v);
+        this.patchU32(at, this.since(at) - 4);
+        return;
+      }
+    }
+  }
+
+  /** Hand out everything written so far. The buffers stay valid: later writes go elsewhere. */
+  take(): Buffer[] {
+    const out = this.parts;
+    if (this.pos > this.start) out.push(this.buf.subarray(this.start, this.pos));
+    this.parts = [];
+    this.start = this.pos;
+    return out;
+  }
+}
