@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 20_000,
     // Interop suites start their own brokers on port 0; files run in parallel workers.
     pool: 'forks',
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });

@@ -169,6 +169,14 @@ function genProperties(cls) {
   props.forEach((p, i) => lines.push(`  if (flags & ${1 << (15 - i)}) p.${p.js} = ${READ[p.type]};`));
   lines.push('  return p;');
   lines.push('}');
+  const SKIP = { octet: 'r.skip(1)', short: 'r.skip(2)', long: 'r.skip(4)', longlong: 'r.skip(8)', timestamp: 'r.skip(8)', shortstr: 'r.skipShortstr()', longstr: 'r.skipLongstr()', table: 'r.skipTable()' };
+  lines.push('/** Check that properties decode, without building them; throws DecodeError if not. */');
+  lines.push('export function checkBasicProperties(r: ByteReader): void {');
+  lines.push('  const flags = r.u16();');
+  lines.push(`  if (flags & 1) throw new DecodeError('property flags continuation is not used by class basic');`);
+  props.forEach((p, i) => lines.push(`  if (flags & ${1 << (15 - i)}) ${SKIP[p.type]};`));
+  lines.push(`  if (r.pos !== r.end) throw new DecodeError('bytes left after the content header properties');`);
+  lines.push('}');
   lines.push('export function writeBasicProperties(w: ByteWriter, p: BasicProperties): void {');
   lines.push('  let flags = 0;');
   props.forEach((p, i) => lines.push(`  if (p.${p.js} !== undefined) flags |= ${1 << (15 - i)};`));

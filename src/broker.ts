@@ -7,7 +7,6 @@ import { UserStore } from './core/users.js';
 import { VHost } from './core/vhost.js';
 import { AmqpServer } from './amqp/server.js';
 import type { BrokerContext, Connection } from './amqp/connection.js';
-import type { MethodFamily } from './amqp/channel.js';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -23,7 +22,6 @@ export class Broker implements BrokerContext {
   readonly users: UserStore;
   readonly version = VERSION;
   readonly vhosts = new Map<string, VHost>();
-  methods: MethodFamily | null = null;
   private readonly server: AmqpServer;
   address: AddressInfo | null = null;
 

@@ -4,22 +4,17 @@ import { AmqpError, ConnectionError } from '../protocol/errors.js';
 import { M, METHODS, type AnyMethod, type BasicPublish } from '../protocol/generated/amqp.js';
 import { CommandAssembler, type CommandSink } from './command-assembler.js';
 import type { Connection } from './connection.js';
+import { handleMethod } from './methods.js';
+import { basicPublish } from './methods-basic.js';
+import { Session } from './session.js';
 
 type State = 'new' | 'open' | 'closing';
-
-/** Handlers for the non-channel classes; installed by the messaging layer. */
-export interface MethodFamily {
-  onMethod(ch: Channel, m: AnyMethod): void;
-  onPublish(ch: Channel, m: BasicPublish, properties: Buffer, body: Buffer): void;
-  /** The channel is going away (closed by either side, or its connection died). */
-  onRelease(ch: Channel): void;
-}
 
 export class Channel implements CommandSink {
   state: State = 'new';
   private readonly assembler: CommandAssembler;
-  /** Per-channel state owned by the messaging layer. */
-  session: unknown = null;
+  /** Messaging state (consumers, unacked, confirms); exists once the channel is open. */
+  session: Session | null = null;
 
   constructor(readonly conn: Connection, readonly id: number) {
     this.assembler = new CommandAssembler(this, conn.broker.config.maxMessageSize);
@@ -52,10 +47,8 @@ export class Channel implements CommandSink {
 
   onContent(m: BasicPublish, properties: Buffer, body: Buffer): void {
     if (this.state !== 'open') throw ConnectionError.channelError("expected 'channel.open'").during(60, 40);
-    const family = this.conn.broker.methods;
-    if (!family) throw ConnectionError.notImplemented('basic.publish is not implemented').during(60, 40);
     try {
-      family.onPublish(this, m, properties, body);
+      basicPublish(this.session!, m, properties, body);
     } catch (err) {
       if (err instanceof AmqpError) err.during(60, 40);
       throw err;
@@ -66,6 +59,7 @@ export class Channel implements CommandSink {
     if (this.state === 'new') {
       if (m.id !== M.ChannelOpen) throw ConnectionError.channelError("expected 'channel.open'");
       this.state = 'open';
+      this.session = new Session(this);
       this.conn.send(this.id, M.ChannelOpenOk, {});
       return;
     }
@@ -90,9 +84,7 @@ export class Channel implements CommandSink {
     if (m.id >>> 16 === 10) {
       throw ConnectionError.commandInvalid(`${METHODS.get(m.id)!.name} is a connection method, sent on channel ${this.id}`);
     }
-    const family = this.conn.broker.methods;
-    if (!family) throw ConnectionError.notImplemented(`${METHODS.get(m.id)!.name} is not implemented`);
-    family.onMethod(this, m);
+    handleMethod(this.session!, m);
   }
 
   /** Soft error: send channel.close and drop everything but close-ok until it comes. */
@@ -108,7 +100,8 @@ export class Channel implements CommandSink {
 
   /** Give back everything the channel holds (consumers, unacked messages). Idempotent. */
   release(): void {
-    if (this.session !== null) this.conn.broker.methods?.onRelease(this);
+    const session = this.session;
     this.session = null;
+    session?.release();
   }
 }

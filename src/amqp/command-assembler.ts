@@ -2,8 +2,9 @@
 // Frames out of that order are 505 UNEXPECTED_FRAME (a connection error), as in RabbitMQ.
 // A body that arrives in a single frame stays a slice of the socket chunk; a body spread over
 // several frames is copied once into a buffer of the announced size.
-import { ChannelError, ConnectionError } from '../protocol/errors.js';
-import { FRAME_BODY, FRAME_HEADER, FRAME_METHOD, M, type AnyMethod, type BasicPublish } from '../protocol/generated/amqp.js';
+import { ByteReader } from '../protocol/byte-reader.js';
+import { ChannelError, ConnectionError, DecodeError } from '../protocol/errors.js';
+import { FRAME_BODY, FRAME_HEADER, FRAME_METHOD, M, checkBasicProperties, type AnyMethod, type BasicPublish } from '../protocol/generated/amqp.js';
 
 export interface CommandSink {
   decode(buf: Buffer, start: number, end: number): AnyMethod;
@@ -12,6 +13,7 @@ export interface CommandSink {
 }
 
 const EMPTY = Buffer.alloc(0);
+const reader = new ByteReader();
 const enum Expect { Method, Header, Body }
 
 export class CommandAssembler {
@@ -53,6 +55,13 @@ export class CommandAssembler {
         const high = buf.readUInt32BE(start + 4);
         const size = high * 4294967296 + buf.readUInt32BE(start + 8);
         this.properties = buf.subarray(start + 12, end);
+        try {
+          checkBasicProperties(reader.reset(buf, start + 12, end));
+        } catch (err) {
+          this.reset();
+          if (err instanceof DecodeError) throw ConnectionError.frameError(`cannot decode content header properties: ${err.message}`);
+          throw err;
+        }
         this.bodySize = size;
         if (size > this.maxMessageSize) {
           this.reset();

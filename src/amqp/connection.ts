@@ -20,7 +20,7 @@ import {
 } from '../protocol/generated/amqp.js';
 import { toTable, type FieldTable, plain } from '../protocol/field-table.js';
 import { MECHANISMS, parseCredentials } from './auth.js';
-import { Channel, type MethodFamily } from './channel.js';
+import { Channel } from './channel.js';
 import { FrameWriter } from './frame-writer.js';
 
 export interface BrokerContext {
@@ -29,8 +29,7 @@ export interface BrokerContext {
   users: UserStore;
   version: string;
   vhost(name: string): VHost | undefined;
-  /** Handlers for exchange/queue/basic/tx/confirm methods. */
-  methods: MethodFamily | null;
+
   connectionClosed(c: Connection): void;
 }
 
@@ -60,6 +59,8 @@ export class Connection implements FrameSink {
   writeBlocked = false;
   /** Called when a blocked socket drains: consumers on this connection may resume. */
   readonly drainListeners = new Set<() => void>();
+  /** Work to do just before the turn's frames go out (coalesced publisher confirms). */
+  readonly beforeFlush: { beforeFlush(): void }[] = [];
 
   private readonly parser: FrameParser;
   private header = Buffer.alloc(0);
@@ -369,6 +370,10 @@ export class Connection implements FrameSink {
   flush(): void {
     this.flushScheduled = false;
     if (this.state === 'closed' && this.socket.destroyed) return;
+    if (this.beforeFlush.length > 0) {
+      for (const h of this.beforeFlush) h.beforeFlush();
+      this.beforeFlush.length = 0;
+    }
     const parts = this.out.take();
     if (parts.length === 0) return;
     this.sentSinceTick = true;
@@ -438,6 +443,7 @@ export class Connection implements FrameSink {
   private closeChannels(): void {
     for (const ch of this.channels.values()) ch.release();
     this.channels.clear();
+    this.vhost?.connectionClosed(this);
   }
 
   private clearHandshakeTimer(): void {

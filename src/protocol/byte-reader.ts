@@ -68,6 +68,46 @@ export class ByteReader {
     this.end = savedEnd;
     return out;
   }
+  skip(n: number): void { this.need(n); }
+  skipShortstr(): void { this.need(this.u8()); }
+  skipLongstr(): void { this.need(this.u32()); }
+  /** Validate a table's structure without building it (for properties nobody reads yet). */
+  skipTable(): void {
+    const len = this.u32();
+    const start = this.need(len);
+    const savedEnd = this.end;
+    this.pos = start;
+    this.end = start + len;
+    while (this.pos < this.end) {
+      this.skipShortstr();
+      this.skipFieldValue();
+    }
+    this.end = savedEnd;
+  }
+  private skipFieldValue(): void {
+    const letter = this.u8();
+    switch (letter) {
+      case 0x74: case 0x62: case 0x42: this.need(1); return; // t b B
+      case 0x73: case 0x75: this.need(2); return; // s u
+      case 0x49: case 0x69: case 0x66: this.need(4); return; // I i f
+      case 0x6c: case 0x64: case 0x54: this.need(8); return; // l d T
+      case 0x44: this.need(5); return; // D
+      case 0x53: case 0x78: this.skipLongstr(); return; // S x
+      case 0x46: this.skipTable(); return; // F
+      case 0x41: { // A
+        const len = this.u32();
+        const start = this.need(len);
+        const savedEnd = this.end;
+        this.pos = start;
+        this.end = start + len;
+        while (this.pos < this.end) this.skipFieldValue();
+        this.end = savedEnd;
+        return;
+      }
+      case 0x56: return; // V
+      default: throw new DecodeError(`unknown field table type '${String.fromCharCode(letter)}'`);
+    }
+  }
   fieldValue(): FieldValue {
     const letter = String.fromCharCode(this.u8());
     const b = this.buf;
@@ -87,8 +127,9 @@ export class ByteReader {
       case 'f': return { type: 'f', value: b.readFloatBE(this.need(4)) };
       case 'd': return { type: 'd', value: b.readDoubleBE(this.need(8)) };
       case 'D': {
+        // decimal-value = scale:octet value:long-uint (unsigned, as RabbitMQ and amqplib read it)
         const scale = this.u8();
-        return { type: 'D', value: { scale, value: b.readInt32BE(this.need(4)) } };
+        return { type: 'D', value: { scale, value: this.u32() } };
       }
       case 'S': return { type: 'S', value: this.longstr().toString('utf8') };
       case 'x': return { type: 'x', value: this.longstr() };

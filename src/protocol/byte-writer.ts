@@ -105,7 +105,7 @@ export class ByteWriter {
       case 'l': this.ensure(8); this.buf.writeBigInt64BE(BigInt(f.value), this.pos); this.pos += 8; return;
       case 'f': this.ensure(4); this.buf.writeFloatBE(f.value, this.pos); this.pos += 4; return;
       case 'd': this.ensure(8); this.buf.writeDoubleBE(f.value, this.pos); this.pos += 8; return;
-      case 'D': this.u8(f.value.scale); this.ensure(4); this.buf.writeInt32BE(f.value.value, this.pos); this.pos += 4; return;
+      case 'D': this.u8(f.value.scale); this.u32(f.value.value); return; // value is a long-uint
       case 'S': this.longstr(f.value); return;
       case 'x': this.longstr(f.value); return;
       case 'T': this.u64(f.value); return;

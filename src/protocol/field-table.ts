@@ -6,6 +6,7 @@
 export type TypeLetter =
   | 't' | 'b' | 'B' | 's' | 'u' | 'I' | 'i' | 'l' | 'f' | 'd' | 'D' | 'S' | 'A' | 'T' | 'F' | 'V' | 'x';
 
+/** decimal-value = scale (octet) + value (long-uint, unsigned 32-bit): value / 10^scale. */
 export interface Decimal { scale: number; value: number }
 
 export type FieldValue =

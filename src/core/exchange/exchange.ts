@@ -27,3 +27,22 @@ export interface Router {
 }
 
 export type ExchangeType = 'direct' | 'fanout' | 'topic' | 'headers';
+
+/** An exchange: its declaration and its bindings (where it is the source), routed by a Router. */
+export class Exchange implements Destination {
+  readonly kind = 'exchange' as const;
+  /** Bindings with this exchange as source, in declaration order. */
+  readonly bindings: Binding[] = [];
+  /** Exchange-to-exchange bindings with this exchange as destination. */
+  readonly inbound = new Set<Binding>();
+
+  constructor(
+    readonly name: string,
+    readonly type: ExchangeType,
+    readonly durable: boolean,
+    readonly autoDelete: boolean,
+    readonly internal: boolean,
+    readonly args: FieldTable,
+    readonly router: Router,
+  ) {}
+}

@@ -1832,6 +1832,26 @@ export function decodeBasicProperties(r: ByteReader): BasicProperties {
   if (flags & 4) p.reserved = r.shortstr();
   return p;
 }
+/** Check that properties decode, without building them; throws DecodeError if not. */
+export function checkBasicProperties(r: ByteReader): void {
+  const flags = r.u16();
+  if (flags & 1) throw new DecodeError('property flags continuation is not used by class basic');
+  if (flags & 32768) r.skipShortstr();
+  if (flags & 16384) r.skipShortstr();
+  if (flags & 8192) r.skipTable();
+  if (flags & 4096) r.skip(1);
+  if (flags & 2048) r.skip(1);
+  if (flags & 1024) r.skipShortstr();
+  if (flags & 512) r.skipShortstr();
+  if (flags & 256) r.skipShortstr();
+  if (flags & 128) r.skipShortstr();
+  if (flags & 64) r.skip(8);
+  if (flags & 32) r.skipShortstr();
+  if (flags & 16) r.skipShortstr();
+  if (flags & 8) r.skipShortstr();
+  if (flags & 4) r.skipShortstr();
+  if (r.pos !== r.end) throw new DecodeError('bytes left after the content header properties');
+}
 export function writeBasicProperties(w: ByteWriter, p: BasicProperties): void {
   let flags = 0;
   if (p.contentType !== undefined) flags |= 32768;

@@ -1,0 +1,74 @@
+// exchange.* and queue.* methods: declare, delete, bind, unbind, purge.
+import { ChannelError } from '../protocol/errors.js';
+import {
+  M, type ExchangeBind, type ExchangeDeclare, type ExchangeDelete, type ExchangeUnbind,
+  type QueueBind, type QueueDeclare, type QueueDelete, type QueuePurge, type QueueUnbind,
+} from '../protocol/generated/amqp.js';
+import type { Session } from './session.js';
+
+export function exchangeDeclare(s: Session, m: ExchangeDeclare): void {
+  s.vhost.declareExchange(m.exchange, m.type, {
+    passive: m.passive, durable: m.durable, autoDelete: m.autoDelete, internal: m.internal, args: m.arguments,
+  });
+  if (!m.noWait) s.conn.send(s.id, M.ExchangeDeclareOk, {});
+}
+
+export function exchangeDelete(s: Session, m: ExchangeDelete): void {
+  s.vhost.deleteExchange(m.exchange, m.ifUnused);
+  if (!m.noWait) s.conn.send(s.id, M.ExchangeDeleteOk, {});
+}
+
+export function exchangeBind(s: Session, m: ExchangeBind): void {
+  s.vhost.bindExchange(m.destination, m.source, m.routingKey, m.arguments);
+  if (!m.noWait) s.conn.send(s.id, M.ExchangeBindOk, {});
+}
+
+export function exchangeUnbind(s: Session, m: ExchangeUnbind): void {
+  s.vhost.unbindExchange(m.destination, m.source, m.routingKey, m.arguments);
+  if (!m.noWait) s.conn.send(s.id, M.ExchangeUnbindOk, {});
+}
+
+export function queueDeclare(s: Session, m: QueueDeclare): void {
+  const q = s.vhost.declareQueue(m.queue, {
+    passive: m.passive, durable: m.durable, exclusive: m.exclusive, autoDelete: m.autoDelete, args: m.arguments,
+  }, s.conn);
+  s.lastQueue = q.name;
+  if (!m.noWait) {
+    s.conn.send(s.id, M.QueueDeclareOk, { queue: q.name, messageCount: q.messageCount, consumerCount: q.consumerCount });
+  }
+}
+
+/**
+ * An empty queue name means "the last queue declared on this channel" (AMQP 0-9-1, as
+ * RabbitMQ implements it).
+ */
+export function queueName(s: Session, name: string): string {
+  if (name !== '') return name;
+  if (s.lastQueue === null) throw ChannelError.notFound('no previously declared queue');
+  return s.lastQueue;
+}
+
+export function queueBind(s: Session, m: QueueBind): void {
+  const queue = queueName(s, m.queue);
+  const key = m.queue === '' && m.routingKey === '' ? queue : m.routingKey;
+  s.vhost.bindQueue(queue, m.exchange, key, m.arguments, s.conn);
+  if (!m.noWait) s.conn.send(s.id, M.QueueBindOk, {});
+}
+
+export function queueUnbind(s: Session, m: QueueUnbind): void {
+  const queue = queueName(s, m.queue);
+  const key = m.queue === '' && m.routingKey === '' ? queue : m.routingKey;
+  s.vhost.unbindQueue(queue, m.exchange, key, m.arguments, s.conn);
+  s.conn.send(s.id, M.QueueUnbindOk, {});
+}
+
+export function queuePurge(s: Session, m: QueuePurge): void {
+  const q = s.vhost.queue(queueName(s, m.queue), s.conn);
+  const messageCount = q.purge();
+  if (!m.noWait) s.conn.send(s.id, M.QueuePurgeOk, { messageCount });
+}
+
+export function queueDelete(s: Session, m: QueueDelete): void {
+  const messageCount = s.vhost.deleteQueue(queueName(s, m.queue), m.ifUnused, m.ifEmpty, s.conn);
+  if (!m.noWait) s.conn.send(s.id, M.QueueDeleteOk, { messageCount });
+}

@@ -1,0 +1,268 @@
+// The messaging state of one channel: consumers, delivery tags and unacked messages, prefetch,
+// publisher confirms and transactions. It is the ConsumerOwner the queues deliver through.
+import { ChannelError } from '../protocol/errors.js';
+import { M, writeBasicDeliver } from '../protocol/generated/amqp.js';
+import type { Exchange } from '../core/exchange/exchange.js';
+import { Message } from '../core/message.js';
+import type { Consumer, ConsumerOwner, Queue } from '../core/queue/queue.js';
+import type { Entry } from '../core/queue/ready-list.js';
+import type { VHost } from '../core/vhost.js';
+import type { Channel } from './channel.js';
+import type { Connection } from './connection.js';
+
+export interface Unacked {
+  queue: Queue;
+  entry: Entry;
+  consumer: Consumer | null; // null for basic.get
+}
+
+interface TxPublish { x: Exchange; msg: Message; mandatory: boolean }
+interface TxSettle { tag: number; multiple: boolean; kind: 'ack' | 'reject'; requeue: boolean }
+
+export class Session implements ConsumerOwner {
+  readonly conn: Connection;
+  readonly vhost: VHost;
+  readonly consumers = new Map<string, Consumer>();
+  /** Outstanding deliveries by tag; Map order is tag order, which multiple-ack relies on. */
+  readonly unacked = new Map<number, Unacked>();
+  private nextTag = 1;
+  /** basic.qos global=false: limit for consumers created afterwards. */
+  consumerPrefetch = 0;
+  /** basic.qos global=true: limit across all consumers of the channel. */
+  channelPrefetch = 0;
+  /** Last queue declared on this channel, for methods that leave the queue name empty. */
+  lastQueue: string | null = null;
+
+  confirming = false;
+  private publishSeq = 0;
+  private confirmedUpTo = 0;
+  private confirmScheduled = false;
+
+  tx: { publishes: TxPublish[]; settles: TxSettle[] } | null = null;
+
+  private readonly routed: Queue[] = [];
+  private readonly onDrain = () => this.dispatchAll();
+
+  constructor(readonly channel: Channel) {
+    this.conn = channel.conn;
+    this.vhost = channel.conn.vhost!;
+  }
+
+  get id(): number { return this.channel.id; }
+
+  // ---- publishing ---------------------------------------------------------------------------
+
+  publish(x: Exchange, msg: Message, mandatory: boolean): void {
+    if (this.tx) {
+      this.tx.publishes.push({ x, msg, mandatory });
+      return;
+    }
+    this.route(x, msg, mandatory);
+    if (this.confirming) this.confirm(++this.publishSeq);
+  }
+
+  private route(x: Exchange, msg: Message, mandatory: boolean): void {
+    const out = this.routed;
+    this.vhost.route(x, msg, out);
+    if (out.length === 0) {
+      if (mandatory) this.returnMessage(msg, 312, 'NO_ROUTE');
+      return;
+    }
+    for (let i = 0; i < out.length; i++) out[i].enqueue(msg);
+    out.length = 0;
+  }
+
+  private returnMessage(msg: Message, code: number, text: string): void {
+    const out = this.conn.out;
+    out.method(this.id, M.BasicReturn, { replyCode: code, replyText: text, exchange: msg.exchange, routingKey: msg.routingKey });
+    out.content(this.id, msg.properties, msg.body);
+    this.conn.scheduleFlush();
+  }
+
+  /** Confirms are coalesced: one basic.ack (multiple when it covers several) per flush. */
+  private confirm(seq: number): void {
+    if (!this.confirmScheduled) {
+      this.confirmScheduled = true;
+      this.conn.beforeFlush.push(this);
+      this.conn.scheduleFlush();
+    }
+    this.pendingConfirm = seq;
+  }
+  private pendingConfirm = 0;
+
+  beforeFlush(): void {
+    this.confirmScheduled = false;
+    const upTo = this.pendingConfirm;
+    if (upTo <= this.confirmedUpTo || this.channel.state !== 'open') return;
+    const multiple = upTo - this.confirmedUpTo > 1;
+    this.conn.out.method(this.id, M.BasicAck, { deliveryTag: upTo, multiple });
+    this.confirmedUpTo = upTo;
+  }
+
+  selectConfirm(): void {
+    if (this.tx) throw ChannelError.preconditionFailed('cannot switch from tx to confirm mode');
+    this.confirming = true;
+  }
+
+  // ---- transactions -------------------------------------------------------------------------
+
+  selectTx(): void {
+    if (this.confirming) throw ChannelError.preconditionFailed('cannot switch from confirm to tx mode');
+    this.tx ??= { publishes: [], settles: [] };
+  }
+
+  commit(): void {
+    const tx = this.requireTx();
+    const { publishes, settles } = tx;
+    tx.publishes = [];
+    tx.settles = [];
+    for (const s of settles) this.settle(s.tag, s.multiple, s.kind, s.requeue, false);
+    for (const p of publishes) this.route(p.x, p.msg, p.mandatory);
+  }
+
+  rollback(): void {
+    const tx = this.requireTx();
+    tx.publishes = [];
+    tx.settles = [];
+  }
+
+  private requireTx() {
+    if (!this.tx) throw ChannelError.preconditionFailed('channel is not transactional');
+    return this.tx;
+  }
+
+  // ---- consuming ----------------------------------------------------------------------------
+
+  addConsumer(c: Consumer): void {
+    this.consumers.set(c.tag, c);
+    if (this.consumers.size === 1) this.conn.drainListeners.add(this.onDrain);
+  }
+
+  removeConsumer(tag: string): Consumer | undefined {
+    const c = this.consumers.get(tag);
+    if (!c) return undefined;
+    this.consumers.delete(tag);
+    if (this.consumers.size === 0) this.conn.drainListeners.delete(this.onDrain);
+    c.queue.removeConsumer(c);
+    return c;
+  }
+
+  canTake(c: Consumer): boolean {
+    if (this.conn.writeBlocked || this.channel.state !== 'open') return false;
+    if (c.noAck) return true;
+    if (c.prefetch !== 0 && c.unacked >= c.prefetch) return false;
+    return this.channelPrefetch === 0 || this.unacked.size < this.channelPrefetch;
+  }
+
+  deliver(c: Consumer, q: Queue, e: Entry): void {
+    const tag = this.nextTag++;
+    if (!c.noAck) this.unacked.set(tag, { queue: q, entry: e, consumer: c });
+    const out = this.conn.out;
+    const msg = e.msg;
+    const at = out.beginFrame(1, this.id);
+    writeBasicDeliver(out, c.tag, tag, e.redelivered, msg.exchange, msg.routingKey);
+    out.endFrame(at);
+    out.content(this.id, msg.properties, msg.body);
+    this.conn.scheduleFlush();
+  }
+
+  /** basic.get-ok: the entry was taken from the queue by the caller. */
+  deliverGet(q: Queue, e: Entry, noAck: boolean): void {
+    const tag = this.nextTag++;
+    if (!noAck) this.unacked.set(tag, { queue: q, entry: e, consumer: null });
+    const msg = e.msg;
+    this.conn.out.method(this.id, M.BasicGetOk, {
+      deliveryTag: tag, redelivered: e.redelivered, exchange: msg.exchange, routingKey: msg.routingKey,
+      messageCount: q.messageCount,
+    });
+    this.conn.out.content(this.id, msg.properties, msg.body);
+    this.conn.scheduleFlush();
+  }
+
+  cancelledByQueue(c: Consumer): void {
+    if (this.consumers.get(c.tag) !== c) return;
+    this.consumers.delete(c.tag);
+    if (this.consumers.size === 0) this.conn.drainListeners.delete(this.onDrain);
+    if (this.conn.capabilities.consumer_cancel_notify === true && this.channel.state === 'open') {
+      this.conn.send(this.id, M.BasicCancel, { consumerTag: c.tag, noWait: true });
+    }
+  }
+
+  // ---- acknowledgements ---------------------------------------------------------------------
+
+  /** ack / nack / reject from the client (deferred to commit in a transaction). */
+  onSettle(tag: number, multiple: boolean, kind: 'ack' | 'reject', requeue: boolean): void {
+    if (this.tx) {
+      this.collect(tag, multiple); // validate now, as RabbitMQ does
+      this.tx.settles.push({ tag, multiple, kind, requeue });
+      return;
+    }
+    this.settle(tag, multiple, kind, requeue, true);
+  }
+
+  private settle(tag: number, multiple: boolean, kind: 'ack' | 'reject', requeue: boolean, strict: boolean): void {
+    let tags: number[];
+    try {
+      tags = this.collect(tag, multiple);
+    } catch (err) {
+      if (strict) throw err;
+      return;
+    }
+    const touched: Queue[] = [];
+    for (const t of tags) {
+      const u = this.unacked.get(t)!;
+      this.unacked.delete(t);
+      if (kind === 'reject' && requeue) u.queue.requeue(u.entry, u.consumer);
+      else u.queue.settled(u.consumer);
+      if (!touched.includes(u.queue)) touched.push(u.queue);
+    }
+    for (const q of touched) q.dispatch();
+    if (this.channelPrefetch !== 0 || touched.length === 0) this.dispatchAll();
+  }
+
+  /** The tags a settle covers, following rabbit_channel:collect_acks. */
+  private collect(tag: number, multiple: boolean): number[] {
+    if (multiple && tag === 0) return [...this.unacked.keys()];
+    if (!multiple) {
+      if (!this.unacked.has(tag)) throw ChannelError.preconditionFailed(`unknown delivery tag ${tag}`);
+      return [tag];
+    }
+    const tags: number[] = [];
+    for (const t of this.unacked.keys()) {
+      if (t > tag) break;
+      tags.push(t);
+      if (t === tag) return tags;
+    }
+    throw ChannelError.preconditionFailed(`unknown delivery tag ${tag}`);
+  }
+
+  /** basic.recover requeue=true: every unacked message goes back, marked redelivered. */
+  recover(): void {
+    this.requeueAll();
+  }
+
+  private requeueAll(): void {
+    const touched = new Set<Queue>();
+    for (const u of this.unacked.values()) {
+      u.queue.requeue(u.entry, u.consumer);
+      touched.add(u.queue);
+    }
+    this.unacked.clear();
+    for (const q of touched) q.dispatch();
+  }
+
+  private dispatchAll(): void {
+    for (const c of this.consumers.values()) c.queue.dispatch();
+  }
+
+  /** The channel is going away: cancel consumers, requeue what was not acked. */
+  release(): void {
+    this.conn.drainListeners.delete(this.onDrain);
+    const consumers = [...this.consumers.values()];
+    this.consumers.clear();
+    this.tx = null;
+    // Consumers go first so the requeued messages are not delivered straight back to them.
+    for (const c of consumers) c.queue.removeConsumer(c);
+    this.requeueAll();
+  }
+}

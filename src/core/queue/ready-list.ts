@@ -1,0 +1,85 @@
+// The ready messages of a queue: a ring buffer ordered by sequence number. New messages are
+// appended; requeued ones go back to their original position (binary search), which is
+// almost always at or near the head.
+
+export interface Entry {
+  readonly msg: import('../message.js').Message;
+  /** Enqueue order within the queue; requeue restores it. */
+  readonly seq: number;
+  redelivered: boolean;
+}
+
+export class ReadyList {
+  private items: (Entry | undefined)[] = new Array(16);
+  private head = 0;
+  length = 0;
+  bytes = 0;
+
+  push(e: Entry): void {
+    if (this.length === this.items.length) this.grow();
+    this.items[(this.head + this.length) & (this.items.length - 1)] = e;
+    this.length++;
+    this.bytes += e.msg.body.length;
+  }
+
+  shift(): Entry | undefined {
+    if (this.length === 0) return undefined;
+    const e = this.items[this.head]!;
+    this.items[this.head] = undefined;
+    this.head = (this.head + 1) & (this.items.length - 1);
+    this.length--;
+    this.bytes -= e.msg.body.length;
+    return e;
+  }
+
+  peek(): Entry | undefined {
+    return this.length === 0 ? undefined : this.items[this.head];
+  }
+
+  at(i: number): Entry {
+    return this.items[(this.head + i) & (this.items.length - 1)]!;
+  }
+
+  /** Put an entry back where its sequence number says it belongs. */
+  insertBySeq(e: Entry): void {
+    if (this.length === 0 || this.at(this.length - 1).seq < e.seq) return this.push(e);
+    if (this.length === this.items.length) this.grow();
+    let lo = 0;
+    let hi = this.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.at(mid).seq < e.seq) lo = mid + 1;
+      else hi = mid;
+    }
+    const mask = this.items.length - 1;
+    if (lo === 0) {
+      this.head = (this.head - 1) & mask;
+      this.items[this.head] = e;
+    } else {
+      for (let i = this.length; i > lo; i--) this.items[(this.head + i) & mask] = this.items[(this.head + i - 1) & mask];
+      this.items[(this.head + lo) & mask] = e;
+    }
+    this.length++;
+    this.bytes += e.msg.body.length;
+  }
+
+  clear(): number {
+    const n = this.length;
+    this.items = new Array(16);
+    this.head = 0;
+    this.length = 0;
+    this.bytes = 0;
+    return n;
+  }
+
+  *[Symbol.iterator](): IterableIterator<Entry> {
+    for (let i = 0; i < this.length; i++) yield this.at(i);
+  }
+
+  private grow(): void {
+    const next = new Array<Entry | undefined>(this.items.length * 2);
+    for (let i = 0; i < this.length; i++) next[i] = this.at(i);
+    this.items = next;
+    this.head = 0;
+  }
+}

@@ -1,0 +1,105 @@
+// Queue logic without sockets: ordering on requeue, round-robin, prefetch via canTake.
+import { describe, expect, it } from 'vitest';
+import { Message } from '../src/core/message.js';
+import { Consumer, Queue, type ConsumerOwner } from '../src/core/queue/queue.js';
+import { ReadyList, type Entry } from '../src/core/queue/ready-list.js';
+
+const msg = (s: string) => new Message('', 'q', Buffer.from([0, 0]), Buffer.from(s));
+const bodies = (q: Queue) => [...q.ready].map((e) => e.msg.body.toString());
+
+class Owner implements ConsumerOwner {
+  got: { c: Consumer; e: Entry }[] = [];
+  room = Infinity;
+  canTake(c: Consumer) { return c.noAck || c.unacked < this.room; }
+  deliver(c: Consumer, _q: Queue, e: Entry) { this.got.push({ c, e }); }
+  cancelledByQueue() {}
+}
+
+function queue(): Queue {
+  return new Queue('q', { durable: false, autoDelete: false, owner: null, args: {} });
+}
+
+describe('ReadyList', () => {
+  it('keeps FIFO order across growth and wrap-around', () => {
+    const r = new ReadyList();
+    const e = (seq: number): Entry => ({ msg: msg(String(seq)), seq, redelivered: false });
+    let next = 0;
+    const out: number[] = [];
+    for (let round = 0; round < 50; round++) {
+      for (let i = 0; i < 7; i++) r.push(e(next++));
+      for (let i = 0; i < 5; i++) out.push(r.shift()!.seq);
+    }
+    while (r.length) out.push(r.shift()!.seq);
+    expect(out).toEqual(Array.from({ length: next }, (_, i) => i));
+  });
+
+  it('insertBySeq puts entries back at their original positions', () => {
+    const r = new ReadyList();
+    const entries = Array.from({ length: 40 }, (_, seq): Entry => ({ msg: msg(String(seq)), seq, redelivered: false }));
+    for (const e of entries) r.push(e);
+    const taken = Array.from({ length: 25 }, () => r.shift()!);
+    // Requeue in a scrambled order: 3, 17, 0, 24, 9, ...
+    const order = [3, 17, 0, 24, 9, 1, 2, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 21, 22, 23];
+    for (const i of order) r.insertBySeq(taken[i]);
+    expect([...r].map((e) => e.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(r.bytes).toBe(entries.reduce((n, e) => n + e.msg.body.length, 0));
+  });
+});
+
+describe('Queue', () => {
+  it('requeued messages return to their original position, marked redelivered', () => {
+    const q = queue();
+    for (const s of ['a', 'b', 'c', 'd', 'e']) q.enqueue(msg(s));
+    const owner = new Owner();
+    owner.room = 3;
+    const c = new Consumer('t', q, owner, false, false, 0, {});
+    q.addConsumer(c);
+    q.dispatch();
+    expect(owner.got.map((g) => g.e.msg.body.toString())).toEqual(['a', 'b', 'c']);
+    expect(bodies(q)).toEqual(['d', 'e']);
+    // Requeue c then a (out of order): the queue reads a, c, d, e with b still out.
+    q.removeConsumer(c);
+    q.requeue(owner.got[2].e, c);
+    q.requeue(owner.got[0].e, c);
+    expect(bodies(q)).toEqual(['a', 'c', 'd', 'e']);
+    expect([...q.ready].map((e) => e.redelivered)).toEqual([true, true, false, false]);
+    expect(q.unackedCount).toBe(1);
+  });
+
+  it('round-robins across consumers that have room', () => {
+    const q = queue();
+    const o = new Owner();
+    const c1 = new Consumer('1', q, o, true, false, 0, {});
+    const c2 = new Consumer('2', q, o, true, false, 0, {});
+    const c3 = new Consumer('3', q, o, true, false, 0, {});
+    for (const c of [c1, c2, c3]) q.addConsumer(c);
+    for (let i = 0; i < 9; i++) q.enqueue(msg(String(i)));
+    expect(o.got.map((g) => g.c.tag).join('')).toBe('123123123');
+  });
+
+  it('stops delivering when no consumer can take more, and resumes on dispatch', () => {
+    const q = queue();
+    const o = new Owner();
+    o.room = 2;
+    const c = new Consumer('t', q, o, false, false, 2, {});
+    q.addConsumer(c);
+    for (let i = 0; i < 5; i++) q.enqueue(msg(String(i)));
+    expect(o.got).toHaveLength(2);
+    q.settled(c);
+    q.dispatch();
+    expect(o.got).toHaveLength(3);
+    expect(q.messageCount).toBe(2);
+  });
+
+  it('auto-delete fires only after the queue has had a consumer and lost the last one', () => {
+    const q = new Queue('ad', { durable: false, autoDelete: true, owner: null, args: {} });
+    let unused = 0;
+    q.onUnused = () => unused++;
+    const o = new Owner();
+    const c = new Consumer('t', q, o, true, false, 0, {});
+    expect(unused).toBe(0);
+    q.addConsumer(c);
+    q.removeConsumer(c);
+    expect(unused).toBe(1);
+  });
+});
