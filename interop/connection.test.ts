@@ -51,7 +51,7 @@ describe('connection handshake', () => {
 
   it('negotiates heartbeats and stays up across several intervals', async () => {
     const c = await amqp.connect(`${b.url}?heartbeat=1`);
-    const [conn] = [...b.broker.connections];
+    const [conn] = [...b.broker!.connections];
     expect(conn.heartbeat).toBe(1);
     await new Promise((r) => setTimeout(r, 3500));
     const ch = await c.createChannel(); // still alive after > 3 heartbeat intervals
@@ -61,13 +61,13 @@ describe('connection handshake', () => {
 
   it('honours heartbeat=0 (disabled) from the client', async () => {
     const c = await amqp.connect(`${b.url}?heartbeat=0`);
-    expect([...b.broker.connections].some((x) => x.heartbeat === 0)).toBe(true);
+    expect([...b.broker!.connections].some((x) => x.heartbeat === 0)).toBe(true);
     await c.close();
   });
 
   it('negotiates frame_max down to what the client asks', async () => {
     const c = await amqp.connect(`${b.url}?frameMax=8192`);
-    expect([...b.broker.connections].some((x) => x.frameMax === 8192)).toBe(true);
+    expect([...b.broker!.connections].some((x) => x.frameMax === 8192)).toBe(true);
     await c.close();
   });
 });
@@ -76,7 +76,7 @@ describe('channels', () => {
   it('opens 100 channels on one connection and closes them', async () => {
     const c = await amqp.connect(b.url);
     const chans = await Promise.all(Array.from({ length: 100 }, () => c.createChannel()));
-    const conn = [...b.broker.connections].find((x) => x.channels.size === 100);
+    const conn = [...b.broker!.connections].find((x) => x.channels.size === 100);
     expect(conn).toBeDefined();
     await Promise.all(chans.map((ch) => ch.close()));
     expect(conn!.channels.size).toBe(0);
@@ -105,12 +105,12 @@ describe('channels', () => {
 
 describe('closing', () => {
   it('client close gets close-ok and the server forgets the connection', async () => {
-    const before = b.broker.connections.size;
+    const before = b.broker!.connections.size;
     const c = await amqp.connect(b.url);
-    expect(b.broker.connections.size).toBe(before + 1);
+    expect(b.broker!.connections.size).toBe(before + 1);
     await c.close();
     await new Promise((r) => setTimeout(r, 50));
-    expect(b.broker.connections.size).toBe(before);
+    expect(b.broker!.connections.size).toBe(before);
   });
 
   it('server shutdown closes clients with 320 CONNECTION_FORCED', async () => {

@@ -16,12 +16,7 @@ async function main(): Promise<void> {
     return;
   }
   const broker = new Broker(config);
-  try {
-    await broker.start();
-  } catch (err) {
-    broker.log.error(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
-    process.exit(1);
-  }
+  // Handlers go in before listening, so a signal right after the startup line is honoured.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -34,6 +29,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  try {
+    await broker.start();
+  } catch (err) {
+    broker.log.error(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
+    process.exit(1);
+  }
 }
 
 void main();

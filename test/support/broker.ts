@@ -1,15 +1,27 @@
 // Start a Warren broker on a random loopback port for one test file, and stop it afterwards.
+//
+// Differential mode: with WARREN_EXTERNAL_URL=amqp://guest:guest@127.0.0.1:5701 the interop
+// suites run against that broker (e.g. a RabbitMQ) instead; `broker` is then null and tests
+// that look inside Warren skip themselves (`it.skipIf(external)`).
 import { Broker, type BrokerOptions } from '../../src/broker.js';
 import { createLogger } from '../../src/log.js';
 
 export interface TestBroker {
-  broker: Broker;
+  /** The in-process Warren, or null in differential mode. */
+  broker: Broker | null;
   port: number;
   url: string;
   stop(): Promise<void>;
 }
 
+export const externalUrl = process.env.WARREN_EXTERNAL_URL;
+export const external = externalUrl !== undefined && externalUrl !== '';
+
 export async function startBroker(options: BrokerOptions = {}): Promise<TestBroker> {
+  if (external) {
+    const u = new URL(externalUrl!);
+    return { broker: null, port: Number(u.port || 5672), url: externalUrl!.replace(/\/$/, ''), stop: async () => {} };
+  }
   const logger = createLogger(process.env.WARREN_TEST_LOG ? 'debug' : 'error', !process.env.WARREN_TEST_LOG);
   const broker = new Broker({ port: 0, host: '127.0.0.1', logger, ...options });
   const address = await broker.start();
@@ -19,4 +31,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<TestBrok
     url: `amqp://guest:guest@127.0.0.1:${address.port}`,
     stop: () => broker.stop(),
   };
+}
+
+/** A name unique to this run, so suites can share an external broker without collisions. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 }
