@@ -1,7 +1,7 @@
 // Reads AMQP primitives in place from a Buffer region. One reader is reused for every frame
 // (decoding is synchronous), so decoding a method allocates only its result object and strings.
 import { DecodeError } from './decode-error.js';
-import type { FieldTable, FieldValue } from './field-table.js';
+import { setOwn, type FieldTable, type FieldValue } from './field-table.js';
 
 const TWO_32 = 4294967296;
 
@@ -52,7 +52,8 @@ export class ByteReader {
     const table: FieldTable = {};
     while (this.pos < this.end) {
       const key = this.shortstr();
-      table[key] = this.fieldValue();
+      if (key === '__proto__') setOwn(table, key, this.fieldValue()); // not a prototype change
+      else table[key] = this.fieldValue();
     }
     this.end = savedEnd;
     return table;

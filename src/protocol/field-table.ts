@@ -23,6 +23,15 @@ export type FieldValue =
 
 export type FieldTable = Record<string, FieldValue>;
 
+/**
+ * Set an own property, also for the key `__proto__`: a plain assignment of that key (which a
+ * peer may send) would replace the object's prototype and drop the key instead.
+ */
+export function setOwn<T>(o: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__') Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+  else o[key] = value;
+}
+
 export const TYPE_LETTERS: readonly TypeLetter[] = [
   't', 'b', 'B', 's', 'u', 'I', 'i', 'l', 'f', 'd', 'D', 'S', 'A', 'T', 'F', 'V', 'x',
 ];
@@ -48,7 +57,7 @@ export function toField(v: unknown): FieldValue {
   if (Array.isArray(v)) return { type: 'A', value: v.map(toField) };
   if (typeof v === 'object' && isFieldValue(v)) return v;
   const table: FieldTable = {};
-  for (const [k, x] of Object.entries(v as object)) table[k] = toField(x);
+  for (const [k, x] of Object.entries(v as object)) setOwn(table, k, toField(x));
   return { type: 'F', value: table };
 }
 
@@ -59,7 +68,7 @@ function isFieldValue(v: object): v is FieldValue {
 
 export function toTable(o: Record<string, unknown>): FieldTable {
   const table: FieldTable = {};
-  for (const [k, x] of Object.entries(o)) table[k] = toField(x);
+  for (const [k, x] of Object.entries(o)) setOwn(table, k, toField(x));
   return table;
 }
 
@@ -75,7 +84,7 @@ export function plain(f: FieldValue): unknown {
 
 export function plainTable(t: FieldTable): Record<string, unknown> {
   const o: Record<string, unknown> = {};
-  for (const k of Object.keys(t)) o[k] = plain(t[k]);
+  for (const k of Object.keys(t)) setOwn(o, k, plain(t[k]));
   return o;
 }
 

@@ -4,8 +4,15 @@
 // end) regions of the chunk itself, with no copy. Only a frame split across chunks is copied,
 // once, into a buffer sized for that frame. Every frame is checked against frame_max before its
 // payload is awaited (so a header announcing 4 GiB is refused at once) and must end in 0xCE.
+import { frameErrorText } from './erlang-format.js';
 import { ConnectionError } from './errors.js';
 import { FRAME_END } from './generated/amqp.js';
+
+/**
+ * A framing error after which the byte stream cannot be trusted: the connection sends its close
+ * and reads nothing more (RabbitMQ's fatal_frame_error).
+ */
+export class FatalFrameError extends ConnectionError {}
 
 export interface FrameSink {
   /** A frame's payload is buf[start, end). The region is only valid during the call. */
@@ -15,7 +22,10 @@ export interface FrameSink {
 const HEADER_SIZE = 7;
 
 export class FrameParser {
-  /** Largest whole frame accepted (header + payload + end octet); 0 means no limit. */
+  /**
+   * Negotiated frame_max; 0 means no limit. Like RabbitMQ, a payload of up to frame_max bytes is
+   * accepted (its 8-byte "fudge"), though the error names frame_max - 8 as the limit.
+   */
   frameMax: number;
   private pending: Buffer | null = null; // a partial frame carried between chunks
   private pendingLength = 0;
@@ -37,7 +47,7 @@ export class FrameParser {
     while (pos < len) {
       if (len - pos < HEADER_SIZE) return this.keep(buf, pos, len);
       const size = buf.readUInt32BE(pos + 3);
-      this.checkSize(buf[pos], buf.readUInt16BE(pos + 1), size);
+      this.checkSize(buf[pos], size);
       const total = HEADER_SIZE + size + 1;
       if (len - pos < total) return this.keep(buf, pos, len, total);
       this.emit(buf, pos, size);
@@ -48,16 +58,15 @@ export class FrameParser {
   private emit(buf: Buffer, pos: number, size: number): void {
     const end = pos + HEADER_SIZE + size;
     if (buf[end] !== FRAME_END) {
-      throw ConnectionError.frameError(`invalid frame end marker 0x${buf[end].toString(16)} (expected 0xce)`);
+      const payload = buf.subarray(pos + HEADER_SIZE, end);
+      throw new FatalFrameError(501, frameErrorText(buf[pos], payload, `{invalid_frame_end_marker,${buf[end]}}`));
     }
     this.sink.onFrame(buf[pos], buf.readUInt16BE(pos + 1), buf, pos + HEADER_SIZE, end);
   }
 
-  private checkSize(type: number, channel: number, size: number): void {
-    if (this.frameMax !== 0 && size + HEADER_SIZE + 1 > this.frameMax) {
-      throw ConnectionError.frameError(
-        `frame of type ${type} on channel ${channel} has size ${size + HEADER_SIZE + 1}, larger than frame_max ${this.frameMax}`,
-      );
+  private checkSize(type: number, size: number): void {
+    if (this.frameMax !== 0 && size > this.frameMax) {
+      throw new FatalFrameError(501, frameErrorText(type, Buffer.alloc(0), `{frame_too_large,${size},${this.frameMax - 8}}`));
     }
   }
 
@@ -82,7 +91,7 @@ export class FrameParser {
       used = take;
       if (this.pendingLength < HEADER_SIZE) return used;
       const size = p.readUInt32BE(3);
-      this.checkSize(p[0], p.readUInt16BE(1), size);
+      this.checkSize(p[0], size);
       this.needed = HEADER_SIZE + size + 1;
       const grown = Buffer.allocUnsafe(this.needed);
       p.copy(grown, 0, 0, HEADER_SIZE);
