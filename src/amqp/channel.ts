@@ -1,14 +1,34 @@
 // One AMQP channel: its life cycle (open, close handshake in both directions, flow) and the
 // dispatch of every other method to the handler family that owns it.
-import { AmqpError, ConnectionError } from '../protocol/errors.js';
-import { M, METHODS, type AnyMethod, type BasicPublish } from '../protocol/generated/amqp.js';
+//
+// States, as rabbit_channel's: 'new' until channel.open; 'open'; 'closing' once we sent
+// channel.close (until the client's close-ok); 'closed' once the client closed it and we
+// answered. Frames keep going through the command assembler in 'closing' and 'closed' (a stray
+// body frame is still 505), but commands are ignored, except channel.open (504, "second
+// 'channel.open' seen") and the close handshake.
+import { ByteReader } from '../protocol/byte-reader.js';
+import { AmqpError, ChannelError, ConnectionError, DecodeError } from '../protocol/errors.js';
+import { M, checkBasicProperties, type AnyMethod, type BasicPublish } from '../protocol/generated/amqp.js';
 import { CommandAssembler, type CommandSink } from './command-assembler.js';
 import type { Connection } from './connection.js';
 import { handleMethod } from './methods.js';
 import { basicPublish } from './methods-basic.js';
 import { Session } from './session.js';
 
-type State = 'new' | 'open' | 'closing';
+type State = 'new' | 'open' | 'closing' | 'closed';
+
+const reader = new ByteReader();
+
+/**
+ * What RabbitMQ answers when a channel process crashes (here: content properties that do not
+ * decode): a bare "INTERNAL_ERROR", as a connection error, naming no method.
+ */
+export class InternalError extends ConnectionError {
+  override readonly replyText = 'INTERNAL_ERROR';
+  constructor(explanation: string) {
+    super(541, explanation);
+  }
+}
 
 export class Channel implements CommandSink {
   state: State = 'new';
@@ -21,15 +41,18 @@ export class Channel implements CommandSink {
   }
 
   onFrame(type: number, buf: Buffer, start: number, end: number): void {
-    if (this.state === 'closing') {
-      // After we sent channel.close only close-ok (or a crossing close) is looked at.
-      if (type !== 1) return;
-      const m = this.decode(buf, start, end);
-      if (m.id === M.ChannelCloseOk) this.conn.channelClosed(this.id);
-      else if (m.id === M.ChannelClose) this.conn.send(this.id, M.ChannelCloseOk, {});
-      return;
+    try {
+      this.assembler.frame(type, buf, start, end);
+    } catch (err) {
+      // The one soft error the assembler raises is the message size, checked at the header
+      // (RabbitMQ checks it in the channel): a channel that is not open says so first, and one
+      // that is closing ignores the publish altogether.
+      if (err instanceof ChannelError && this.state === 'new') {
+        throw ConnectionError.channelError("expected 'channel.open'").during(60, 40);
+      }
+      if (err instanceof ChannelError && (this.state === 'closing' || this.state === 'closed')) return;
+      throw err;
     }
-    this.assembler.frame(type, buf, start, end);
   }
 
   decode(buf: Buffer, start: number, end: number): AnyMethod {
@@ -46,34 +69,59 @@ export class Channel implements CommandSink {
   }
 
   onContent(m: BasicPublish, properties: Buffer, body: Buffer): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
     if (this.state !== 'open') throw ConnectionError.channelError("expected 'channel.open'").during(60, 40);
     try {
-      basicPublish(this.session!, m, properties, body);
+      const props = checkedProperties(properties);
+      if (props === null) {
+        // RabbitMQ decodes the properties only after its own checks of the publish (immediate,
+        // the exchange exists and is not internal), and a failure there crashes the channel.
+        // Run basicPublish's checks in its order, on a view of the session that refuses to
+        // publish, so its errors come first.
+        const refuse = Object.create(this.session!) as Session;
+        refuse.publish = () => { throw new InternalError('content header properties do not decode'); };
+        basicPublish(refuse, m, properties, body);
+        return;
+      }
+      basicPublish(this.session!, m, props, body);
     } catch (err) {
-      if (err instanceof AmqpError) err.during(60, 40);
+      if (err instanceof AmqpError && !(err instanceof InternalError)) err.during(60, 40);
       throw err;
     }
   }
 
   private dispatch(m: AnyMethod): void {
-    if (this.state === 'new') {
-      if (m.id !== M.ChannelOpen) throw ConnectionError.channelError("expected 'channel.open'");
-      this.state = 'open';
-      this.session = new Session(this);
-      this.conn.send(this.id, M.ChannelOpenOk, {});
-      return;
+    switch (this.state) {
+      case 'new':
+        if (m.id !== M.ChannelOpen) throw ConnectionError.channelError("expected 'channel.open'");
+        this.state = 'open';
+        this.session = new Session(this);
+        this.conn.send(this.id, M.ChannelOpenOk, {});
+        return;
+      case 'closing':
+      case 'closed':
+        // rabbit_channel: channel.open is matched before the closing state is looked at.
+        if (m.id === M.ChannelOpen) throw ConnectionError.channelError("second 'channel.open' seen");
+        if (m.id === M.ChannelClose) this.conn.send(this.id, M.ChannelCloseOk, {});
+        else if (m.id === M.ChannelCloseOk && this.state === 'closing') this.conn.channelClosed(this.id);
+        return;
+      case 'open':
+        break;
     }
     switch (m.id) {
       case M.ChannelOpen:
         throw ConnectionError.channelError("second 'channel.open' seen");
       case M.ChannelClose:
+        // As RabbitMQ, the rest of what the client sent along with its close (the rest of this
+        // socket read) still reaches this channel, now closed; the connection answers close-ok
+        // and forgets the channel once that is done.
         this.release();
-        this.conn.send(this.id, M.ChannelCloseOk, {});
-        this.conn.channelClosed(this.id);
+        this.state = 'closed';
+        this.conn.channelClosedByClient(this);
         return;
       case M.ChannelCloseOk:
-        // We were not closing: nothing to finish.
-        return;
+        // We were not closing: RabbitMQ treats it as a method it does not implement.
+        throw ConnectionError.commandInvalid('unimplemented method');
       case M.ChannelFlow:
         if (!m.active) throw ConnectionError.notImplemented('active=false');
         this.conn.send(this.id, M.ChannelFlowOk, { active: true });
@@ -81,18 +129,15 @@ export class Channel implements CommandSink {
       case M.ChannelFlowOk:
         return;
     }
-    if (m.id >>> 16 === 10) {
-      throw ConnectionError.commandInvalid(`${METHODS.get(m.id)!.name} is a connection method, sent on channel ${this.id}`);
-    }
+    if (m.id >>> 16 === 10) throw ConnectionError.commandInvalid('unimplemented method');
     handleMethod(this.session!, m);
   }
 
   /** Soft error: send channel.close and drop everything but close-ok until it comes. */
   closeWithError(err: AmqpError): void {
-    if (this.state === 'closing') return;
+    if (this.state === 'closing' || this.state === 'closed') return;
     this.release();
     this.state = 'closing';
-    this.assembler.reset();
     this.conn.send(this.id, M.ChannelClose, {
       replyCode: err.code, replyText: err.replyText, classId: err.classId, methodId: err.methodId,
     });
@@ -104,4 +149,24 @@ export class Channel implements CommandSink {
     this.session = null;
     session?.release();
   }
+}
+
+/**
+ * The properties as they will be stored, or null when they do not decode. Like RabbitMQ, the two
+ * lowest flag bits (the continuation bit and an unused one) are ignored; a set continuation bit
+ * is cleared in a copy, so that later decoding (headers exchange, TTL) cannot trip on it.
+ */
+function checkedProperties(properties: Buffer): Buffer | null {
+  let props = properties;
+  if (props.length >= 2 && (props[1] & 1) !== 0) {
+    props = Buffer.from(props);
+    props[1] &= ~1;
+  }
+  try {
+    checkBasicProperties(reader.reset(props, 0, props.length));
+  } catch (err) {
+    if (err instanceof DecodeError) return null;
+    throw err;
+  }
+  return props;
 }

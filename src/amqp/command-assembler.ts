@@ -1,10 +1,19 @@
-// Per channel: joins method -> content header -> body frames into one command.
-// Frames out of that order are 505 UNEXPECTED_FRAME (a connection error), as in RabbitMQ.
-// A body that arrives in a single frame stays a slice of the socket chunk; a body spread over
-// several frames is copied once into a buffer of the announced size.
-import { ByteReader } from '../protocol/byte-reader.js';
-import { ChannelError, ConnectionError, DecodeError } from '../protocol/errors.js';
-import { FRAME_BODY, FRAME_HEADER, FRAME_METHOD, M, checkBasicProperties, type AnyMethod, type BasicPublish } from '../protocol/generated/amqp.js';
+// Per channel: joins method -> content header -> body frames into one command, following
+// RabbitMQ's rabbit_command_assembler. Frames out of that order are 505 UNEXPECTED_FRAME (a
+// connection error). A body that arrives in a single frame stays a slice of the socket chunk; a
+// body spread over several frames is joined once it is complete (memory follows what actually
+// arrived, never just what a header announced).
+//
+// Every method that carries content (basic.publish, and basic.return / deliver / get-ok, which
+// only a server may send) is followed by its content, as in RabbitMQ; only a publish's body is
+// kept, the others are counted and then handed on (the channel refuses them).
+//
+// Deliberate differences from RabbitMQ 3.10, which simply waits:
+//  - a publish whose header announces more than the max message size is refused at the header
+//    (406, a channel error) instead of after its whole body; its body frames are then skipped;
+//  - a body longer than announced is 501 FRAME_ERROR at once.
+import { ChannelError, ConnectionError } from '../protocol/errors.js';
+import { FRAME_BODY, FRAME_HEADER, FRAME_METHOD, M, type AnyMethod, type BasicPublish } from '../protocol/generated/amqp.js';
 
 export interface CommandSink {
   decode(buf: Buffer, start: number, end: number): AnyMethod;
@@ -12,106 +21,135 @@ export interface CommandSink {
   onContent(method: BasicPublish, properties: Buffer, body: Buffer): void;
 }
 
+/** class-id, weight, body-size: the fixed part of a content header payload. */
+export const CONTENT_HEADER_MIN = 12;
 const EMPTY = Buffer.alloc(0);
-const reader = new ByteReader();
-const enum Expect { Method, Header, Body }
+/** rabbit_framing_amqp_0_9_1:method_has_content/1, for the methods a client can name. */
+const CONTENT_METHODS: ReadonlySet<number> = new Set([M.BasicPublish, M.BasicReturn, M.BasicDeliver, M.BasicGetOk]);
+const enum Expect { Method, Header, Body, Skip }
 
 export class CommandAssembler {
   private expect = Expect.Method;
-  private method: BasicPublish | null = null;
+  private method: AnyMethod | null = null;
   private properties: Buffer = EMPTY;
   private bodySize = 0;
   private received = 0;
-  private first: Buffer | null = null;
-  private whole: Buffer | null = null;
+  /** Body frames received so far (slices), when the body spans several frames. */
+  private parts: Buffer[] = [];
 
   constructor(private readonly sink: CommandSink, private readonly maxMessageSize: number) {}
 
   frame(type: number, buf: Buffer, start: number, end: number): void {
     switch (this.expect) {
-      case Expect.Method: {
-        if (type !== FRAME_METHOD) throw ConnectionError.unexpectedFrame('expected method frame, got non method frame instead');
-        const method = this.sink.decode(buf, start, end);
-        // Only basic.publish carries content from a client; the channel refuses the others.
-        if (method.id === M.BasicPublish) {
-          this.method = method;
-          this.expect = Expect.Header;
+      case Expect.Skip:
+        // The body of a publish refused at its header. The channel is closing: a method frame
+        // (its close-ok, typically) ends the skipping, as the client may stop sending the body
+        // once it has seen our channel.close.
+        if (type === FRAME_BODY) {
+          this.received += end - start;
+          if (this.received >= this.bodySize) this.reset();
           return;
         }
-        this.sink.onCommand(method);
-        return;
-      }
-      case Expect.Header: {
-        if (type !== FRAME_HEADER) {
+        if (type !== FRAME_METHOD) {
           this.reset();
-          throw ConnectionError.unexpectedFrame('expected content header for class 60, got non content header frame instead');
+          throw ConnectionError.unexpectedFrame('expected content body, got non content body frame instead').during(60, 40);
         }
-        if (end - start < 14) throw ConnectionError.frameError('content header frame too short');
-        const classId = buf.readUInt16BE(start);
-        if (classId !== 60) {
-          this.reset();
-          throw ConnectionError.unexpectedFrame(`expected content header for class 60, got one for class ${classId} instead`);
-        }
-        const high = buf.readUInt32BE(start + 4);
-        const size = high * 4294967296 + buf.readUInt32BE(start + 8);
-        this.properties = buf.subarray(start + 12, end);
-        try {
-          checkBasicProperties(reader.reset(buf, start + 12, end));
-        } catch (err) {
-          this.reset();
-          if (err instanceof DecodeError) throw ConnectionError.frameError(`cannot decode content header properties: ${err.message}`);
-          throw err;
-        }
-        this.bodySize = size;
-        if (size > this.maxMessageSize) {
-          this.reset();
-          throw ChannelError.preconditionFailed(`message size ${size} is larger than max size ${this.maxMessageSize}`).during(60, 40);
-        }
-        if (size === 0) return this.complete(EMPTY);
-        this.expect = Expect.Body;
-        this.received = 0;
-        return;
-      }
-      case Expect.Body: {
-        if (type !== FRAME_BODY) {
-          this.reset();
-          throw ConnectionError.unexpectedFrame('expected content body, got non content body frame instead');
-        }
-        const n = end - start;
-        if (this.received + n > this.bodySize) {
-          this.reset();
-          throw ConnectionError.frameError(`content body exceeds the announced size ${this.bodySize}`);
-        }
-        if (this.received === 0 && n === this.bodySize) return this.complete(buf.subarray(start, end));
-        if (this.received === 0) this.first = buf.subarray(start, end);
-        else {
-          if (!this.whole) {
-            this.whole = Buffer.allocUnsafe(this.bodySize);
-            this.first!.copy(this.whole, 0);
-            this.first = null;
-          }
-          buf.copy(this.whole, this.received, start, end);
-        }
-        this.received += n;
-        if (this.received === this.bodySize) this.complete(this.whole!);
-        return;
-      }
+        this.reset();
+        return this.onMethodFrame(buf, start, end);
+      case Expect.Method:
+        if (type !== FRAME_METHOD) throw ConnectionError.unexpectedFrame('expected method frame, got non method frame instead');
+        return this.onMethodFrame(buf, start, end);
+      case Expect.Header:
+        return this.onHeaderFrame(type, buf, start, end);
+      case Expect.Body:
+        return this.onBodyFrame(type, buf, start, end);
     }
+  }
+
+  private onMethodFrame(buf: Buffer, start: number, end: number): void {
+    const method = this.sink.decode(buf, start, end);
+    if (CONTENT_METHODS.has(method.id)) {
+      this.method = method;
+      this.expect = Expect.Header;
+      return;
+    }
+    this.sink.onCommand(method);
+  }
+
+  private onHeaderFrame(type: number, buf: Buffer, start: number, end: number): void {
+    const method = this.method!;
+    const [classId, methodId] = [method.id >>> 16, method.id & 0xffff];
+    // A header with a non-zero weight is not a content header to RabbitMQ's assembler either.
+    if (type !== FRAME_HEADER || end - start < CONTENT_HEADER_MIN || buf.readUInt16BE(start + 2) !== 0) {
+      this.reset();
+      throw ConnectionError.unexpectedFrame(`expected content header for class ${classId}, got non content header frame instead`)
+        .during(classId, methodId);
+    }
+    const headerClass = buf.readUInt16BE(start);
+    if (headerClass !== classId) {
+      this.reset();
+      throw ConnectionError.unexpectedFrame(`expected content header for class ${classId}, got one for class ${headerClass} instead`)
+        .during(classId, methodId);
+    }
+    const high = buf.readUInt32BE(start + 4);
+    const size = high * 4294967296 + buf.readUInt32BE(start + 8);
+    if (method.id === M.BasicPublish && size > this.maxMessageSize) {
+      // RabbitMQ says so after the last body frame; refusing at the header saves buffering it.
+      this.expect = Expect.Skip;
+      this.method = null;
+      this.bodySize = size;
+      this.received = 0;
+      const exact = high < 0x200000 ? String(size) : buf.readBigUInt64BE(start + 4).toString();
+      throw ChannelError.preconditionFailed(`message size ${exact} is larger than configured max size ${this.maxMessageSize}`)
+        .during(60, 40);
+    }
+    this.properties = buf.subarray(start + CONTENT_HEADER_MIN, end);
+    this.bodySize = size;
+    this.received = 0;
+    if (size === 0) return this.complete(EMPTY);
+    this.expect = Expect.Body;
+  }
+
+  private onBodyFrame(type: number, buf: Buffer, start: number, end: number): void {
+    const method = this.method!;
+    if (type !== FRAME_BODY) {
+      this.reset();
+      throw ConnectionError.unexpectedFrame('expected content body, got non content body frame instead')
+        .during(method.id >>> 16, method.id & 0xffff);
+    }
+    const n = end - start;
+    if (this.received + n > this.bodySize) {
+      const announced = this.bodySize;
+      this.reset();
+      throw ConnectionError.frameError(`content body exceeds the announced size ${announced}`)
+        .during(method.id >>> 16, method.id & 0xffff);
+    }
+    if (method.id !== M.BasicPublish) {
+      // Content of a method the channel will refuse: count it, keep nothing.
+      this.received += n;
+      if (this.received === this.bodySize) this.complete(EMPTY);
+      return;
+    }
+    if (this.received === 0 && n === this.bodySize) return this.complete(buf.subarray(start, end));
+    this.parts.push(buf.subarray(start, end));
+    this.received += n;
+    if (this.received === this.bodySize) this.complete(Buffer.concat(this.parts, this.bodySize));
   }
 
   private complete(body: Buffer): void {
     const method = this.method!;
     const properties = this.properties;
     this.reset();
-    this.sink.onContent(method, properties, body);
+    if (method.id === M.BasicPublish) this.sink.onContent(method as BasicPublish, properties, body);
+    else this.sink.onCommand(method);
   }
 
   reset(): void {
     this.expect = Expect.Method;
     this.method = null;
     this.properties = EMPTY;
-    this.first = null;
-    this.whole = null;
+    this.parts = [];
     this.received = 0;
+    this.bodySize = 0;
   }
 }

@@ -13,14 +13,16 @@ import { isLoopback } from '../core/users.js';
 import type { VHost } from '../core/vhost.js';
 import { ByteReader } from '../protocol/byte-reader.js';
 import { AmqpError, ConnectionError, DecodeError } from '../protocol/errors.js';
-import { FrameParser, type FrameSink } from '../protocol/frame-parser.js';
+import { FatalFrameError, FrameParser, type FrameSink } from '../protocol/frame-parser.js';
+import { erlBinary, frameErrorText, frameText } from '../protocol/erlang-format.js';
 import {
-  FRAME_HEARTBEAT, FRAME_METHOD, FRAME_MIN_SIZE, M, METHODS, UnknownMethodError, decodeMethod,
-  type AnyMethod,
+  FRAME_BODY, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD, FRAME_MIN_SIZE, M, UnknownMethodError,
+  decodeMethod, type AnyMethod,
 } from '../protocol/generated/amqp.js';
 import { toTable, type FieldTable, plain } from '../protocol/field-table.js';
 import { MECHANISMS, parseCredentials } from './auth.js';
-import { Channel } from './channel.js';
+import { CONTENT_HEADER_MIN } from './command-assembler.js';
+import { Channel, InternalError } from './channel.js';
 import { FrameWriter } from './frame-writer.js';
 
 export interface BrokerContext {
@@ -41,6 +43,11 @@ const CLOSE_OK_TIMEOUT_MS = 3_000;
 type State = 'header' | 'start' | 'secure' | 'tune' | 'open' | 'running' | 'closing' | 'closed';
 
 const sharedReader = new ByteReader();
+/** RabbitMQ's names for the handshake states, used in its error texts. */
+const STATE_NAMES: Record<State, string> = {
+  header: 'starting', start: 'starting', secure: 'securing', tune: 'tuning', open: 'opening',
+  running: 'running', closing: 'closing', closed: 'closed',
+};
 
 export class Connection implements FrameSink {
   readonly name: string;
@@ -72,6 +79,10 @@ export class Connection implements FrameSink {
   private sentSinceTick = false;
   private missedHeartbeats = 0;
   private mechanism = '';
+  /** After a fatal framing error the byte stream is not parsed any more. */
+  private fatal = false;
+  /** Channels the client closed during the current socket read (see channelClosedByClient). */
+  private readonly closedByClient: Channel[] = [];
 
   constructor(readonly socket: Socket, readonly broker: BrokerContext) {
     this.name = `${socket.remoteAddress}:${socket.remotePort} -> ${socket.localAddress}:${socket.localPort}`;
@@ -79,7 +90,7 @@ export class Connection implements FrameSink {
     this.out.frameMax = FRAME_MIN_SIZE;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => this.onDrain());
+    socket.on('drain', () => this.guard(() => this.onDrain()));
     socket.on('error', (err) => this.log.debug('socket error', { connection: this.name, error: err.message }));
     socket.on('close', () => this.onSocketClosed());
     this.handshakeTimer = setTimeout(() => {
@@ -97,13 +108,20 @@ export class Connection implements FrameSink {
 
   private onData(chunk: Buffer): void {
     this.receivedSinceTick = true;
-    if (this.state === 'closed') return;
+    if (this.state === 'closed' || this.fatal) return;
+    // Nothing may escape a socket handler: an exception here would end the whole process.
     try {
       if (this.state === 'header') {
         this.onHeaderBytes(chunk);
       } else {
         this.parser.push(chunk);
       }
+    } catch (err) {
+      // Per-frame errors are handled in onFrame; what arrives here is the parser's (fatal).
+      this.handleError(err, 0);
+    }
+    try {
+      if (this.closedByClient.length > 0) this.finishClientCloses();
     } catch (err) {
       this.handleError(err, 0);
     }
@@ -120,6 +138,7 @@ export class Connection implements FrameSink {
       });
       this.state = 'closed';
       this.socket.end(PROTOCOL_HEADER);
+      this.socket.destroySoon?.();
       return;
     }
     this.state = 'start';
@@ -129,17 +148,36 @@ export class Connection implements FrameSink {
   }
 
   onFrame(type: number, channel: number, buf: Buffer, start: number, end: number): void {
-    if (type === FRAME_HEARTBEAT) {
-      if (channel !== 0) throw ConnectionError.frameError(`heartbeat frame on non-zero channel ${channel}`);
-      return;
+    // Errors are handled frame by frame, so the parser keeps its place in the byte stream (the
+    // close-ok we then wait for may follow in the same read).
+    try {
+      this.frame(type, channel, buf, start, end);
+    } catch (err) {
+      this.handleError(err, channel);
     }
+  }
+
+  /** rabbit_reader:handle_frame/4, clause by clause. */
+  private frame(type: number, channel: number, buf: Buffer, start: number, end: number): void {
     if (this.state === 'closing' || this.state === 'closed') {
       // Only close/close-ok matter now; everything else is discarded as the spec says.
-      if (channel === 0 && type === FRAME_METHOD) this.onMethodWhileClosing(buf, start, end);
+      if (channel === 0 && type === FRAME_METHOD && end - start >= 4) this.onMethodWhileClosing(buf, start, end);
       return;
     }
+    if (channel !== 0 && this.state !== 'running') {
+      throw ConnectionError.unexpectedFrame(frameText(type, buf.subarray(start, end)));
+    }
+    // rabbit_command_assembler:analyze_frame/3: what is not a well-formed frame of a known type.
+    const size = end - start;
+    if (
+      (type === FRAME_METHOD && size < 4) || (type === FRAME_HEADER && size < CONTENT_HEADER_MIN) ||
+      (type === FRAME_HEARTBEAT && size > 0) || (type !== FRAME_METHOD && type !== FRAME_HEADER && type !== FRAME_BODY && type !== FRAME_HEARTBEAT)
+    ) {
+      throw ConnectionError.frameError(frameErrorText(type, buf.subarray(start, end), 'unknown_frame'));
+    }
     if (channel === 0) {
-      if (type !== FRAME_METHOD) throw ConnectionError.unexpectedFrame(`unexpected frame of type ${type} on channel 0`);
+      if (type === FRAME_HEARTBEAT) return;
+      if (type !== FRAME_METHOD) throw ConnectionError.unexpectedFrame(frameText(type, buf.subarray(start, end)));
       const method = this.decode(buf, start, end);
       try {
         this.onConnectionMethod(method);
@@ -149,10 +187,9 @@ export class Connection implements FrameSink {
       }
       return;
     }
-    if (this.state !== 'running') {
-      throw ConnectionError.channelError(`frame on channel ${channel} before the connection was opened`);
-    }
+    if (type === FRAME_HEARTBEAT) throw ConnectionError.unexpectedFrame(frameText(type, buf.subarray(start, end)));
     if (channel > this.channelMax) {
+      // Deliberately stricter than RabbitMQ 3.10, which accepts any channel number.
       throw ConnectionError.channelError(`channel ${channel} is above the negotiated channel_max ${this.channelMax}`);
     }
     let ch = this.channels.get(channel);
@@ -160,34 +197,25 @@ export class Connection implements FrameSink {
       ch = new Channel(this, channel);
       this.channels.set(channel, ch);
     }
-    try {
-      ch.onFrame(type, buf, start, end);
-    } catch (err) {
-      this.handleError(err, channel);
-    }
+    ch.onFrame(type, buf, start, end);
   }
 
   decode(buf: Buffer, start: number, end: number): AnyMethod {
+    if (end - start < 4) throw ConnectionError.frameError(frameErrorText(FRAME_METHOD, buf.subarray(start, end), 'unknown_frame'));
     const r = sharedReader.reset(buf, start, end);
     let method: AnyMethod;
     try {
       method = decodeMethod(r);
     } catch (err) {
       if (err instanceof UnknownMethodError) {
-        const e = ConnectionError.commandInvalid(`unknown method ${err.methodKey >>> 16}/${err.methodKey & 0xffff}`);
-        throw e.during(err.methodKey >>> 16, err.methodKey & 0xffff);
+        // RabbitMQ 3.x crashes the connection here (no close frame); we say what happened.
+        const [c, m] = [err.methodKey >>> 16, err.methodKey & 0xffff];
+        throw ConnectionError.notImplemented(`unknown method {${c},${m}}`).during(c, m);
       }
-      if (err instanceof DecodeError) {
-        const key = end - start >= 4 ? buf.readUInt32BE(start) : 0;
-        throw ConnectionError.frameError(`cannot decode ${METHODS.get(key)?.name ?? 'method'}: ${err.message}`)
-          .during(key >>> 16, key & 0xffff);
-      }
+      if (err instanceof DecodeError) throw cannotDecode(buf, start, end);
       throw err;
     }
-    if (r.pos !== end) {
-      throw ConnectionError.frameError(`${METHODS.get(method.id)!.name} has ${end - r.pos} bytes after its arguments`)
-        .during(method.id >>> 16, method.id & 0xffff);
-    }
+    if (r.pos !== end) throw cannotDecode(buf, start, end);
     return method;
   }
 
@@ -198,6 +226,7 @@ export class Connection implements FrameSink {
     } catch {
       return;
     }
+    if (this.state !== 'closing') return;
     if (method.id === M.ConnectionCloseOk) this.finishClose();
     else if (method.id === M.ConnectionClose) {
       this.out.method(0, M.ConnectionCloseOk, {});
@@ -236,7 +265,8 @@ export class Connection implements FrameSink {
 
   private expect(state: State, method: AnyMethod): void {
     if (this.state !== state) {
-      throw ConnectionError.channelError(`unexpected method in connection state ${this.state}: ${METHODS.get(method.id)!.name}`);
+      throw ConnectionError.channelError(`unexpected method in connection state ${STATE_NAMES[this.state]}`)
+        .during(method.id >>> 16, method.id & 0xffff);
     }
   }
 
@@ -302,15 +332,18 @@ export class Connection implements FrameSink {
       case M.ConnectionUpdateSecret:
         throw ConnectionError.notImplemented('connection.update-secret is not supported');
       default:
-        throw ConnectionError.commandInvalid(`${METHODS.get(m.id)!.name} is not a connection method (sent on channel 0)`);
+        throw ConnectionError.channelError(`unexpected method in connection state ${STATE_NAMES[this.state]}`);
     }
   }
 
   private authenticate(response: Buffer): void {
     const creds = parseCredentials(this.mechanism, response);
-    const result = creds
-      ? this.broker.users.login(creds.username, creds.password, isLoopback(this.socket.remoteAddress))
-      : { refused: `malformed ${this.mechanism} response` };
+    if (!creds) {
+      // RabbitMQ: a protocol error, not a refused login, so no close frame whatever the client's
+      // capabilities; the socket is just closed.
+      return this.dropHandshake(`malformed ${this.mechanism} response`);
+    }
+    const result = this.broker.users.login(creds.username, creds.password, isLoopback(this.socket.remoteAddress));
     if ('refused' in result) {
       this.log.warn('refusing connection: authentication failed', {
         connection: this.name, mechanism: this.mechanism, reason: result.refused,
@@ -318,11 +351,11 @@ export class Connection implements FrameSink {
       const err = ConnectionError.accessRefused(
         `Login was refused using authentication mechanism ${this.mechanism}. For details see the broker logfile.`,
       );
-      if (this.capabilities.authentication_failure_close === true) throw err;
-      // Clients that did not ask for a close frame get what the 0-9-1 spec says: the socket closes.
-      this.state = 'closed';
-      this.flush();
-      this.socket.destroy();
+      // Only clients that announced authentication_failure_close get a close frame; the rest
+      // get what the 0-9-1 spec says, a closed socket.
+      // RabbitMQ names no method in this close (class and method ids 0).
+      if (this.capabilities.authentication_failure_close === true) this.closeWithError(err);
+      else this.dropHandshake(`authentication failed: ${result.refused}`);
       return;
     }
     this.user = result.user;
@@ -335,23 +368,38 @@ export class Connection implements FrameSink {
 
   private startHeartbeats(): void {
     if (this.heartbeat === 0) return;
-    // Send when we have been silent for a whole interval; give up after two silent intervals
-    // from the peer, as RabbitMQ does.
-    this.heartbeatTimer = setInterval(() => {
-      if (!this.sentSinceTick) {
-        this.out.heartbeat();
-        this.scheduleFlush();
-      }
-      this.sentSinceTick = false;
-      if (this.receivedSinceTick) {
-        this.missedHeartbeats = 0;
-      } else if (++this.missedHeartbeats >= 2) {
-        this.log.warn('closing connection: missed heartbeats from client', { connection: this.name, timeoutSeconds: this.heartbeat });
-        this.socket.destroy();
-      }
-      this.receivedSinceTick = false;
-    }, this.heartbeat * 1000);
+    // As RabbitMQ: a heartbeat goes out when we have been silent for half the interval, and a
+    // peer silent for two whole intervals is dropped (without a close frame).
+    const halfMs = (this.heartbeat * 1000) / 2;
+    this.heartbeatTimer = setInterval(() => this.guard(() => this.heartbeatTick()), halfMs);
     this.heartbeatTimer.unref();
+  }
+
+  private heartbeatTick(): void {
+    if (!this.sentSinceTick) {
+      this.out.heartbeat();
+      this.flush();
+    }
+    // A heartbeat does not count as traffic: when idle, one goes out every half interval.
+    this.sentSinceTick = false;
+    if (this.receivedSinceTick) {
+      this.missedHeartbeats = 0;
+    } else if (++this.missedHeartbeats >= 4) {
+      this.log.warn('closing connection: missed heartbeats from client', { connection: this.name, timeoutSeconds: this.heartbeat });
+      this.socket.destroy();
+    }
+    this.receivedSinceTick = false;
+  }
+
+  /** Run timer / event work for this connection; a failure drops this connection, not the broker. */
+  guard(work: () => void): void {
+    try {
+      work();
+    } catch (err) {
+      this.log.error('internal error', { connection: this.name, error: describe(err), stack: (err as Error)?.stack });
+      this.state = 'closed';
+      this.socket.destroy();
+    }
   }
 
   // ---- output ---------------------------------------------------------------------------------
@@ -404,8 +452,27 @@ export class Connection implements FrameSink {
   /** The one error mapper: soft errors close a channel, everything else the connection. */
   handleError(err: unknown, channel: number): void {
     if (this.state === 'closed') return;
-    const amqp = err instanceof AmqpError ? err : ConnectionError.internalError(describe(err));
-    if (!(err instanceof AmqpError)) this.log.error('internal error', { connection: this.name, error: describe(err), stack: (err as Error)?.stack });
+    let amqp: AmqpError;
+    if (err instanceof AmqpError) amqp = err;
+    else {
+      // A bug of ours. RabbitMQ's equivalent is a crashed channel process, which it reports as
+      // a bare INTERNAL_ERROR connection error; the details go to the log only.
+      this.log.error('internal error', { connection: this.name, error: describe(err), stack: (err as Error)?.stack });
+      amqp = new InternalError(describe(err));
+    }
+    if (this.state === 'header' || this.state === 'start' || this.state === 'secure' || this.state === 'tune') {
+      // Before tune-ok nothing can be said on the wire; RabbitMQ just drops the socket.
+      return this.dropHandshake(amqp.replyText);
+    }
+    if (amqp instanceof FatalFrameError) {
+      // The byte stream cannot be parsed any more, so no close-ok can be read either: send the
+      // close and end the socket (RabbitMQ waits 3 s before it resets it).
+      this.fatal = true;
+      this.closeWithError(amqp);
+      this.endSocket();
+      return;
+    }
+    if (this.state === 'closing') return;
     const ch = channel === 0 ? undefined : this.channels.get(channel);
     if (!amqp.hard && ch) {
       this.log.debug('channel error', { connection: this.name, channel, error: amqp.replyText });
@@ -426,6 +493,21 @@ export class Connection implements FrameSink {
     this.closeTimer = setTimeout(() => this.socket.destroy(), CLOSE_OK_TIMEOUT_MS);
   }
 
+  private dropHandshake(reason: string): void {
+    this.log.warn('closing connection during handshake', { connection: this.name, state: STATE_NAMES[this.state], reason });
+    // What was already said (connection.tune, say) still goes out, then the socket is closed
+    // without a close frame.
+    this.state = 'closed';
+    this.endSocket();
+  }
+
+  /** Write what is pending, then close the socket (destroyed once the writes are done). */
+  private endSocket(): void {
+    this.flush();
+    this.socket.end();
+    this.socket.destroySoon?.();
+  }
+
   /** Broker shutdown: tell the client why (320 CONNECTION_FORCED). */
   forceClose(reason: string): void {
     this.closeWithError(ConnectionError.connectionForced(reason));
@@ -435,14 +517,13 @@ export class Connection implements FrameSink {
   private finishClose(): void {
     this.closeChannels();
     this.state = 'closed';
-    this.flush();
-    this.socket.end();
-    this.socket.destroySoon?.();
+    this.endSocket();
   }
 
   private closeChannels(): void {
     for (const ch of this.channels.values()) ch.release();
     this.channels.clear();
+    this.closedByClient.length = 0;
     this.vhost?.connectionClosed(this);
   }
 
@@ -467,10 +548,29 @@ export class Connection implements FrameSink {
   channelClosed(channel: number): void {
     this.channels.delete(channel);
   }
+
+  /**
+   * The client closed a channel. As in RabbitMQ, whose reader hands the rest of the bytes it has
+   * already read to the (closing) channel process before it learns that the channel is gone,
+   * the channel keeps receiving what came in the same socket read; after that read the
+   * close-ok goes out and the channel number is free again.
+   */
+  channelClosedByClient(ch: Channel): void {
+    this.closedByClient.push(ch);
+  }
+
+  private finishClientCloses(): void {
+    const closed = this.closedByClient.splice(0);
+    for (const ch of closed) {
+      if (this.channels.get(ch.id) !== ch) continue;
+      this.channels.delete(ch.id);
+      if (this.state === 'running') this.send(ch.id, M.ChannelCloseOk, {});
+    }
+  }
 }
 
 function flushConnection(c: Connection): void {
-  c.flush();
+  c.guard(() => c.flush());
 }
 
 /** RabbitMQ's rule for tune-ok values: at least the minimum, at most what the server offered. */
@@ -481,6 +581,12 @@ function negotiated(field: string, min: number, serverMax: number, client: numbe
   if (serverMax !== 0 && (client === 0 || client > serverMax)) {
     throw ConnectionError.notAllowed(`negotiated ${field} = ${client} is higher than the maximum allowed value (${serverMax})`);
   }
+}
+
+/** RabbitMQ's text for method arguments that do not parse (or have bytes left over). */
+function cannotDecode(buf: Buffer, start: number, end: number): ConnectionError {
+  const key = buf.readUInt32BE(start);
+  return ConnectionError.frameError(`cannot decode ${erlBinary(buf.subarray(start + 4, end))}`).during(key >>> 16, key & 0xffff);
 }
 
 function describe(err: unknown): string {

@@ -4,6 +4,8 @@ import {
   M, type BasicCancel, type BasicConsume, type BasicGet, type BasicPublish, type BasicQos,
 } from '../protocol/generated/amqp.js';
 import { Message } from '../core/message.js';
+import { TYPE_ATOMS } from '../protocol/erlang-format.js';
+import { typeClass, type FieldTable } from '../protocol/field-table.js';
 import { generatedName, queueRes } from '../core/names.js';
 import { Consumer } from '../core/queue/queue.js';
 import { queueName } from './methods-definitions.js';
@@ -20,15 +22,28 @@ export function basicPublish(s: Session, m: BasicPublish, properties: Buffer, bo
 
 export function basicQos(s: Session, m: BasicQos): void {
   if (m.prefetchSize !== 0) throw ConnectionError.notImplemented(`prefetch_size!=0 (${m.prefetchSize})`);
-  if (m.global) s.channelPrefetch = m.prefetchCount;
-  else s.consumerPrefetch = m.prefetchCount;
+  if (m.global) {
+    s.setChannelPrefetch(m.prefetchCount);
+  } else {
+    // As RabbitMQ 3.3+: a limit for each consumer created from now on, and (rabbit_channel's
+    // unlimit_prefetch) any channel-wide limit is switched off.
+    s.consumerPrefetch = m.prefetchCount;
+    s.setChannelPrefetch(0);
+  }
   s.conn.send(s.id, M.BasicQosOk, {});
+  // A raised or removed channel limit may let held-back messages go.
+  s.dispatchAll();
 }
 
 export function basicConsume(s: Session, m: BasicConsume): void {
+  // RabbitMQ checks the tag before it looks at the queue: a reused tag is 530 even if the
+  // queue is missing or locked.
+  if (m.consumerTag !== '' && s.consumers.has(m.consumerTag)) {
+    throw ConnectionError.notAllowed(`attempt to reuse consumer tag '${m.consumerTag}'`);
+  }
   const q = s.vhost.queue(queueName(s, m.queue), s.conn);
+  checkConsumeArgs(m.arguments, queueRes(q.name, s.vhost.name));
   const tag = m.consumerTag === '' ? generatedName('amq.ctag') : m.consumerTag;
-  if (s.consumers.has(tag)) throw ConnectionError.notAllowed(`attempt to reuse consumer tag '${tag}'`);
   if (q.hasExclusiveConsumer() || (m.exclusive && q.consumerCount > 0)) {
     throw ChannelError.accessRefused(`${queueRes(q.name, s.vhost.name)} in exclusive use`);
   }
@@ -37,6 +52,18 @@ export function basicConsume(s: Session, m: BasicConsume): void {
   q.addConsumer(c);
   if (!m.noWait) s.conn.send(s.id, M.BasicConsumeOk, { consumerTag: tag });
   q.dispatch();
+}
+
+/** rabbit_amqqueue:check_consume_arguments: x-priority must be an integer, x-cancel-on-ha-failover a bool. */
+function checkConsumeArgs(args: FieldTable, res: string): void {
+  const prio = args['x-priority'];
+  if (prio !== undefined && typeClass(prio.type) !== 'int') {
+    throw ChannelError.preconditionFailed(`invalid arg 'x-priority' for ${res}: "expected integer, got ${TYPE_ATOMS[prio.type]}"`);
+  }
+  const cancel = args['x-cancel-on-ha-failover'];
+  if (cancel !== undefined && cancel.type !== 't') {
+    throw ChannelError.preconditionFailed(`invalid arg 'x-cancel-on-ha-failover' for ${res}: {unacceptable_type,${TYPE_ATOMS[cancel.type]}}`);
+  }
 }
 
 export function basicCancel(s: Session, m: BasicCancel): void {

@@ -4,32 +4,33 @@ import {
   M, type ExchangeBind, type ExchangeDeclare, type ExchangeDelete, type ExchangeUnbind,
   type QueueBind, type QueueDeclare, type QueueDelete, type QueuePurge, type QueueUnbind,
 } from '../protocol/generated/amqp.js';
+import { stripCrLf } from '../core/names.js';
 import type { Session } from './session.js';
 
 export function exchangeDeclare(s: Session, m: ExchangeDeclare): void {
-  s.vhost.declareExchange(m.exchange, m.type, {
+  s.vhost.declareExchange(stripCrLf(m.exchange), m.type, {
     passive: m.passive, durable: m.durable, autoDelete: m.autoDelete, internal: m.internal, args: m.arguments,
   });
   if (!m.noWait) s.conn.send(s.id, M.ExchangeDeclareOk, {});
 }
 
 export function exchangeDelete(s: Session, m: ExchangeDelete): void {
-  s.vhost.deleteExchange(m.exchange, m.ifUnused);
+  s.vhost.deleteExchange(stripCrLf(m.exchange), m.ifUnused);
   if (!m.noWait) s.conn.send(s.id, M.ExchangeDeleteOk, {});
 }
 
 export function exchangeBind(s: Session, m: ExchangeBind): void {
-  s.vhost.bindExchange(m.destination, m.source, m.routingKey, m.arguments);
+  s.vhost.bindExchange(stripCrLf(m.destination), stripCrLf(m.source), m.routingKey, m.arguments);
   if (!m.noWait) s.conn.send(s.id, M.ExchangeBindOk, {});
 }
 
 export function exchangeUnbind(s: Session, m: ExchangeUnbind): void {
-  s.vhost.unbindExchange(m.destination, m.source, m.routingKey, m.arguments);
+  s.vhost.unbindExchange(stripCrLf(m.destination), stripCrLf(m.source), m.routingKey, m.arguments);
   if (!m.noWait) s.conn.send(s.id, M.ExchangeUnbindOk, {});
 }
 
 export function queueDeclare(s: Session, m: QueueDeclare): void {
-  const q = s.vhost.declareQueue(m.queue, {
+  const q = s.vhost.declareQueue(stripCrLf(m.queue), {
     passive: m.passive, durable: m.durable, exclusive: m.exclusive, autoDelete: m.autoDelete, args: m.arguments,
   }, s.conn);
   s.lastQueue = q.name;
@@ -51,14 +52,15 @@ export function queueName(s: Session, name: string): string {
 export function queueBind(s: Session, m: QueueBind): void {
   const queue = queueName(s, m.queue);
   const key = m.queue === '' && m.routingKey === '' ? queue : m.routingKey;
-  s.vhost.bindQueue(queue, m.exchange, key, m.arguments, s.conn);
+  // The empty-name shortcut looks at the name as sent, so "\n" is the queue '' (404), as RabbitMQ.
+  s.vhost.bindQueue(stripCrLf(queue), stripCrLf(m.exchange), key, m.arguments, s.conn);
   if (!m.noWait) s.conn.send(s.id, M.QueueBindOk, {});
 }
 
 export function queueUnbind(s: Session, m: QueueUnbind): void {
   const queue = queueName(s, m.queue);
   const key = m.queue === '' && m.routingKey === '' ? queue : m.routingKey;
-  s.vhost.unbindQueue(queue, m.exchange, key, m.arguments, s.conn);
+  s.vhost.unbindQueue(stripCrLf(queue), stripCrLf(m.exchange), key, m.arguments, s.conn);
   s.conn.send(s.id, M.QueueUnbindOk, {});
 }
 
@@ -69,6 +71,6 @@ export function queuePurge(s: Session, m: QueuePurge): void {
 }
 
 export function queueDelete(s: Session, m: QueueDelete): void {
-  const messageCount = s.vhost.deleteQueue(queueName(s, m.queue), m.ifUnused, m.ifEmpty, s.conn);
+  const messageCount = s.vhost.deleteQueue(queueName(s, stripCrLf(m.queue)), m.ifUnused, m.ifEmpty, s.conn);
   if (!m.noWait) s.conn.send(s.id, M.QueueDeleteOk, { messageCount });
 }

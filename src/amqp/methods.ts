@@ -1,6 +1,6 @@
 // Dispatch of every non-connection, non-channel method to its handler.
 import { ConnectionError } from '../protocol/errors.js';
-import { M, METHODS, type AnyMethod } from '../protocol/generated/amqp.js';
+import { M, type AnyMethod } from '../protocol/generated/amqp.js';
 import * as basic from './methods-basic.js';
 import * as defs from './methods-definitions.js';
 import type { Session } from './session.js';
@@ -39,7 +39,8 @@ export function handleMethod(s: Session, m: AnyMethod): void {
       s.rollback();
       return s.conn.send(s.id, M.TxRollbackOk, {});
     default:
-      // Methods only a server sends (deliver, get-ok, *-ok replies, ...).
-      throw ConnectionError.commandInvalid(`${METHODS.get(m.id)!.name} is not a method a client may send`);
+      // Methods only a server sends (deliver, get-ok, *-ok replies, ...). RabbitMQ's catch-all
+      // clause in rabbit_channel:handle_method/3 answers them all with this one text.
+      throw ConnectionError.commandInvalid('unimplemented method');
   }
 }

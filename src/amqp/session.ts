@@ -16,8 +16,10 @@ export interface Unacked {
   consumer: Consumer | null; // null for basic.get
 }
 
-interface TxPublish { x: Exchange; msg: Message; mandatory: boolean }
-interface TxSettle { tag: number; multiple: boolean; kind: 'ack' | 'reject'; requeue: boolean }
+/** A publish in a transaction: routed at basic.publish, delivered at commit (as RabbitMQ). */
+interface TxPublish { msg: Message; queues: string[]; mandatory: boolean }
+/** A settle in a transaction: its deliveries leave `unacked` at once, and come back on rollback. */
+interface TxSettle { held: [number, Unacked][]; kind: 'ack' | 'reject'; requeue: boolean }
 
 export class Session implements ConsumerOwner {
   readonly conn: Connection;
@@ -28,8 +30,16 @@ export class Session implements ConsumerOwner {
   private nextTag = 1;
   /** basic.qos global=false: limit for consumers created afterwards. */
   consumerPrefetch = 0;
-  /** basic.qos global=true: limit across all consumers of the channel. */
+  /** basic.qos global=true: limit across all consumers of the channel (0 = none). */
   channelPrefetch = 0;
+  /**
+   * What the channel limit is checked against, kept as RabbitMQ's rabbit_limiter keeps its
+   * "volume": set to the number of unacked messages (basic.get ones included) when a limit is
+   * switched on, then raised by each ack-mode consumer delivery and lowered by each settled
+   * consumer delivery. basic.get deliveries made while limited do not count, and settling a
+   * basic.get message does not lower it.
+   */
+  private channelVolume = 0;
   /** Last queue declared on this channel, for methods that leave the queue name empty. */
   lastQueue: string | null = null;
 
@@ -41,6 +51,8 @@ export class Session implements ConsumerOwner {
   tx: { publishes: TxPublish[]; settles: TxSettle[] } | null = null;
 
   private readonly routed: Queue[] = [];
+  /** The channel has gone away (release()): nothing more is written for it. */
+  private released = false;
   private readonly onDrain = () => this.dispatchAll();
 
   constructor(readonly channel: Channel) {
@@ -54,7 +66,12 @@ export class Session implements ConsumerOwner {
 
   publish(x: Exchange, msg: Message, mandatory: boolean): void {
     if (this.tx) {
-      this.tx.publishes.push({ x, msg, mandatory });
+      // rabbit_channel routes at basic.publish and keeps the queue names until the commit, so
+      // bindings made or exchanges deleted in between do not change where the message goes.
+      const out = this.routed;
+      this.vhost.route(x, msg, out);
+      this.tx.publishes.push({ msg, queues: out.map((q) => q.name), mandatory });
+      out.length = 0;
       return;
     }
     this.route(x, msg, mandatory);
@@ -93,7 +110,9 @@ export class Session implements ConsumerOwner {
   beforeFlush(): void {
     this.confirmScheduled = false;
     const upTo = this.pendingConfirm;
-    if (upTo <= this.confirmedUpTo || this.channel.state !== 'open') return;
+    // Once the channel is closed (by either side) pending confirms are dropped, as RabbitMQ
+    // does: nothing may follow channel.close-ok on this channel number.
+    if (upTo <= this.confirmedUpTo || this.released || this.channel.state !== 'open') return;
     const multiple = upTo - this.confirmedUpTo > 1;
     this.conn.out.method(this.id, M.BasicAck, { deliveryTag: upTo, multiple });
     this.confirmedUpTo = upTo;
@@ -111,19 +130,38 @@ export class Session implements ConsumerOwner {
     this.tx ??= { publishes: [], settles: [] };
   }
 
+  /** As rabbit_channel's tx.commit: the publishes first, then the settles in the order given. */
   commit(): void {
     const tx = this.requireTx();
     const { publishes, settles } = tx;
     tx.publishes = [];
     tx.settles = [];
-    for (const s of settles) this.settle(s.tag, s.multiple, s.kind, s.requeue, false);
-    for (const p of publishes) this.route(p.x, p.msg, p.mandatory);
+    for (const p of publishes) this.deliverRouted(p);
+    for (const s of settles) this.applySettle(s.held, s.kind, s.requeue);
   }
 
+  /** Deliver a transactional publish to the queues it was routed to that still exist. */
+  private deliverRouted(p: TxPublish): void {
+    let delivered = 0;
+    for (const name of p.queues) {
+      const q = this.vhost.queues.get(name);
+      if (!q) continue;
+      q.enqueue(p.msg);
+      delivered++;
+    }
+    if (delivered === 0 && p.mandatory) this.returnMessage(p.msg, 312, 'NO_ROUTE');
+  }
+
+  /** Publishes are dropped; settled deliveries are outstanding again, under their old tags. */
   rollback(): void {
     const tx = this.requireTx();
+    const held = tx.settles.flatMap((s) => s.held);
     tx.publishes = [];
     tx.settles = [];
+    if (held.length === 0) return;
+    const all = [...this.unacked, ...held].sort((a, b) => a[0] - b[0]);
+    this.unacked.clear();
+    for (const [tag, u] of all) this.unacked.set(tag, u);
   }
 
   private requireTx() {
@@ -147,16 +185,25 @@ export class Session implements ConsumerOwner {
     return c;
   }
 
+  /** basic.qos global=true (and global=false, which switches the channel limit off). */
+  setChannelPrefetch(count: number): void {
+    if (this.channelPrefetch === 0 && count !== 0) this.channelVolume = this.unacked.size;
+    this.channelPrefetch = count;
+  }
+
   canTake(c: Consumer): boolean {
-    if (this.conn.writeBlocked || this.channel.state !== 'open') return false;
+    if (this.conn.writeBlocked || this.channel.state !== 'open' || this.conn.state !== 'running') return false;
     if (c.noAck) return true;
     if (c.prefetch !== 0 && c.unacked >= c.prefetch) return false;
-    return this.channelPrefetch === 0 || this.unacked.size < this.channelPrefetch;
+    return this.channelPrefetch === 0 || this.channelVolume < this.channelPrefetch;
   }
 
   deliver(c: Consumer, q: Queue, e: Entry): void {
     const tag = this.nextTag++;
-    if (!c.noAck) this.unacked.set(tag, { queue: q, entry: e, consumer: c });
+    if (!c.noAck) {
+      this.unacked.set(tag, { queue: q, entry: e, consumer: c });
+      if (this.channelPrefetch !== 0) this.channelVolume++;
+    }
     const out = this.conn.out;
     const msg = e.msg;
     const at = out.beginFrame(1, this.id);
@@ -190,32 +237,30 @@ export class Session implements ConsumerOwner {
 
   // ---- acknowledgements ---------------------------------------------------------------------
 
-  /** ack / nack / reject from the client (deferred to commit in a transaction). */
+  /**
+   * ack / nack / reject from the client. The tags are checked and leave `unacked` at once; in a
+   * transaction their effect waits for the commit (rabbit_channel keeps them in the tx).
+   */
   onSettle(tag: number, multiple: boolean, kind: 'ack' | 'reject', requeue: boolean): void {
-    if (this.tx) {
-      this.collect(tag, multiple); // validate now, as RabbitMQ does
-      this.tx.settles.push({ tag, multiple, kind, requeue });
-      return;
+    const held: [number, Unacked][] = [];
+    for (const t of this.collect(tag, multiple)) {
+      held.push([t, this.unacked.get(t)!]);
+      this.unacked.delete(t);
     }
-    this.settle(tag, multiple, kind, requeue, true);
+    if (this.tx) this.tx.settles.push({ held, kind, requeue });
+    else this.applySettle(held, kind, requeue);
   }
 
-  private settle(tag: number, multiple: boolean, kind: 'ack' | 'reject', requeue: boolean, strict: boolean): void {
-    let tags: number[];
-    try {
-      tags = this.collect(tag, multiple);
-    } catch (err) {
-      if (strict) throw err;
-      return;
-    }
+  private applySettle(held: [number, Unacked][], kind: 'ack' | 'reject', requeue: boolean): void {
     const touched: Queue[] = [];
-    for (const t of tags) {
-      const u = this.unacked.get(t)!;
-      this.unacked.delete(t);
+    let fromConsumers = 0;
+    for (const [, u] of held) {
+      if (u.consumer) fromConsumers++;
       if (kind === 'reject' && requeue) u.queue.requeue(u.entry, u.consumer);
       else u.queue.settled(u.consumer);
       if (!touched.includes(u.queue)) touched.push(u.queue);
     }
+    if (this.channelPrefetch !== 0) this.channelVolume -= fromConsumers;
     for (const q of touched) q.dispatch();
     if (this.channelPrefetch !== 0 || touched.length === 0) this.dispatchAll();
   }
@@ -236,33 +281,41 @@ export class Session implements ConsumerOwner {
     throw ChannelError.preconditionFailed(`unknown delivery tag ${tag}`);
   }
 
-  /** basic.recover requeue=true: every unacked message goes back, marked redelivered. */
+  /**
+   * basic.recover requeue=true: every unacked message goes back, marked redelivered. Messages
+   * already settled in the open transaction are not unacked any more and stay put.
+   */
   recover(): void {
-    this.requeueAll();
+    this.requeue([...this.unacked.values()]);
+    this.unacked.clear();
   }
 
-  private requeueAll(): void {
+  private requeue(all: Iterable<Unacked>): void {
     const touched = new Set<Queue>();
-    for (const u of this.unacked.values()) {
+    for (const u of all) {
+      if (u.consumer && this.channelPrefetch !== 0) this.channelVolume--;
       u.queue.requeue(u.entry, u.consumer);
       touched.add(u.queue);
     }
-    this.unacked.clear();
     for (const q of touched) q.dispatch();
   }
 
-  private dispatchAll(): void {
+  dispatchAll(): void {
     for (const c of this.consumers.values()) c.queue.dispatch();
   }
 
   /** The channel is going away: cancel consumers, requeue what was not acked. */
   release(): void {
+    this.released = true;
     this.conn.drainListeners.delete(this.onDrain);
     const consumers = [...this.consumers.values()];
     this.consumers.clear();
+    // Deliveries settled in an uncommitted transaction were never settled: they go back too.
+    const held = this.tx ? this.tx.settles.flatMap((s) => s.held.map(([, u]) => u)) : [];
     this.tx = null;
     // Consumers go first so the requeued messages are not delivered straight back to them.
     for (const c of consumers) c.queue.removeConsumer(c);
-    this.requeueAll();
+    this.requeue([...this.unacked.values(), ...held]);
+    this.unacked.clear();
   }
 }

@@ -1,11 +1,13 @@
 // A virtual host: exchanges, queues and the bindings between them, with RabbitMQ's rules for
 // declaring, deleting and binding, and routing of a message to its set of queues.
+import { TYPE_ATOMS } from '../protocol/erlang-format.js';
 import { ChannelError, ConnectionError } from '../protocol/errors.js';
-import { fieldEquals, typeClass, type FieldTable } from '../protocol/field-table.js';
+import { typeClass, type FieldTable, type FieldValue } from '../protocol/field-table.js';
 import { Exchange, type Binding, type Destination, type ExchangeType } from './exchange/exchange.js';
+import { erlangEquals, validateHeadersBindingArgs } from './exchange/headers.js';
 import { createRouter, isExchangeType } from './exchange/index.js';
 import type { Message } from './message.js';
-import { describeValue, exchangeRes, generatedName, inequivalentArg, queueRes } from './names.js';
+import { describeBareValue, describeValue, exchangeRes, generatedName, inequivalentArg, queueRes } from './names.js';
 import { Queue } from './queue/queue.js';
 
 export interface ExchangeDeclare {
@@ -47,14 +49,19 @@ export class VHost {
     return x;
   }
 
+  /**
+   * exchange.declare in rabbit_channel's order: the type first (503, a connection error, even for
+   * the default exchange or an amq.* name), then the default exchange (403), then equivalence
+   * with an existing exchange (406); the reserved amq. prefix only matters for a new exchange, so
+   * re-declaring amq.direct as it is succeeds. A passive declare ignores type and flags.
+   */
   declareExchange(name: string, type: string, d: ExchangeDeclare): Exchange {
     if (d.passive) {
       if (name === '') throw defaultExchangeRefused();
       return this.exchange(name);
     }
-    if (name === '') throw defaultExchangeRefused();
-    if (name.startsWith('amq.')) throw reservedName('exchange', name);
     if (!isExchangeType(type)) throw ConnectionError.commandInvalid(`unknown exchange type '${type}'`);
+    if (name === '') throw defaultExchangeRefused();
     const existing = this.exchanges.get(name);
     if (existing) {
       const res = exchangeRes(name, this.name);
@@ -65,6 +72,12 @@ export class VHost {
       assertArgs(EQUIVALENT_EXCHANGE_ARGS, res, d.args, existing.args);
       return existing;
     }
+    if (name.startsWith('amq.')) throw reservedName('exchange', name);
+    const ae = Object.hasOwn(d.args, 'alternate-exchange') ? d.args['alternate-exchange'] : undefined;
+    if (ae !== undefined && ae.type !== 'S') {
+      throw ChannelError.preconditionFailed(
+        `invalid type '${TYPE_ATOMS[ae.type]}' for arg 'alternate-exchange' in ${exchangeRes(name, this.name)}`);
+    }
     const x = new Exchange(name, type, d.durable, d.autoDelete, d.internal, d.args, createRouter(type));
     this.exchanges.set(name, x);
     return x;
@@ -72,7 +85,10 @@ export class VHost {
 
   deleteExchange(name: string, ifUnused: boolean): void {
     if (name === '') throw defaultExchangeRefused();
-    if (name.startsWith('amq.')) throw reservedName('exchange', name);
+    // rabbit_channel:check_exchange_deletion: refused for any amq.* name, existing or not.
+    if (name.startsWith('amq.')) {
+      throw ChannelError.accessRefused(`deletion of system ${exchangeRes(name, this.name)} not allowed`);
+    }
     const x = this.exchanges.get(name);
     if (!x) return; // RabbitMQ 3.x: deleting a missing exchange succeeds
     if (ifUnused && x.bindings.length > 0) throw ChannelError.preconditionFailed(`${exchangeRes(name, this.name)} in use`);
@@ -152,27 +168,36 @@ export class VHost {
 
   // ---- bindings -----------------------------------------------------------------------------
 
+  // Checks in rabbit_channel:binding_action / rabbit_binding:add order: the default exchange (403),
+  // the source exchange (404), the destination (404), the source type's validate_binding (406:
+  // headers x-match), and only then the exclusive-queue check (405).
+
   bindQueue(queue: string, exchange: string, routingKey: string, args: FieldTable, owner: object): void {
-    const q = this.queue(queue, owner);
     if (exchange === '') throw defaultExchangeRefused();
     const x = this.exchange(exchange);
+    const q = this.queues.get(queue);
+    if (!q) throw ChannelError.notFound(`no ${queueRes(queue, this.name)}`);
+    validateBinding(x, args);
+    checkExclusive(q, owner, this.name);
     this.addBinding(x, q, routingKey, args);
   }
 
   unbindQueue(queue: string, exchange: string, routingKey: string, args: FieldTable, owner: object): void {
-    const q = this.queues.get(queue);
     if (exchange === '') throw defaultExchangeRefused();
-    if (q) checkExclusive(q, owner, this.name);
+    const q = this.queues.get(queue);
     const x = this.exchanges.get(exchange);
     if (!q || !x) return; // RabbitMQ 3.x: unbinding something missing succeeds
     const b = findBinding(x, q, routingKey, args);
-    if (b) this.removeBinding(x, b);
+    if (!b) return; // ...and so does a missing binding, exclusive queue or not
+    checkExclusive(q, owner, this.name);
+    this.removeBinding(x, b);
   }
 
   bindExchange(destination: string, source: string, routingKey: string, args: FieldTable): void {
     if (source === '' || destination === '') throw defaultExchangeRefused();
-    const dst = this.exchange(destination);
     const src = this.exchange(source);
+    const dst = this.exchange(destination);
+    validateBinding(src, args);
     this.addBinding(src, dst, routingKey, args);
   }
 
@@ -209,17 +234,32 @@ export class VHost {
 
   /**
    * Route through `x` and any exchange-to-exchange bindings into `out`, each queue once.
-   * Exchange loops are cut by visiting each exchange once.
+   * Exchange loops are cut by visiting each exchange once. Besides its routing key, a message
+   * is routed by the keys in its CC and BCC headers (sender-selected distribution), at every hop.
+   * An exchange whose own bindings match nothing hands the message to its alternate exchange,
+   * if it has one that exists (rabbit_exchange:route1 / process_alternate).
    */
   route(x: Exchange, msg: Message, out: Queue[]): void {
+    const keys = extraRoutingKeys(msg);
     if (x.name === '') {
-      const q = this.queues.get(msg.routingKey);
-      if (q) out.push(q);
+      if (keys === null) {
+        const q = this.queues.get(msg.routingKey);
+        if (q) out.push(q);
+        return;
+      }
+      for (const k of keys) {
+        const q = this.queues.get(k);
+        if (q && !out.includes(q)) out.push(q);
+      }
       return;
     }
     const dests: Destination[] = [];
-    this.routeOne(x, msg, dests);
-    if (dests.length === 1 && dests[0].kind === 'queue') {
+    this.routeOne(x, msg, keys, dests);
+    if (dests.length === 0) {
+      const ae = this.alternateOf(x);
+      if (ae === undefined) return;
+      dests.push(ae);
+    } else if (dests.length === 1 && dests[0].kind === 'queue') {
       out.push(dests[0] as Queue);
       return;
     }
@@ -229,25 +269,82 @@ export class VHost {
       const d = dests[i];
       if (seen.has(d)) continue;
       seen.add(d);
-      if (d.kind === 'queue') out.push(d as Queue);
-      else this.routeOne(d as Exchange, msg, dests);
+      if (d.kind === 'queue') {
+        out.push(d as Queue);
+        continue;
+      }
+      const before = dests.length;
+      this.routeOne(d as Exchange, msg, keys, dests);
+      if (dests.length === before) {
+        const ae = this.alternateOf(d as Exchange);
+        if (ae !== undefined) dests.push(ae);
+      }
     }
   }
 
-  private routeOne(x: Exchange, msg: Message, out: Destination[]): void {
+  /** The exchange named by `x`'s alternate-exchange argument, if it exists. */
+  private alternateOf(x: Exchange): Exchange | undefined {
+    if (!Object.hasOwn(x.args, 'alternate-exchange')) return undefined;
+    const v = x.args['alternate-exchange'];
+    if (v.type !== 'S') return undefined;
+    return this.exchanges.get(typeof v.value === 'string' ? v.value : v.value.toString('utf8'));
+  }
+
+  private routeOne(x: Exchange, msg: Message, keys: string[] | null, out: Destination[]): void {
     const headers = x.type === 'headers' && !msg.hasNoProperties ? msg.props.headers : undefined;
-    x.router.route(msg.routingKey, headers, out);
+    // Fanout and headers exchanges ignore routing keys: route once whatever CC says.
+    if (keys === null || x.type === 'fanout' || x.type === 'headers') x.router.route(msg.routingKey, headers, out);
+    else for (const k of keys) x.router.route(k, headers, out);
   }
 }
 
-function findBinding(x: Exchange, dest: Destination, routingKey: string, args: FieldTable): Binding | undefined {
-  return x.bindings.find((b) => b.destination === dest && b.routingKey === routingKey && tablesEqual(b.args, args));
+// Field-table keys as encoded (shortstr length + name): a cheap test on the raw property bytes
+// before anything is decoded. A false positive only costs a decode.
+const CC_KEY = Buffer.from('\x02CC', 'latin1');
+const BCC_KEY = Buffer.from('\x03BCC', 'latin1');
+
+/**
+ * rabbit_basic:header_routes: the routing key followed by the longstr elements of the CC and
+ * BCC array headers (other element types are skipped), or null when there are none, the
+ * common case.
+ */
+function extraRoutingKeys(msg: Message): string[] | null {
+  if (msg.hasNoProperties) return null;
+  const raw = msg.properties;
+  if (raw.indexOf(CC_KEY) < 0 && raw.indexOf(BCC_KEY) < 0) return null;
+  const headers = msg.props.headers;
+  if (headers === undefined) return null;
+  let keys: string[] | null = null;
+  for (const name of ['CC', 'BCC']) {
+    const v = Object.hasOwn(headers, name) ? headers[name] : undefined;
+    if (v?.type !== 'A') continue;
+    for (const e of v.value) {
+      if (e.type !== 'S') continue;
+      (keys ??= [msg.routingKey]).push(typeof e.value === 'string' ? e.value : e.value.toString('utf8'));
+    }
+  }
+  return keys;
 }
 
-function tablesEqual(a: FieldTable, b: FieldTable): boolean {
+function findBinding(x: Exchange, dest: Destination, routingKey: string, args: FieldTable): Binding | undefined {
+  return x.bindings.find((b) => b.destination === dest && b.routingKey === routingKey && tablesIdentical(b.args, args));
+}
+
+/**
+ * Binding identity, as RabbitMQ's: the argument tables sorted by key and then compared as terms,
+ * type atoms included, so {a: byte 1} and {a: long 1} are two different bindings.
+ */
+function tablesIdentical(a: FieldTable, b: FieldTable): boolean {
   const ka = Object.keys(a);
   if (ka.length !== Object.keys(b).length) return false;
-  return ka.every((k) => k in b && fieldEquals(a[k], b[k]));
+  return ka.every((k) => Object.hasOwn(b, k) && a[k].type === b[k].type && erlangEquals(a[k], b[k]));
+}
+
+/** The exchange type's validate_binding: only headers exchanges check anything (x-match). */
+function validateBinding(x: Exchange, args: FieldTable): void {
+  if (x.type !== 'headers') return;
+  const problem = validateHeadersBindingArgs(args);
+  if (problem !== null) throw ChannelError.preconditionFailed(problem);
 }
 
 function checkExclusive(q: Queue, owner: object, vhost: string): void {
@@ -275,12 +372,38 @@ function assertField(key: string, resource: string, received: unknown, current: 
   }
 }
 
+/**
+ * rabbit_misc:assert_args_equivalence. Equivalent when both are absent, when the type classes
+ * match (all integer widths are one class, float and double another) and the values are `==`,
+ * or failing that when the bare values are identical terms (a longstr and a binary with the same
+ * bytes, a long and a timestamp with the same number). The error shows both bare values when
+ * both are present ("received '20' but current is '10'", even "'10' but current is '10'" for a
+ * string against a number), else the typed form against `none`.
+ */
 function assertArgs(keys: string[], resource: string, received: FieldTable, current: FieldTable): void {
   for (const key of keys) {
-    const r = received[key];
-    const c = current[key];
+    const r = Object.hasOwn(received, key) ? received[key] : undefined;
+    const c = Object.hasOwn(current, key) ? current[key] : undefined;
     if (r === undefined && c === undefined) continue;
-    if (r !== undefined && c !== undefined && typeClass(r.type) === typeClass(c.type) && fieldEquals(r, c)) continue;
+    if (r !== undefined && c !== undefined) {
+      if (typeClass(r.type) === typeClass(c.type) && erlangEquals(r, c)) continue;
+      if (sameBareTerm(r, c)) continue;
+      throw ChannelError.preconditionFailed(inequivalentArg(key, resource, describeBareValue(r), describeBareValue(c)));
+    }
     throw ChannelError.preconditionFailed(inequivalentArg(key, resource, describeValue(r), describeValue(c)));
   }
+}
+
+const INTEGER_TERMS = new Set(['b', 'B', 's', 'u', 'I', 'i', 'l', 'T']);
+
+/** Erlang `=:=` of the decoded values of two fields whose type classes differ. */
+function sameBareTerm(a: FieldValue, b: FieldValue): boolean {
+  if ((a.type === 'S' || a.type === 'x') && (b.type === 'S' || b.type === 'x')) return erlangEquals(a, b);
+  if (INTEGER_TERMS.has(a.type) && INTEGER_TERMS.has(b.type)) return erlangEquals(a, b);
+  // An empty array and an empty table both decode to [].
+  if ((a.type === 'A' || a.type === 'F') && (b.type === 'A' || b.type === 'F')) {
+    return (a.type === 'A' ? a.value.length : Object.keys(a.value).length) === 0 &&
+      (b.type === 'A' ? b.value.length : Object.keys(b.value).length) === 0;
+  }
+  return false;
 }

@@ -12,6 +12,7 @@
 // there the letters must be identical (byte 1 != long 1) and tables must list keys in the same
 // order. This is NOT field-table.ts's fieldEquals (type-class based), deliberately.
 import type { FieldTable, FieldValue, TypeLetter } from '../../protocol/field-table.js';
+import { TYPE_ATOMS, erlTerm } from '../../protocol/erlang-format.js';
 import type { Binding, Destination, Router } from './exchange.js';
 
 type MatchKind = 'all' | 'any' | 'all-with-x' | 'any-with-x';
@@ -135,70 +136,4 @@ export function validateHeadersBindingArgs(args: FieldTable): string | null {
   const s = bytes(v.value).toString('latin1');
   if (s === 'all' || s === 'any' || s === 'all-with-x' || s === 'any-with-x') return null;
   return `Invalid x-match field value ${erlTerm(v)}; expected all, any, all-with-x, or any-with-x`;
-}
-
-// ---- Erlang ~p rendering of decoded values, for the error texts above ----------------------
-// Single-line only: Erlang wraps terms wider than 80 columns (long arrays/tables), which
-// nobody will compare byte for byte.
-
-const TYPE_ATOMS: Record<TypeLetter, string> = {
-  t: 'bool', b: 'byte', B: 'unsignedbyte', s: 'short', u: 'unsignedshort', I: 'signedint',
-  i: 'unsignedint', l: 'long', f: 'float', d: 'double', D: 'decimal', S: 'longstr', A: 'array',
-  T: 'timestamp', F: 'table', V: 'void', x: 'binary',
-};
-
-function erlTerm(f: FieldValue): string {
-  switch (f.type) {
-    case 'S': case 'x': return erlBinary(bytes(f.value));
-    case 't': return String(f.value);
-    case 'V': return 'undefined';
-    case 'D': return `{${f.value.scale},${f.value.value}}`;
-    case 'f': case 'd': return erlFloat(f.value);
-    case 'A': return `[${f.value.map((x) => `{${TYPE_ATOMS[x.type]},${erlTerm(x)}}`).join(',')}]`;
-    case 'F': {
-      const t = f.value;
-      const rows = Object.keys(t).map((k) => `{${erlBinary(Buffer.from(k, 'utf8'))},${TYPE_ATOMS[t[k].type]},${erlTerm(t[k])}}`);
-      return `[${rows.join(',')}]`;
-    }
-    default: return String(f.value); // integers (number or bigint)
-  }
-}
-
-const ESCAPES: Record<number, string> = { 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 27: '\\e', 34: '\\"', 92: '\\\\' };
-
-/**
- * ~p of a binary: <<"text">> when every byte is printable Latin-1 (io_lib:printable_latin1_list),
- * else <<1,2,3>>. The bytes go out as they are, so UTF-8 text such as "café" (all bytes >= 160)
- * shows as itself, while a UTF-8 character with a byte in 128..159 (e.g. "€") turns the whole
- * binary into numbers, as in RabbitMQ.
- */
-function erlBinary(b: Buffer): string {
-  const printable = b.every((c) => (c >= 32 && c <= 126) || c >= 160 || (c >= 8 && c <= 13) || c === 27);
-  if (b.length === 0) return '<<>>';
-  if (!printable) return `<<${Array.from(b).join(',')}>>`;
-  let s = '';
-  for (const part of b.toString('utf8').split(/(["\\\x08-\x0d\x1b])/)) {
-    s += part.length === 1 && ESCAPES[part.charCodeAt(0)] !== undefined ? ESCAPES[part.charCodeAt(0)] : part;
-  }
-  return `<<"${s}">>`;
-}
-
-/**
- * ~p of a float (OTP 25 float_to_list(F, [short])): shortest round-trip digits, in plain or
- * exponent notation, whichever is shorter (plain on a tie), but always exponent from 2^53 up.
- */
-function erlFloat(x: number): string {
-  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
-  const [mant, exp] = Math.abs(x).toExponential().split('e');
-  const digits = mant.replace('.', '');
-  const place = Number(exp) + 1; // |x| = 0.<digits> * 10^place
-  const n = digits.length;
-  const sign = x < 0 ? '-' : '';
-  const sci = `${sign}${digits[0]}.${n === 1 ? '0' : digits.slice(1)}e${place - 1}`;
-  if (Math.abs(x) >= 2 ** 53) return sci;
-  const plain =
-    place <= 0 ? `${sign}0.${'0'.repeat(-place)}${digits}`
-    : place < n ? `${sign}${digits.slice(0, place)}.${digits.slice(place)}`
-    : `${sign}${digits}${'0'.repeat(place - n)}.0`;
-  return plain.length <= sci.length ? plain : sci;
 }

@@ -1,6 +1,6 @@
-// A classic queue: ready messages in order, consumers served round-robin, unacked messages
-// counted here and held by the channel that received them.
-import type { FieldTable } from '../../protocol/field-table.js';
+// A classic queue: ready messages in order, consumers served by x-priority and round-robin
+// within a priority, unacked messages counted here and held by the channel that received them.
+import { typeClass, type FieldTable } from '../../protocol/field-table.js';
 import type { Binding, Destination } from '../exchange/exchange.js';
 import type { Message } from '../message.js';
 import { ReadyList, type Entry } from './ready-list.js';
@@ -18,6 +18,8 @@ export interface ConsumerOwner {
 export class Consumer {
   /** Messages delivered to this consumer and not yet settled. */
   unacked = 0;
+  /** x-priority (any integer type; 0 when absent): higher-priority consumers are served first. */
+  readonly priority: number;
   constructor(
     readonly tag: string,
     readonly queue: Queue,
@@ -27,7 +29,10 @@ export class Consumer {
     /** Per-consumer prefetch limit (0 = none). */
     readonly prefetch: number,
     readonly args: FieldTable,
-  ) {}
+  ) {
+    const p = args['x-priority'];
+    this.priority = p !== undefined && typeClass(p.type) === 'int' ? Number(p.value) : 0;
+  }
 }
 
 export interface QueueOptions {
@@ -41,7 +46,13 @@ export interface QueueOptions {
 export class Queue implements Destination {
   readonly kind = 'queue' as const;
   readonly ready = new ReadyList();
+  /**
+   * Highest priority first; within a priority, in the order they are to be served. With one
+   * priority (the usual case) `rr` walks the array round-robin; with several, a consumer that
+   * is served moves to the end of its priority (RabbitMQ's rabbit_queue_consumers).
+   */
   readonly consumers: Consumer[] = [];
+  private mixedPriorities = false;
   /** Bindings whose destination is this queue, so deleting it can remove them. */
   readonly bindings = new Set<Binding>();
   unackedCount = 0;
@@ -90,6 +101,7 @@ export class Queue implements Destination {
 
   private pickConsumer(): Consumer | null {
     const n = this.consumers.length;
+    if (this.mixedPriorities) return this.pickByPriority();
     for (let i = 0; i < n; i++) {
       const idx = (this.rr + i) % n;
       const c = this.consumers[idx];
@@ -97,6 +109,20 @@ export class Queue implements Destination {
         this.rr = (idx + 1) % n;
         return c;
       }
+    }
+    return null;
+  }
+
+  /** The first consumer (highest priority, longest unserved) with room; it goes to the back of its priority. */
+  private pickByPriority(): Consumer | null {
+    const cs = this.consumers;
+    for (let i = 0; i < cs.length; i++) {
+      const c = cs[i];
+      if (!c.owner.canTake(c)) continue;
+      let j = i;
+      for (; j + 1 < cs.length && cs[j + 1].priority === c.priority; j++) cs[j] = cs[j + 1];
+      cs[j] = c;
+      return c;
     }
     return null;
   }
@@ -127,7 +153,12 @@ export class Queue implements Destination {
   }
 
   addConsumer(c: Consumer): void {
-    this.consumers.push(c);
+    const cs = this.consumers;
+    let i = cs.length;
+    while (i > 0 && cs[i - 1].priority < c.priority) i--;
+    cs.splice(i, 0, c);
+    if (i < cs.length - 1 && i <= this.rr) this.rr++; // keep rr on the consumer it pointed at
+    this.mixedPriorities = cs[0].priority !== cs[cs.length - 1].priority;
     this.hadConsumer = true;
   }
 
@@ -137,6 +168,8 @@ export class Queue implements Destination {
     if (i < 0) return false;
     this.consumers.splice(i, 1);
     if (this.rr > i) this.rr--;
+    const cs = this.consumers;
+    this.mixedPriorities = cs.length > 0 && cs[0].priority !== cs[cs.length - 1].priority;
     if (this.consumers.length === 0 && this.autoDelete && this.hadConsumer && this.onUnused) this.onUnused(this);
     return true;
   }
