@@ -4,7 +4,8 @@
 // 3.10 (WARREN_EXTERNAL_URL=... differential mode), so names come from uniqueName().
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBroker, uniqueName, type TestBroker } from '../test/support/broker.js';
+import type { TopicRouter } from '../src/core/exchange/topic.js';
+import { external, startBroker, uniqueName, type TestBroker } from '../test/support/broker.js';
 
 let b: TestBroker;
 let conn: amqp.ChannelModel;
@@ -633,6 +634,36 @@ describe('exchange-to-exchange bindings', () => {
     await ch.unbindExchange(bx, 'nope-src', 'k');
     await ch.unbindExchange('nope-dst', 'nope-src', 'k');
     await cleanup(ch, [a, bx]);
+  });
+});
+
+describe('binding bookkeeping (Warren internals)', () => {
+  it.skipIf(external)('deleting exchanges and queues leaves no binding records behind', async () => {
+    const vhost = b.broker!.vhost('/')!;
+    const ch = await channel();
+    const [xa, xb] = [uniqueName('book-a'), uniqueName('book-b')];
+    await ch.assertExchange(xa, 'fanout', { durable: false });
+    await ch.assertExchange(xb, 'topic', { durable: false });
+    const q = await queue(ch, 'book');
+    await ch.bindExchange(xb, xa, '');
+    await ch.bindExchange(xa, xb, '#');
+    await ch.bindQueue(q, xa, '');
+    await ch.bindQueue(q, xb, 'a.*');
+    await ch.bindQueue(q, 'amq.direct', q);
+    const a = vhost.exchanges.get(xa)!;
+    const bx = vhost.exchanges.get(xb)!;
+    const queueRecord = vhost.queues.get(q)!;
+    expect([a.bindings.length, a.inbound.size, bx.bindings.length, bx.inbound.size, queueRecord.bindings.size]).toEqual([2, 1, 2, 1, 3]);
+    await ch.deleteExchange(xa);
+    expect(bx.inbound.size).toBe(0);
+    expect(bx.bindings.map((x) => x.destination.name)).toEqual([q]);
+    expect(queueRecord.bindings.size).toBe(2);
+    await ch.deleteQueue(q);
+    expect(bx.bindings).toEqual([]);
+    expect((bx.router as TopicRouter).nodeCount()).toBe(0); // the trie was pruned
+    expect(vhost.exchanges.get('amq.direct')!.bindings.some((x) => x.destination.name === q)).toBe(false);
+    await ch.deleteExchange(xb);
+    await ch.close();
   });
 });
 
