@@ -102,6 +102,7 @@ const METHOD_NAMES = {
   '10.10': 'connection.start', '10.11': 'connection.start-ok', '10.20': 'connection.secure', '10.21': 'connection.secure-ok',
   '10.30': 'connection.tune', '10.31': 'connection.tune-ok', '10.40': 'connection.open', '10.41': 'connection.open-ok',
   '10.50': 'connection.close', '10.51': 'connection.close-ok', '10.60': 'connection.blocked', '10.61': 'connection.unblocked',
+  '10.70': 'connection.update-secret', '10.71': 'connection.update-secret-ok',
   '20.10': 'channel.open', '20.11': 'channel.open-ok', '20.20': 'channel.flow', '20.21': 'channel.flow-ok',
   '20.40': 'channel.close', '20.41': 'channel.close-ok',
   '40.10': 'exchange.declare', '40.11': 'exchange.declare-ok', '50.10': 'queue.declare', '50.11': 'queue.declare-ok',
@@ -212,7 +213,12 @@ class Probe {
       const type = this.buf[0], ch = this.buf.readUInt16BE(1), size = this.buf.readUInt32BE(3);
       if (size > 16 * 1024 * 1024) { this.push({ type: 'garbage', hex: this.buf.subarray(0, 64).toString('hex') }); this.buf = Buffer.alloc(0); return; }
       if (this.buf.length < size + 8) return;
-      const f = decodeFrame(type, ch, this.buf.subarray(7, 7 + size));
+      let f;
+      try {
+        f = decodeFrame(type, ch, this.buf.subarray(7, 7 + size));
+      } catch (e) { // a malformed frame from the server: record it as it is
+        f = { ch, type: `undecodable-frame-type-${type}`, hex: this.buf.subarray(7, 7 + Math.min(size, 64)).toString('hex'), decodeError: String(e.message) };
+      }
       if (this.buf[7 + size] !== FRAME_END) f.badFrameEnd = this.buf[7 + size];
       this.buf = this.buf.subarray(size + 8);
       this.push(f);
@@ -774,6 +780,60 @@ def('30-client channel.close, then basic.qos 300 ms later', async () => {
   p.write(send(1, ID.qos, M.basicQos(0, 10)));
   return finish(p);
 });
+
+// 31. reply texts longer than a short string: RabbitMQ sends the first 252 bytes and "..."
+for (const [label, name] of [['ascii', 'q'.repeat(250)], ['2-byte utf8', '\u00e9'.repeat(120)], ['2-byte utf8 cut mid-character', 'x' + '\u00e9'.repeat(120)]]) {
+  const cname = `31-long reply text, ${label}`;
+  def(cname, simple(cname, send(1, ID.qDeclare, M.queueDeclare(name, { passive: true }))));
+}
+
+def('31-long reply text in connection.close: exchange.declare of an unknown 239-byte type', simple('31-long reply text in connection.close: exchange.declare of an unknown 239-byte type',
+  send(1, ID.exDeclare, M.exchangeDeclare('x31', 'x' + '\u00e9'.repeat(119)))));
+def('31-long reply text in connection.close: connection.open of a 240-byte vhost', async () => {
+  const p = new Probe('31-long reply text in connection.close: connection.open of a 240-byte vhost');
+  await p.connect();
+  p.write(PROTOCOL_HEADER);
+  await p.waitMethod('connection.start');
+  p.write(send(0, ID.startOk, M.startOk()));
+  await p.waitMethod('connection.tune');
+  p.write(send(0, ID.tuneOk, M.tuneOk(2047, 131072, 0)));
+  p.hostile(send(0, ID.open, M.connOpen('\u00e9'.repeat(120))));
+  return finish(p, { aliveChannel: null });
+});
+
+// 32. connection methods out of place
+const beforeOpen = (name, buf, { tuned = true } = {}) => def(name, async () => {
+  const p = new Probe(name);
+  await p.connect();
+  p.write(PROTOCOL_HEADER);
+  await p.waitMethod('connection.start');
+  p.write(send(0, ID.startOk, M.startOk()));
+  await p.waitMethod('connection.tune');
+  if (tuned) p.write(send(0, ID.tuneOk, M.tuneOk(2047, 131072, 0)));
+  p.hostile(buf);
+  return finish(p, { aliveChannel: null });
+});
+beforeOpen('32-connection.close after tune-ok, before connection.open', send(0, ID.close, M.close(200, 'bye')));
+beforeOpen('32-connection.close before tune-ok', send(0, ID.close, M.close(200, 'bye')), { tuned: false });
+beforeOpen('32-connection.close-ok before connection.open', send(0, ID.closeOk));
+for (const [label, buf] of [
+  ['connection.close-ok while running', () => send(0, ID.closeOk)],
+  ['connection.blocked from the client', () => method(0, 10, 60, shortstr('low on memory'))],
+  ['connection.unblocked from the client', () => method(0, 10, 61)],
+  ['connection.update-secret', () => method(0, 10, 70, cat(longstr('new-secret'), shortstr('because')))],
+  ['connection.update-secret-ok from the client', () => method(0, 10, 71)],
+  ['connection.start-ok while running', () => send(0, ID.startOk, M.startOk())],
+  ['connection.secure-ok while running', () => method(0, 10, 21, longstr('x'))],
+  ['connection.open twice', () => send(0, ID.open, M.connOpen('/'))],
+  ['connection.start from the client', () => method(0, 10, 10, cat(u8(0), u8(9), table(), longstr('PLAIN'), longstr('en_US')))],
+  ['channel.flow active=false', () => method(1, 20, 20, bits(false))],
+  ['channel.flow active=true', () => method(1, 20, 20, bits(true))],
+  ['channel.flow-ok from the client', () => method(1, 20, 21, bits(true))],
+  ['channel.open-ok from the client', () => method(1, 20, 11, longstr(''))],
+]) {
+  const name = `32-${label}`;
+  def(name, simple(name, buf));
+}
 
 // ------------------------------------------------------------------------------- running
 /** After the cases: does a fresh client still get a connection and a queue? */

@@ -7,6 +7,7 @@
 // body frame is still 505), but commands are ignored, except channel.open (504, "second
 // 'channel.open' seen") and the close handshake.
 import { ByteReader } from '../protocol/byte-reader.js';
+import { replyText } from '../protocol/erlang-format.js';
 import { AmqpError, ChannelError, ConnectionError, DecodeError } from '../protocol/errors.js';
 import { M, checkBasicProperties, type AnyMethod, type BasicPublish } from '../protocol/generated/amqp.js';
 import { CommandAssembler, type CommandSink } from './command-assembler.js';
@@ -28,6 +29,14 @@ export class InternalError extends ConnectionError {
   constructor(explanation: string) {
     super(541, explanation);
   }
+}
+
+/**
+ * The reply text of a close frame, as RabbitMQ sends it: the whole text (AmqpError's replyText
+ * is already cut to 255 characters, which may be more than 255 bytes), shortened to fit.
+ */
+export function wireReplyText(err: AmqpError): string {
+  return replyText(err instanceof InternalError ? err.replyText : err.message);
 }
 
 export class Channel implements CommandSink {
@@ -126,8 +135,6 @@ export class Channel implements CommandSink {
         if (!m.active) throw ConnectionError.notImplemented('active=false');
         this.conn.send(this.id, M.ChannelFlowOk, { active: true });
         return;
-      case M.ChannelFlowOk:
-        return;
     }
     if (m.id >>> 16 === 10) throw ConnectionError.commandInvalid('unimplemented method');
     handleMethod(this.session!, m);
@@ -139,7 +146,7 @@ export class Channel implements CommandSink {
     this.release();
     this.state = 'closing';
     this.conn.send(this.id, M.ChannelClose, {
-      replyCode: err.code, replyText: err.replyText, classId: err.classId, methodId: err.methodId,
+      replyCode: err.code, replyText: wireReplyText(err), classId: err.classId, methodId: err.methodId,
     });
   }
 

@@ -5,6 +5,11 @@
 // running -> closing (we sent connection.close, awaiting close-ok) -> closed. Frames for
 // channels go to their Channel; channel 0 carries connection methods. Core code throws typed
 // errors; handleError() decides: a soft code closes the channel, a hard code the connection.
+//
+// Bad input is answered as RabbitMQ 3.x answers it (frames are judged in rabbit_reader's order,
+// with its texts); interop/differential/probe-hostile.mjs and test/hostile.test.ts hold the
+// evidence and the deliberate differences. No exception may leave a socket or timer handler:
+// one would end the whole broker, so every entry point catches and turns it into a close.
 import type { Socket } from 'node:net';
 import type { Logger } from '../log.js';
 import type { BrokerConfig } from '../config.js';
@@ -22,7 +27,7 @@ import {
 import { toTable, type FieldTable, plain } from '../protocol/field-table.js';
 import { MECHANISMS, parseCredentials } from './auth.js';
 import { CONTENT_HEADER_MIN } from './command-assembler.js';
-import { Channel, InternalError } from './channel.js';
+import { Channel, InternalError, wireReplyText } from './channel.js';
 import { FrameWriter } from './frame-writer.js';
 
 export interface BrokerContext {
@@ -317,20 +322,21 @@ export class Connection implements FrameSink {
         return;
       }
       case M.ConnectionClose:
+        this.expect('running', m);
         this.log.info('client closed connection', { connection: this.name, code: m.replyCode, text: m.replyText });
         this.closeChannels();
         this.send(0, M.ConnectionCloseOk, {});
         this.finishClose();
         return;
-      case M.ConnectionCloseOk:
-        // Not closing (handled in onMethodWhileClosing): RabbitMQ treats this as a protocol error.
-        throw ConnectionError.channelError('unexpected connection.close-ok');
-      case M.ConnectionBlocked:
-      case M.ConnectionUnblocked:
-      case M.ConnectionUpdateSecretOk:
-        return;
       case M.ConnectionUpdateSecret:
-        throw ConnectionError.notImplemented('connection.update-secret is not supported');
+        // As RabbitMQ with its internal user database: nothing to update, and that is fine.
+        this.expect('running', m);
+        this.log.info('client updated its secret', { connection: this.name, reason: m.reason });
+        this.send(0, M.ConnectionUpdateSecretOk, {});
+        return;
+      // connection.close-ok when we are not closing (that case is onMethodWhileClosing), and the
+      // methods only a server sends (blocked, unblocked, update-secret-ok, start, ...) are all
+      // "unexpected" to RabbitMQ.
       default:
         throw ConnectionError.channelError(`unexpected method in connection state ${STATE_NAMES[this.state]}`);
     }
@@ -485,8 +491,9 @@ export class Connection implements FrameSink {
   closeWithError(err: AmqpError): void {
     if (this.state === 'closing' || this.state === 'closed') return;
     const level = err.code === 320 ? 'info' : 'warn';
-    this.log[level]('closing connection', { connection: this.name, code: err.code, text: err.replyText });
-    this.send(0, M.ConnectionClose, { replyCode: err.code, replyText: err.replyText, classId: err.classId, methodId: err.methodId });
+    const detail = err instanceof InternalError ? { detail: err.explanation } : {};
+    this.log[level]('closing connection', { connection: this.name, code: err.code, text: err.replyText, ...detail });
+    this.send(0, M.ConnectionClose, { replyCode: err.code, replyText: wireReplyText(err), classId: err.classId, methodId: err.methodId });
     this.state = 'closing';
     this.closeChannels();
     this.clearHandshakeTimer();
@@ -535,13 +542,19 @@ export class Connection implements FrameSink {
   private onSocketClosed(): void {
     const wasOpen = this.state === 'running';
     this.state = 'closed';
-    this.closeChannels();
     this.clearHandshakeTimer();
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     if (this.closeTimer) clearTimeout(this.closeTimer);
     this.drainListeners.clear();
-    if (wasOpen) this.log.info('connection closed abruptly', { connection: this.name });
-    this.broker.connectionClosed(this);
+    try {
+      // Requeues what the channels held, which may deliver to other connections.
+      this.closeChannels();
+    } catch (err) {
+      this.log.error('internal error', { connection: this.name, error: describe(err), stack: (err as Error)?.stack });
+    } finally {
+      if (wasOpen) this.log.info('connection closed abruptly', { connection: this.name });
+      this.broker.connectionClosed(this);
+    }
   }
 
   /** Channel finished its close handshake and may be reopened. */

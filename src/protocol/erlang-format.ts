@@ -81,3 +81,16 @@ export function frameText(type: number, payload: Buffer): string {
 export function frameErrorText(type: number, payload: Buffer, error: string): string {
   return `${frameText(type, payload)}: ${error}`;
 }
+
+/**
+ * A reply text as RabbitMQ sends it (rabbit_binary_generator:amqp_exception_explanation/2): one
+ * over 255 bytes becomes its first 252 bytes and "...". The cut is moved back to a character
+ * boundary, so the text stays valid UTF-8 (RabbitMQ cuts the bytes wherever they fall).
+ */
+export function replyText(text: string): string {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= 255) return text;
+  let end = 252;
+  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--; // bytes[end] continues a character
+  return `${bytes.toString('utf8', 0, end)}...`;
+}

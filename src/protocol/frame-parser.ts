@@ -15,7 +15,11 @@ import { FRAME_END } from './generated/amqp.js';
 export class FatalFrameError extends ConnectionError {}
 
 export interface FrameSink {
-  /** A frame's payload is buf[start, end). The region is only valid during the call. */
+  /**
+   * A frame's payload is buf[start, end). The parser never reuses a buffer, so a slice of the
+   * region stays valid after the call (the command assembler keeps body slices until a message
+   * is complete); keeping one keeps its whole socket chunk in memory, though.
+   */
   onFrame(type: number, channel: number, buf: Buffer, start: number, end: number): void;
 }
 
