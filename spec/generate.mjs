@@ -164,7 +164,7 @@ function genProperties(cls) {
   lines.push('/** Decode property flags and values (reader positioned after class/weight/body-size). */');
   lines.push('export function decodeBasicProperties(r: ByteReader): BasicProperties {');
   lines.push('  const flags = r.u16();');
-  lines.push(`  if (flags & 1) throw new DecodeError('property flags continuation is not used by class basic');`);
+  lines.push('  // The two lowest bits (continuation, unused) are ignored, as RabbitMQ does: basic has 14 properties.');
   lines.push('  const p: BasicProperties = {};');
   props.forEach((p, i) => lines.push(`  if (flags & ${1 << (15 - i)}) p.${p.js} = ${READ[p.type]};`));
   lines.push('  return p;');
@@ -173,7 +173,6 @@ function genProperties(cls) {
   lines.push('/** Check that properties decode, without building them; throws DecodeError if not. */');
   lines.push('export function checkBasicProperties(r: ByteReader): void {');
   lines.push('  const flags = r.u16();');
-  lines.push(`  if (flags & 1) throw new DecodeError('property flags continuation is not used by class basic');`);
   props.forEach((p, i) => lines.push(`  if (flags & ${1 << (15 - i)}) ${SKIP[p.type]};`));
   lines.push(`  if (r.pos !== r.end) throw new DecodeError('bytes left after the content header properties');`);
   lines.push('}');

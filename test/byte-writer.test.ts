@@ -282,3 +282,20 @@ describe('ByteWriter mark()/patchU32() across buffer growth', () => {
     });
   });
 });
+
+describe('FrameWriter.method', () => {
+  it('appends nothing when the arguments do not encode (a short string over 255 bytes)', async () => {
+    const { FrameWriter } = await import('../src/amqp/frame-writer.js');
+    const { M } = await import('../src/protocol/generated/amqp.js');
+    const w = new FrameWriter();
+    w.method(1, M.ChannelOpenOk, {});
+    const before = w.length;
+    expect(() => w.method(1, M.BasicCancelOk, { consumerTag: 'é'.repeat(200) })).toThrow(RangeError);
+    expect(w.length).toBe(before);
+    w.method(1, M.ChannelCloseOk, {});
+    const bytes = Buffer.concat(w.take());
+    // channel.open-ok (12 + 4 bytes of longstr) then channel.close-ok, nothing in between.
+    expect(bytes.length).toBe(16 + 12);
+    expect(bytes.readUInt32BE(bytes.length - 12 + 7)).toBe((20 << 16) | 41);
+  });
+});

@@ -546,10 +546,11 @@ describe('basic properties round trip', () => {
     }
   });
 
-  it('refuses the flag continuation bit and (when checking) trailing bytes', () => {
-    const cont = Buffer.from([0x00, 0x01, 0x00, 0x00]);
-    expect(() => decodeBasicProperties(new ByteReader().reset(cont, 0, 4))).toThrow(DecodeError);
-    expect(() => checkBasicProperties(new ByteReader().reset(cont, 0, 4))).toThrow(DecodeError);
+  it('ignores the two low flag bits as RabbitMQ does, and (when checking) refuses trailing bytes', () => {
+    const cont = Buffer.from([0x10, 0x03, 0x02]);
+    expect(decodeBasicProperties(new ByteReader().reset(cont, 0, 3))).toEqual({ deliveryMode: 2 });
+    expect(() => checkBasicProperties(new ByteReader().reset(cont, 0, 3))).not.toThrow();
+    expect(() => checkBasicProperties(new ByteReader().reset(cont, 0, 2))).toThrow(DecodeError);
     const trailing = Buffer.concat([encodeProps({ priority: 3 }), Buffer.from([0])]);
     expect(() => checkBasicProperties(new ByteReader().reset(trailing, 0, trailing.length))).toThrow(DecodeError);
   });

@@ -9,10 +9,11 @@ export interface Credentials { username: string; password: string }
 /** Returns the credentials, or null when the response is malformed for its mechanism. */
 export function parseCredentials(mechanism: string, response: Buffer): Credentials | null {
   if (mechanism === 'PLAIN') {
-    // authzid NUL authcid NUL passwd (RFC 4616); the authzid is ignored as RabbitMQ does.
+    // authzid NUL authcid NUL passwd (RFC 4616). Like RabbitMQ: the authzid must be empty and
+    // the password cannot contain NUL.
     const first = response.indexOf(0);
     const second = first < 0 ? -1 : response.indexOf(0, first + 1);
-    if (second < 0) return null;
+    if (first !== 0 || second < 0 || response.indexOf(0, second + 1) >= 0) return null;
     return {
       username: response.toString('utf8', first + 1, second),
       password: response.toString('utf8', second + 1),

@@ -7,7 +7,6 @@
 // body frame is still 505), but commands are ignored, except channel.open (504, "second
 // 'channel.open' seen") and the close handshake.
 import { ByteReader } from '../protocol/byte-reader.js';
-import { replyText } from '../protocol/erlang-format.js';
 import { AmqpError, ChannelError, ConnectionError, DecodeError } from '../protocol/errors.js';
 import { M, checkBasicProperties, type AnyMethod, type BasicPublish } from '../protocol/generated/amqp.js';
 import { CommandAssembler, type CommandSink } from './command-assembler.js';
@@ -31,13 +30,6 @@ export class InternalError extends ConnectionError {
   }
 }
 
-/**
- * The reply text of a close frame, as RabbitMQ sends it: the whole text (AmqpError's replyText
- * is already cut to 255 characters, which may be more than 255 bytes), shortened to fit.
- */
-export function wireReplyText(err: AmqpError): string {
-  return replyText(err instanceof InternalError ? err.replyText : err.message);
-}
 
 export class Channel implements CommandSink {
   state: State = 'new';
@@ -146,7 +138,7 @@ export class Channel implements CommandSink {
     this.release();
     this.state = 'closing';
     this.conn.send(this.id, M.ChannelClose, {
-      replyCode: err.code, replyText: wireReplyText(err), classId: err.classId, methodId: err.methodId,
+      replyCode: err.code, replyText: err.replyText, classId: err.classId, methodId: err.methodId,
     });
   }
 
@@ -160,20 +152,14 @@ export class Channel implements CommandSink {
 
 /**
  * The properties as they will be stored, or null when they do not decode. Like RabbitMQ, the two
- * lowest flag bits (the continuation bit and an unused one) are ignored; a set continuation bit
- * is cleared in a copy, so that later decoding (headers exchange, TTL) cannot trip on it.
+ * lowest flag bits (the continuation bit and an unused one) are ignored, by the decoders too.
  */
 function checkedProperties(properties: Buffer): Buffer | null {
-  let props = properties;
-  if (props.length >= 2 && (props[1] & 1) !== 0) {
-    props = Buffer.from(props);
-    props[1] &= ~1;
-  }
   try {
-    checkBasicProperties(reader.reset(props, 0, props.length));
+    checkBasicProperties(reader.reset(properties, 0, properties.length));
   } catch (err) {
     if (err instanceof DecodeError) return null;
     throw err;
   }
-  return props;
+  return properties;
 }

@@ -27,7 +27,7 @@ import {
 import { toTable, type FieldTable, plain } from '../protocol/field-table.js';
 import { MECHANISMS, parseCredentials } from './auth.js';
 import { CONTENT_HEADER_MIN } from './command-assembler.js';
-import { Channel, InternalError, wireReplyText } from './channel.js';
+import { Channel, InternalError } from './channel.js';
 import { FrameWriter } from './frame-writer.js';
 
 export interface BrokerContext {
@@ -324,6 +324,8 @@ export class Connection implements FrameSink {
       case M.ConnectionClose:
         this.expect('running', m);
         this.log.info('client closed connection', { connection: this.name, code: m.replyCode, text: m.replyText });
+        // 'closing' first: requeued messages must not go to consumers on this connection's other channels.
+        this.state = 'closing';
         this.closeChannels();
         this.send(0, M.ConnectionCloseOk, {});
         this.finishClose();
@@ -493,7 +495,7 @@ export class Connection implements FrameSink {
     const level = err.code === 320 ? 'info' : 'warn';
     const detail = err instanceof InternalError ? { detail: err.explanation } : {};
     this.log[level]('closing connection', { connection: this.name, code: err.code, text: err.replyText, ...detail });
-    this.send(0, M.ConnectionClose, { replyCode: err.code, replyText: wireReplyText(err), classId: err.classId, methodId: err.methodId });
+    this.send(0, M.ConnectionClose, { replyCode: err.code, replyText: err.replyText, classId: err.classId, methodId: err.methodId });
     this.state = 'closing';
     this.closeChannels();
     this.clearHandshakeTimer();

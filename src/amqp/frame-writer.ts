@@ -10,9 +10,15 @@ export class FrameWriter extends ByteWriter {
   /** Largest frame the peer accepts (negotiated frame_max); bodies are split to fit. */
   frameMax = 4096;
 
+  /** Append a method frame; if its arguments do not encode, nothing is appended. */
   method<K extends keyof MethodArgs>(channel: number, id: K, args: MethodArgs[K]): void {
     const at = this.beginFrame(FRAME_METHOD, channel);
-    writeMethod(this, id, args);
+    try {
+      writeMethod(this, id, args);
+    } catch (err) {
+      this.rewind(at - 3);
+      throw err;
+    }
     this.endFrame(at);
   }
 

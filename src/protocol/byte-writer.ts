@@ -39,6 +39,8 @@ export class ByteWriter {
   /** A position that stays valid across ensure(), for patching a length later. */
   mark(): number { return this.pos - this.start; }
   patchU32(mark: number, v: number): void { this.buf.writeUInt32BE(v >>> 0, this.start + mark); }
+  /** Drop everything written after mark (used to undo a frame that failed to encode). */
+  rewind(mark: number): void { this.pos = this.start + mark; }
   /** Bytes written since mark. */
   since(mark: number): number { return this.pos - this.start - mark; }
 

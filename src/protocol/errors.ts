@@ -1,10 +1,11 @@
 // Typed AMQP errors. Core code throws these; only the connection turns them into close frames.
 // A soft (channel) error closes one channel; a hard (connection) error closes the connection.
 import { REPLY_CODE_NAMES, HARD_ERROR_CODES } from './generated/amqp.js';
+import { replyText } from './erlang-format.js';
 export { DecodeError } from './decode-error.js';
 
 export class AmqpError extends Error {
-  /** Reply text as RabbitMQ sends it: `NOT_FOUND - no queue 'q' in vhost '/'`. */
+  /** Reply text as RabbitMQ sends it: `NOT_FOUND - no queue 'q' in vhost '/'`, at most 255 bytes. */
   readonly replyText: string;
   constructor(
     readonly code: number,
@@ -14,7 +15,7 @@ export class AmqpError extends Error {
   ) {
     const text = `${REPLY_CODE_NAMES[code] ?? 'INTERNAL_ERROR'} - ${explanation}`;
     super(text);
-    this.replyText = text.length > 255 ? text.slice(0, 255) : text;
+    this.replyText = replyText(text);
   }
   get hard(): boolean {
     return HARD_ERROR_CODES.has(this.code);

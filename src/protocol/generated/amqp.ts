@@ -1814,7 +1814,7 @@ export const PROPERTY_FLAG = {
 /** Decode property flags and values (reader positioned after class/weight/body-size). */
 export function decodeBasicProperties(r: ByteReader): BasicProperties {
   const flags = r.u16();
-  if (flags & 1) throw new DecodeError('property flags continuation is not used by class basic');
+  // The two lowest bits (continuation, unused) are ignored, as RabbitMQ does: basic has 14 properties.
   const p: BasicProperties = {};
   if (flags & 32768) p.contentType = r.shortstr();
   if (flags & 16384) p.contentEncoding = r.shortstr();
@@ -1835,7 +1835,6 @@ export function decodeBasicProperties(r: ByteReader): BasicProperties {
 /** Check that properties decode, without building them; throws DecodeError if not. */
 export function checkBasicProperties(r: ByteReader): void {
   const flags = r.u16();
-  if (flags & 1) throw new DecodeError('property flags continuation is not used by class basic');
   if (flags & 32768) r.skipShortstr();
   if (flags & 16384) r.skipShortstr();
   if (flags & 8192) r.skipTable();
