@@ -28,6 +28,8 @@ import { toTable, type FieldTable, plain } from '../protocol/field-table.js';
 import { MECHANISMS, parseCredentials } from './auth.js';
 import { CONTENT_HEADER_MIN } from './command-assembler.js';
 import { Channel, InternalError } from './channel.js';
+import { forget as forgetFlow } from './flow.js';
+import type { Queue } from '../core/queue/queue.js';
 import { FrameWriter } from './frame-writer.js';
 
 export interface BrokerContext {
@@ -69,6 +71,9 @@ export class Connection implements FrameSink {
   capabilities: Record<string, unknown> = {};
   /** True while the socket's write buffer is over the high-water mark. */
   writeBlocked = false;
+  /** Congested queues this connection published into; it is not read while any remain (flow.ts). */
+  readonly throttledBy = new Set<Queue>();
+  flowTimer: NodeJS.Timeout | null = null;
   /** Called when a blocked socket drains: consumers on this connection may resume. */
   readonly drainListeners = new Set<() => void>();
   /** Work to do just before the turn's frames go out (coalesced publisher confirms). */
@@ -444,15 +449,25 @@ export class Connection implements FrameSink {
     if (!this.writeBlocked && s.writableLength > WRITE_HIGH_WATER) {
       // The peer is not reading: stop reading from it too, so it cannot make us buffer more.
       this.writeBlocked = true;
-      s.pause();
+      this.pauseReading();
     }
   }
 
   private onDrain(): void {
     if (!this.writeBlocked) return;
     this.writeBlocked = false;
-    if (this.state !== 'closed') this.socket.resume();
+    this.resumeReading();
     for (const l of this.drainListeners) l();
+  }
+
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  /** Read again, unless another reason to hold back remains. */
+  resumeReading(): void {
+    if (this.writeBlocked || this.throttledBy.size > 0 || this.state === 'closed') return;
+    this.socket.resume();
   }
 
   // ---- errors and closing ---------------------------------------------------------------------
@@ -544,6 +559,7 @@ export class Connection implements FrameSink {
   private onSocketClosed(): void {
     const wasOpen = this.state === 'running';
     this.state = 'closed';
+    forgetFlow(this);
     this.clearHandshakeTimer();
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     if (this.closeTimer) clearTimeout(this.closeTimer);

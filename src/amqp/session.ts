@@ -9,6 +9,7 @@ import type { Entry } from '../core/queue/ready-list.js';
 import type { VHost } from '../core/vhost.js';
 import type { Channel } from './channel.js';
 import type { Connection } from './connection.js';
+import { isCongested, recheck, throttle } from './flow.js';
 
 export interface Unacked {
   queue: Queue;
@@ -85,7 +86,11 @@ export class Session implements ConsumerOwner {
       if (mandatory) this.returnMessage(msg, 312, 'NO_ROUTE');
       return;
     }
-    for (let i = 0; i < out.length; i++) out[i].enqueue(msg);
+    for (let i = 0; i < out.length; i++) {
+      const q = out[i];
+      q.enqueue(msg);
+      if (isCongested(q)) throttle(this.conn, q);
+    }
     out.length = 0;
   }
 
@@ -261,7 +266,10 @@ export class Session implements ConsumerOwner {
       if (!touched.includes(u.queue)) touched.push(u.queue);
     }
     if (this.channelPrefetch !== 0) this.channelVolume -= fromConsumers;
-    for (const q of touched) q.dispatch();
+    for (const q of touched) {
+      q.dispatch();
+      recheck(q);
+    }
     if (this.channelPrefetch !== 0 || touched.length === 0) this.dispatchAll();
   }
 
@@ -297,11 +305,17 @@ export class Session implements ConsumerOwner {
       u.queue.requeue(u.entry, u.consumer);
       touched.add(u.queue);
     }
-    for (const q of touched) q.dispatch();
+    for (const q of touched) {
+      q.dispatch();
+      recheck(q);
+    }
   }
 
   dispatchAll(): void {
-    for (const c of this.consumers.values()) c.queue.dispatch();
+    for (const c of this.consumers.values()) {
+      c.queue.dispatch();
+      recheck(c.queue);
+    }
   }
 
   /** The channel is going away: cancel consumers, requeue what was not acked. */
