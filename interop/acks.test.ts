@@ -4,17 +4,13 @@
 // (WARREN_EXTERNAL_URL=... differential mode).
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type GetMessage } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Clients, amqpError, channelError, connectionError } from '../test/support/amqp.js';
 import { external, startBroker, uniqueName, type TestBroker } from '../test/support/broker.js';
-
-/**
- * A Warren bug outside this suite's files, checked on Warren only (on RabbitMQ the outcome is a
- * race): the test still fails on Warren until it is fixed.
- */
 
 let b: TestBroker;
 let main: ChannelModel;
 let pub: ConfirmChannel;
-const conns: ChannelModel[] = [];
+const clients = new Clients(() => b.url);
 
 beforeAll(async () => {
   b = await startBroker();
@@ -22,34 +18,12 @@ beforeAll(async () => {
   pub = await main.createConfirmChannel();
 });
 afterAll(async () => {
-  for (const c of conns) await c.close().catch(() => {});
+  await clients.closeAll();
   await b.stop();
 });
 
-async function connect(): Promise<ChannelModel> {
-  const c = await amqp.connect(b.url);
-  c.on('error', () => {});
-  conns.push(c);
-  return c;
-}
-
-async function chan(c: ChannelModel = main): Promise<Channel> {
-  const ch = await c.createChannel();
-  ch.on('error', () => {});
-  return ch;
-}
-
-const CODE_NAMES: Record<number, string> = {
-  403: 'ACCESS-REFUSED', 404: 'NOT-FOUND', 405: 'RESOURCE-LOCKED', 406: 'PRECONDITION-FAILED',
-  530: 'NOT-ALLOWED', 540: 'NOT-IMPLEMENTED',
-};
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const amqpError = (code: number, text: string) =>
-  new RegExp(`${code} \\(${CODE_NAMES[code]}\\) with message "${escapeRe(text)}"$`);
-
-/** The error a channel is closed with (acks have no reply, so the close is the only answer). */
-const channelError = (ch: Channel) => new Promise<Error>((resolve) => ch.once('error', resolve));
-const connectionError = (c: ChannelModel) => new Promise<Error>((resolve) => c.once('error', resolve));
+const connect = () => clients.connect();
+const chan = (c: ChannelModel = main) => clients.chan(c);
 
 async function queue(): Promise<string> {
   const q = uniqueName('aq');

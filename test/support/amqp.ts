@@ -1,0 +1,44 @@
+// Shared helpers for interop suites: amqplib connections that are closed after the file, fresh
+// channels for error cases, and matchers for amqplib's rendering of close frames.
+import amqp, { type Channel, type ChannelModel } from 'amqplib';
+
+/** Connections opened by a suite, all closed by closeAll() in its afterAll. */
+export class Clients {
+  private readonly conns: ChannelModel[] = [];
+  constructor(private readonly url: () => string) {}
+
+  async connect(): Promise<ChannelModel> {
+    const c = await amqp.connect(this.url());
+    c.on('error', () => {});
+    this.conns.push(c);
+    return c;
+  }
+
+  /** A fresh channel whose errors are expected (a channel error closes only that channel). */
+  async chan(c: ChannelModel): Promise<Channel> {
+    const ch = await c.createChannel();
+    ch.on('error', () => {});
+    return ch;
+  }
+
+  async closeAll(): Promise<void> {
+    for (const c of this.conns.splice(0)) await c.close().catch(() => {});
+  }
+}
+
+const CODE_NAMES: Record<number, string> = {
+  320: 'CONNECTION-FORCED', 403: 'ACCESS-REFUSED', 404: 'NOT-FOUND', 405: 'RESOURCE-LOCKED',
+  406: 'PRECONDITION-FAILED', 501: 'FRAME-ERROR', 502: 'SYNTAX-ERROR', 503: 'COMMAND-INVALID',
+  504: 'CHANNEL-ERROR', 505: 'UNEXPECTED-FRAME', 530: 'NOT-ALLOWED', 540: 'NOT-IMPLEMENTED',
+  541: 'INTERNAL-ERROR',
+};
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** amqplib's rendering of a close frame, matched in full: `406 (PRECONDITION-FAILED) with message "..."`. */
+export const amqpError = (code: number, text: string): RegExp =>
+  new RegExp(`${code} \\(${CODE_NAMES[code]}\\) with message "${escapeRe(text)}"$`);
+
+/** The error a channel is closed with (for methods with no reply, the close is the only answer). */
+export const channelError = (ch: Channel): Promise<Error> => new Promise((resolve) => ch.once('error', resolve));
+/** The error a connection is closed with (hard errors). */
+export const connectionError = (c: ChannelModel): Promise<Error> => new Promise((resolve) => c.once('error', resolve));
