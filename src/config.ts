@@ -1,6 +1,8 @@
 // Configuration from command-line flags and environment variables (flags win).
 import { parseArgs } from 'node:util';
+import { totalmem } from 'node:os';
 import type { LogLevel } from './log.js';
+import { parseWatermark } from './memory-monitor.js';
 
 export interface BrokerConfig {
   host: string;
@@ -16,6 +18,8 @@ export interface BrokerConfig {
   /** Largest message body accepted (RabbitMQ 3.x default max_message_size: 128 MiB). */
   maxMessageSize: number;
   handshakeTimeoutMs: number;
+  /** Memory in use above which publishers are blocked (bytes; 0 = never). */
+  memoryHighWatermark: number;
   /** Users allowed to log in only from loopback, as RabbitMQ's loopback_users. */
   loopbackUsers: string[];
   users: { name: string; password: string; tags?: string[] }[];
@@ -33,6 +37,8 @@ export const DEFAULTS: BrokerConfig = {
   heartbeat: 60,
   maxMessageSize: 128 * 1024 * 1024,
   handshakeTimeoutMs: 10_000,
+  // RabbitMQ's default vm_memory_high_watermark: 0.4 of the machine's memory.
+  memoryHighWatermark: Math.floor(0.4 * totalmem()),
   loopbackUsers: ['guest'],
   users: [{ name: 'guest', password: 'guest', tags: ['administrator'] }],
   vhosts: ['/'],
@@ -40,8 +46,9 @@ export const DEFAULTS: BrokerConfig = {
 
 const USAGE = `usage: warren [--port N] [--host ADDR] [--data-dir DIR] [--log-level error|warn|info|debug]
               [--product NAME] [--heartbeat SECONDS] [--frame-max BYTES] [--channel-max N]
+              [--memory-high-watermark 0.4|512MB]
 environment: WARREN_PORT, WARREN_HOST, WARREN_DATA_DIR, WARREN_LOG_LEVEL, WARREN_PRODUCT,
-             WARREN_HEARTBEAT, WARREN_FRAME_MAX, WARREN_CHANNEL_MAX`;
+             WARREN_HEARTBEAT, WARREN_FRAME_MAX, WARREN_CHANNEL_MAX, WARREN_MEMORY_HIGH_WATERMARK`;
 
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BrokerConfig | { help: string } {
   const { values } = parseArgs({
@@ -50,6 +57,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BrokerConfi
       port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' },
       'log-level': { type: 'string' }, product: { type: 'string' }, heartbeat: { type: 'string' },
       'frame-max': { type: 'string' }, 'channel-max': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'memory-high-watermark': { type: 'string' },
     },
   });
   if (values.help) return { help: USAGE };
@@ -72,5 +80,15 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BrokerConfi
     heartbeat: int(pick(values.heartbeat, 'WARREN_HEARTBEAT'), DEFAULTS.heartbeat, 'heartbeat'),
     frameMax: int(pick(values['frame-max'], 'WARREN_FRAME_MAX'), DEFAULTS.frameMax, 'frame-max'),
     channelMax: int(pick(values['channel-max'], 'WARREN_CHANNEL_MAX'), DEFAULTS.channelMax, 'channel-max'),
+    memoryHighWatermark: watermark(pick(values['memory-high-watermark'], 'WARREN_MEMORY_HIGH_WATERMARK')),
   };
+}
+
+function watermark(v: string | undefined): number {
+  if (v === undefined) return DEFAULTS.memoryHighWatermark;
+  try {
+    return parseWatermark(v, totalmem());
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n${USAGE}`);
+  }
 }

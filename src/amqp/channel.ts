@@ -85,6 +85,7 @@ export class Channel implements CommandSink {
         return;
       }
       basicPublish(this.session!, m, props, body);
+      if (this.conn.broker.memoryAlarm) this.conn.blockForAlarm();
     } catch (err) {
       if (err instanceof AmqpError && !(err instanceof InternalError)) err.during(60, 40);
       throw err;

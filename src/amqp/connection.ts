@@ -38,6 +38,10 @@ export interface BrokerContext {
   users: UserStore;
   version: string;
   vhost(name: string): VHost | undefined;
+  /** True while memory is above the high watermark: publishing connections are blocked. */
+  readonly memoryAlarm: boolean;
+  /** Bytes arrived from a client (the memory monitor checks more often under load). */
+  bytesRead(n: number): void;
 
   connectionClosed(c: Connection): void;
 }
@@ -74,6 +78,9 @@ export class Connection implements FrameSink {
   /** Congested queues this connection published into; it is not read while any remain (flow.ts). */
   readonly throttledBy = new Set<Queue>();
   flowTimer: NodeJS.Timeout | null = null;
+  /** Not read while the memory alarm lasts, because it published (RabbitMQ's "blocked"). */
+  blockedByAlarm = false;
+  private sentBlocked = false;
   /** Called when a blocked socket drains: consumers on this connection may resume. */
   readonly drainListeners = new Set<() => void>();
   /** Work to do just before the turn's frames go out (coalesced publisher confirms). */
@@ -118,6 +125,7 @@ export class Connection implements FrameSink {
 
   private onData(chunk: Buffer): void {
     this.receivedSinceTick = true;
+    this.broker.bytesRead(chunk.length);
     if (this.state === 'closed' || this.fatal) return;
     // Nothing may escape a socket handler: an exception here would end the whole process.
     try {
@@ -466,8 +474,28 @@ export class Connection implements FrameSink {
 
   /** Read again, unless another reason to hold back remains. */
   resumeReading(): void {
-    if (this.writeBlocked || this.throttledBy.size > 0 || this.state === 'closed') return;
+    if (this.writeBlocked || this.throttledBy.size > 0 || this.blockedByAlarm || this.state === 'closed') return;
     this.socket.resume();
+  }
+
+  /** It published while the memory alarm is on: stop reading it, and say so if it asked. */
+  blockForAlarm(): void {
+    if (this.blockedByAlarm) return;
+    this.blockedByAlarm = true;
+    this.pauseReading();
+    if (this.capabilities['connection.blocked'] === true && this.state === 'running') {
+      this.sentBlocked = true;
+      this.send(0, M.ConnectionBlocked, { reason: 'low on memory' });
+    }
+  }
+
+  /** The memory alarm cleared. */
+  unblockAfterAlarm(): void {
+    if (!this.blockedByAlarm) return;
+    this.blockedByAlarm = false;
+    if (this.sentBlocked && this.state === 'running') this.send(0, M.ConnectionUnblocked, {});
+    this.sentBlocked = false;
+    this.resumeReading();
   }
 
   // ---- errors and closing ---------------------------------------------------------------------

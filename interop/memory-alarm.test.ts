@@ -1,0 +1,96 @@
+// The memory high watermark: a publisher far faster than its consumer, on a broker with a small
+// watermark, is blocked (connection.blocked), the broker's RSS stays near the watermark, and
+// once the consumer drains the queue it is unblocked; no message is lost. Functional, not timed.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import amqp from 'amqplib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { external } from '../test/support/broker.js';
+
+const MAIN = join(__dirname, '..', 'dist', 'main.js');
+const running: ChildProcess[] = [];
+afterEach(() => { for (const p of running.splice(0)) p.kill('SIGKILL'); });
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+async function startWarren(args: string[]): Promise<{ proc: ChildProcess; port: number; log: () => string }> {
+  const proc = spawn(process.execPath, [MAIN, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.push(proc);
+  let out = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      out += d;
+      const m = /listening for AMQP 0-9-1 on [^:]+:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+    proc.on('exit', (c) => reject(new Error(`exited ${c}: ${out}`)));
+  });
+  return { proc, port, log: () => out };
+}
+
+describe.skipIf(external || !existsSync(MAIN))('memory high watermark', () => {
+  it('blocks a publisher above the watermark and unblocks it once consumers drain', async () => {
+    const watermarkMiB = 96;
+    const w = await startWarren(['--memory-high-watermark', `${watermarkMiB}MiB`]);
+    const url = `amqp://guest:guest@127.0.0.1:${w.port}`;
+    const pc = await amqp.connect(url);
+    const events: string[] = [];
+    let onBlocked = () => {};
+    const blocked = new Promise<void>((r) => { onBlocked = r; });
+    pc.on('blocked', (reason: string) => { events.push(`blocked:${reason}`); onBlocked(); });
+    pc.on('unblocked', () => events.push('unblocked'));
+    const pub = await pc.createChannel();
+    await pub.assertQueue('big');
+    const body = Buffer.alloc(8192, 3);
+    let sent = 0;
+    let peakRss = 0;
+    // Publish until the broker blocks us (amqplib's 'blocked' event), or give up after 200k.
+    while (!events.length && sent < 200_000) {
+      if (!pub.sendToQueue('big', body)) await Promise.race([new Promise((r) => pub.once('drain', r)), blocked]);
+      sent++;
+      if (sent % 500 === 0) {
+        peakRss = Math.max(peakRss, rssMiB(w.proc.pid!));
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    expect(events[0]).toBe('blocked:low on memory');
+    expect(w.log()).toMatch(/memory alarm set: blocking publishers/);
+    // Blocked: the broker reads nothing more from us, so its memory stops growing.
+    for (let i = 0; i < 20; i++) {
+      pub.sendToQueue('big', body);
+      sent++;
+      peakRss = Math.max(peakRss, rssMiB(w.proc.pid!));
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    console.log(`peak RSS ${peakRss.toFixed(0)} MiB with a ${watermarkMiB} MiB watermark`);
+    expect(peakRss).toBeLessThan(watermarkMiB + 160);
+
+    // A consumer drains everything; memory falls and the publisher is unblocked.
+    const cc = await amqp.connect(url);
+    const cons = await cc.createChannel();
+    await cons.prefetch(500);
+    let got = 0;
+    const total = sent;
+    const unblocked = new Promise<void>((r) => pc.on('unblocked', () => r()));
+    const drained = new Promise<void>((resolve) => {
+      void cons.consume('big', (m) => {
+        cons.ack(m!);
+        if (++got === total) resolve();
+      });
+    });
+    await drained;
+    await unblocked;
+    expect(events).toEqual(['blocked:low on memory', 'unblocked']);
+    expect(got).toBe(total);
+    // Publishing works again.
+    await pub.checkQueue('big');
+    await pc.close();
+    await cc.close();
+  }, 90_000);
+});
