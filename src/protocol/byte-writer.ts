@@ -14,8 +14,12 @@ export class ByteWriter {
   /** Earlier output, in order, when a large slice was appended by reference. */
   private parts: Buffer[] = [];
 
-  constructor(private readonly chunkSize = 64 * 1024) {
-    this.buf = Buffer.allocUnsafe(chunkSize);
+  /**
+   * Starts small (a thousand idle connections should not hold 64 KiB each) and grows by
+   * doubling up to chunkSize per buffer, beyond it only as far as one write needs.
+   */
+  constructor(private readonly chunkSize = 64 * 1024, initialSize = 1024) {
+    this.buf = Buffer.allocUnsafe(Math.min(initialSize, chunkSize));
   }
 
   /** Bytes written and not yet taken. */
@@ -29,7 +33,7 @@ export class ByteWriter {
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     const pending = this.pos - this.start;
-    const next = Buffer.allocUnsafe(Math.max(this.chunkSize, 2 * (pending + n)));
+    const next = Buffer.allocUnsafe(Math.max(Math.min(this.chunkSize, 2 * this.buf.length), 2 * (pending + n)));
     this.buf.copy(next, 0, this.start, this.pos);
     this.buf = next;
     this.start = 0;
