@@ -77,7 +77,10 @@ describe.skipIf(external || !existsSync(MAIN))('memory high watermark', () => {
     await cons.prefetch(500);
     let got = 0;
     const total = sent;
-    const unblocked = new Promise<void>((r) => pc.on('unblocked', () => r()));
+    const unblocked = new Promise<void>((resolve) => {
+      const poll = () => (events[events.length - 1] === 'unblocked' ? resolve() : setTimeout(poll, 20));
+      poll();
+    });
     const drained = new Promise<void>((resolve) => {
       void cons.consume('big', (m) => {
         cons.ack(m!);
@@ -86,7 +89,9 @@ describe.skipIf(external || !existsSync(MAIN))('memory high watermark', () => {
     });
     await drained;
     await unblocked;
-    expect(events).toEqual(['blocked:low on memory', 'unblocked']);
+    // Memory may hover at the watermark while draining: blocked/unblocked pairs, ending unblocked.
+    expect(events.length % 2).toBe(0);
+    events.forEach((e, i) => expect(e).toBe(i % 2 === 0 ? 'blocked:low on memory' : 'unblocked'));
     expect(got).toBe(total);
     // Publishing works again.
     await pub.checkQueue('big');
