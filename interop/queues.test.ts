@@ -6,9 +6,6 @@ import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqp
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { external, startBroker, uniqueName, type TestBroker } from '../test/support/broker.js';
 
-/** A bug Warren has (outside this suite's files) and RabbitMQ does not: passes on RabbitMQ, still fails on Warren. */
-const warrenBug = external ? it : it.fails;
-
 let b: TestBroker;
 let main: ChannelModel;
 let pub: ConfirmChannel;
@@ -178,27 +175,138 @@ describe('queue.declare', () => {
     await ch.deleteQueue(q);
   });
 
-  warrenBug('invalid values of the queue arguments RabbitMQ knows are 406 invalid arg', async () => {
-    // Warren bug (src/core/vhost.ts declareQueue): queue arguments are not validated at all.
+  it('invalid values of the queue arguments RabbitMQ knows are 406 invalid arg', async () => {
+    const long = (value: number) => ({ '!': 'long', value });
     const cases: [Record<string, unknown>, string, string][] = [
       [{ 'x-message-ttl': '1000' }, 'x-message-ttl', '"expected integer, got longstr"'],
+      [{ 'x-message-ttl': 1.5 }, 'x-message-ttl', '"expected integer, got double"'],
+      [{ 'x-message-ttl': { '!': 'float', value: 1.5 } }, 'x-message-ttl', '"expected integer, got float"'],
+      [{ 'x-message-ttl': true }, 'x-message-ttl', '"expected integer, got bool"'],
+      [{ 'x-message-ttl': { '!': 'timestamp', value: 5 } }, 'x-message-ttl', '"expected integer, got timestamp"'],
       [{ 'x-message-ttl': -1 }, 'x-message-ttl', '{value_negative,-1}'],
+      [{ 'x-message-ttl': long(2 ** 40) }, 'x-message-ttl', '{value_too_large,1099511627776}'],
+      [{ 'x-message-ttl': long(315360000001) }, 'x-message-ttl', '{value_too_large,315360000001}'],
       [{ 'x-expires': 0 }, 'x-expires', '{value_zero,0}'],
+      [{ 'x-expires': -1 }, 'x-expires', '{value_negative,-1}'],
+      [{ 'x-expires': '5' }, 'x-expires', '"expected integer, got longstr"'],
+      [{ 'x-expires': long(2 ** 40) }, 'x-expires', '{value_too_large,1099511627776}'],
       [{ 'x-max-length': -1 }, 'x-max-length', '{value_negative,-1}'],
+      [{ 'x-max-length': { '!': 'int', value: -5 } }, 'x-max-length', '{value_negative,-5}'],
+      [{ 'x-max-length': 'a' }, 'x-max-length', '"expected integer, got longstr"'],
+      [{ 'x-max-length-bytes': -1 }, 'x-max-length-bytes', '{value_negative,-1}'],
+      [{ 'x-max-length-bytes': 1.5 }, 'x-max-length-bytes', '"expected integer, got double"'],
       [{ 'x-overflow': 'foo' }, 'x-overflow', 'invalid_overflow'],
+      [{ 'x-overflow': 1 }, 'x-overflow', '{unacceptable_type,byte}'],
+      [{ 'x-overflow': true }, 'x-overflow', '{unacceptable_type,bool}'],
       [{ 'x-dead-letter-routing-key': 'k' }, 'x-dead-letter-routing-key', 'routing_key_but_no_dlx_defined'],
+      [{ 'x-dead-letter-exchange': 'dlx', 'x-dead-letter-routing-key': 5 }, 'x-dead-letter-routing-key', '{unacceptable_type,byte}'],
       [{ 'x-max-priority': 300 }, 'x-max-priority', '{max_value_exceeded,300}'],
+      [{ 'x-max-priority': 256 }, 'x-max-priority', '{max_value_exceeded,256}'],
+      [{ 'x-max-priority': -1 }, 'x-max-priority', '{value_negative,-1}'],
+      [{ 'x-max-priority': '7' }, 'x-max-priority', '"expected integer, got longstr"'],
       [{ 'x-queue-mode': 'fast' }, 'x-queue-mode', `"unsupported queue mode 'fast'"`],
+      [{ 'x-queue-mode': 5 }, 'x-queue-mode', '{unacceptable_type,byte}'],
+      [{ 'x-queue-version': 3 }, 'x-queue-version', `"unsupported queue version '3'"`],
+      [{ 'x-queue-version': 'a' }, 'x-queue-version', '"expected integer, got longstr"'],
+      [{ 'x-queue-type': 'weird' }, 'x-queue-type', `"unsupported queue type 'weird'"`],
+      [{ 'x-queue-type': 'Classic' }, 'x-queue-type', `"unsupported queue type 'Classic'"`],
+      [{ 'x-queue-type': 5 }, 'x-queue-type', '{unacceptable_type,byte}'],
       [{ 'x-single-active-consumer': 'yes' }, 'x-single-active-consumer', '{unacceptable_type,longstr}'],
+      [{ 'x-single-active-consumer': 1 }, 'x-single-active-consumer', '{unacceptable_type,byte}'],
+      // The first failing check in RabbitMQ's order is the one reported.
+      [{ 'x-max-length': -1, 'x-message-ttl': -1, 'x-expires': 0, 'x-overflow': 'foo' }, 'x-expires', '{value_zero,0}'],
+      [{ 'x-overflow': 'foo', 'x-max-length': -1 }, 'x-max-length', '{value_negative,-1}'],
+      [{ 'x-max-length-bytes': -1, 'x-max-length': -1 }, 'x-max-length', '{value_negative,-1}'],
+      [{ 'x-dead-letter-routing-key': 'k', 'x-max-length': -1 }, 'x-dead-letter-routing-key', 'routing_key_but_no_dlx_defined'],
+      [{ 'x-dead-letter-routing-key': 'k', 'x-message-ttl': -1 }, 'x-message-ttl', '{value_negative,-1}'],
+      [{ 'x-queue-type': 'weird', 'x-message-ttl': -1 }, 'x-queue-type', `"unsupported queue type 'weird'"`],
+      [{ 'x-max-priority': 300, 'x-overflow': 'foo' }, 'x-max-priority', '{max_value_exceeded,300}'],
+      [{ 'x-queue-version': 3, 'x-single-active-consumer': 'y' }, 'x-queue-version', `"unsupported queue version '3'"`],
     ];
     for (const [args, key, why] of cases) {
       const q = uniqueName('inv');
-      await expect((await chan()).assertQueue(q, { durable: false, arguments: args }), key).rejects.toThrow(amqpError(406,
+      await expect((await chan()).assertQueue(q, { durable: false, arguments: args }), JSON.stringify(args)).rejects.toThrow(amqpError(406,
         `PRECONDITION_FAILED - invalid arg '${key}' for queue '${q}' in vhost '/': ${why}`));
+      expect(await exists(q), key).toBe(false);
+    }
+    // The dead-letter exchange's type is checked first, by the channel, with its own text.
+    for (const [args, type] of [
+      [{ 'x-dead-letter-exchange': 5 }, 'byte'],
+      [{ 'x-dead-letter-exchange': true }, 'bool'],
+      [{ 'x-dead-letter-exchange': long(5), 'x-message-ttl': -1, 'x-queue-type': 'weird' }, 'long'],
+    ] as const) {
+      const q = uniqueName('inv');
+      await expect((await chan()).assertQueue(q, { durable: false, arguments: args })).rejects.toThrow(amqpError(406,
+        `PRECONDITION_FAILED - invalid type '${type}' for arg 'x-dead-letter-exchange' in queue '${q}' in vhost '/'`));
+    }
+  });
+
+  it('arguments of other queue types are refused for a classic queue, after the value checks', async () => {
+    for (const key of ['x-max-in-memory-length', 'x-max-in-memory-bytes', 'x-delivery-limit', 'x-max-age', 'x-quorum-initial-group-size',
+      'x-initial-cluster-size', 'x-stream-max-segment-size-bytes', 'x-queue-leader-locator', 'x-dead-letter-strategy']) {
+      const q = uniqueName('inv');
+      const value = key === 'x-max-age' ? '1D' : key.endsWith('locator') || key.endsWith('strategy') ? 'balanced' : 5;
+      await expect((await chan()).assertQueue(q, { durable: false, arguments: { [key]: value } }), key).rejects.toThrow(amqpError(406,
+        `PRECONDITION_FAILED - invalid arg '${key}' for queue '${q}' in vhost '/' of queue type rabbit_classic_queue`));
     }
     const q = uniqueName('inv');
-    await expect((await chan()).assertQueue(q, { durable: false, arguments: { 'x-dead-letter-exchange': 5 } })).rejects.toThrow(amqpError(406,
-      `PRECONDITION_FAILED - invalid type 'byte' for arg 'x-dead-letter-exchange' in queue '${q}' in vhost '/'`));
+    await expect((await chan()).assertQueue(q, { durable: false, arguments: { 'x-max-in-memory-length': 'a', 'x-message-ttl': -1 } }))
+      .rejects.toThrow(amqpError(406, `PRECONDITION_FAILED - invalid arg 'x-message-ttl' for queue '${q}' in vhost '/': {value_negative,-1}`));
+  });
+
+  it('valid values, boundaries and unknown x- arguments are accepted and kept', async () => {
+    const ch = await chan();
+    const long = (value: number) => ({ '!': 'long', value });
+    for (const args of [
+      { 'x-message-ttl': 0 }, { 'x-message-ttl': long(315360000000) }, { 'x-expires': 1 }, { 'x-expires': long(315360000000) },
+      { 'x-max-length': 0 }, { 'x-max-length-bytes': 0 }, { 'x-max-length': long(2 ** 40) }, { 'x-max-priority': 0 }, { 'x-max-priority': 255 },
+      { 'x-overflow': 'drop-head' }, { 'x-overflow': 'reject-publish' }, { 'x-overflow': 'reject-publish-dlx' },
+      { 'x-dead-letter-exchange': '' }, { 'x-dead-letter-exchange': 'does-not-exist', 'x-dead-letter-routing-key': 'k' },
+      { 'x-queue-mode': 'lazy' }, { 'x-queue-mode': 'default' }, { 'x-queue-version': 1 }, { 'x-queue-version': 2 },
+      { 'x-queue-type': 'classic' }, { 'x-single-active-consumer': true }, { 'x-single-active-consumer': false },
+      { 'x-message-ttl': { '!': 'unsignedbyte', value: 5 } }, { 'x-whatever': 1, 'x-foo': 'bar' },
+    ]) {
+      const q = uniqueName('ok');
+      expect(await ch.assertQueue(q, { durable: false, arguments: args }), JSON.stringify(args)).toEqual({ queue: q, messageCount: 0, consumerCount: 0 });
+      await ch.deleteQueue(q);
+    }
+  });
+
+  it('arguments are only validated for a new queue: re-declaring runs the equivalence check alone', async () => {
+    const q = uniqueName('reval');
+    const ch = await chan();
+    await ch.assertQueue(q, { durable: false, arguments: { 'x-whatever': 1 } });
+    // An invalid value of an argument that is not compared on re-declare: no error.
+    expect(await ch.assertQueue(q, { durable: false, arguments: { 'x-delivery-limit': -7 } })).toMatchObject({ queue: q });
+    // A compared one: the equivalence error, not the validation one.
+    await expect((await chan()).assertQueue(q, { durable: false, arguments: { 'x-message-ttl': -1 } })).rejects.toThrow(amqpError(406,
+      `PRECONDITION_FAILED - inequivalent arg 'x-message-ttl' for queue '${q}' in vhost '/': received the value '-1' of type 'byte' but current is none`));
+    await ch.deleteQueue(q);
+  });
+
+  it('the classic queue arguments are compared on re-declare, other queue types\' are not', async () => {
+    const q = uniqueName('eqv');
+    const ch = await chan();
+    await ch.assertQueue(q, { durable: false });
+    for (const [key, value, shown] of [
+      ['x-max-priority', 5, "the value '5' of type 'byte'"], ['x-overflow', 'reject-publish', "the value 'reject-publish' of type 'longstr'"],
+      ['x-queue-mode', 'lazy', "the value 'lazy' of type 'longstr'"], ['x-queue-version', 2, "the value '2' of type 'byte'"],
+      ['x-single-active-consumer', true, "the value 'true' of type 'bool'"], ['x-queue-master-locator', 'min-masters', "the value 'min-masters' of type 'longstr'"],
+      ['x-max-length-bytes', 10, "the value '10' of type 'byte'"], ['x-queue-type', 'quorum', "the value 'quorum' of type 'longstr'"],
+    ] as const) {
+      await expect((await chan()).assertQueue(q, { durable: false, arguments: { [key]: value } }), key).rejects.toThrow(amqpError(406,
+        `PRECONDITION_FAILED - inequivalent arg '${key}' for queue '${q}' in vhost '/': received ${shown} but current is none`));
+    }
+    for (const key of ['x-max-age', 'x-delivery-limit', 'x-max-in-memory-length', 'x-queue-leader-locator', 'x-dead-letter-strategy']) {
+      expect(await ch.assertQueue(q, { durable: false, arguments: { [key]: 'anything' } }), key).toMatchObject({ queue: q });
+    }
+    // No x-queue-type means classic.
+    expect(await ch.assertQueue(q, { durable: false, arguments: { 'x-queue-type': 'classic' } })).toMatchObject({ queue: q });
+    const q2 = uniqueName('eqv');
+    await ch.assertQueue(q2, { durable: false, arguments: { 'x-queue-type': 'classic' } });
+    expect(await ch.assertQueue(q2, { durable: false })).toMatchObject({ queue: q2 });
+    await ch.deleteQueue(q);
+    await ch.deleteQueue(q2);
   });
 
   it('declare-ok carries the ready message count and the consumer count', async () => {

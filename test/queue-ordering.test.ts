@@ -22,7 +22,7 @@ function queue(): Queue {
 describe('ReadyList', () => {
   it('keeps FIFO order across growth and wrap-around', () => {
     const r = new ReadyList();
-    const e = (seq: number): Entry => ({ msg: msg(String(seq)), seq, redelivered: false });
+    const e = (seq: number): Entry => ({ msg: msg(String(seq)), seq, redelivered: false, expiresAt: 0 });
     let next = 0;
     const out: number[] = [];
     for (let round = 0; round < 50; round++) {
@@ -35,7 +35,7 @@ describe('ReadyList', () => {
 
   it('insertBySeq puts entries back at their original positions', () => {
     const r = new ReadyList();
-    const entries = Array.from({ length: 40 }, (_, seq): Entry => ({ msg: msg(String(seq)), seq, redelivered: false }));
+    const entries = Array.from({ length: 40 }, (_, seq): Entry => ({ msg: msg(String(seq)), seq, redelivered: false, expiresAt: 0 }));
     for (const e of entries) r.push(e);
     const taken = Array.from({ length: 25 }, () => r.shift()!);
     // Requeue in a scrambled order: 3, 17, 0, 24, 9, ...

@@ -261,8 +261,9 @@ export class Session implements ConsumerOwner {
     let fromConsumers = 0;
     for (const [, u] of held) {
       if (u.consumer) fromConsumers++;
-      if (kind === 'reject' && requeue) u.queue.requeue(u.entry, u.consumer);
-      else u.queue.settled(u.consumer);
+      if (kind === 'ack') u.queue.settled(u.consumer);
+      else if (requeue) u.queue.requeue(u.entry, u.consumer);
+      else u.queue.discard(u.entry, u.consumer); // dead-letters when the queue has a DLX
       if (!touched.includes(u.queue)) touched.push(u.queue);
     }
     if (this.channelPrefetch !== 0) this.channelVolume -= fromConsumers;

@@ -6,8 +6,20 @@ import { decodeBasicProperties, type BasicProperties } from '../protocol/generat
 
 const reader = new ByteReader();
 
+/** Property flag bits as they sit in the first byte of the raw properties (bits 15..8). */
+const EXPIRATION_BIT = 0x01; // expiration = 256
+const PRIORITY_BIT = 0x08; // priority = 2048
+
 export class Message {
   private decoded: BasicProperties | null = null;
+  /** Per-message TTL in ms from `expiration`: -2 = not parsed yet, -1 = none (or unparsable). */
+  private ttl = -2;
+  /**
+   * The routing keys to route by instead of the routing key and the CC/BCC headers. Set on a
+   * dead-lettered message, which keeps the keys it was first published with (BCC ones included)
+   * as RabbitMQ's #basic_message.routing_keys does.
+   */
+  routeKeys: string[] | null = null;
 
   constructor(
     readonly exchange: string,
@@ -25,5 +37,35 @@ export class Message {
   /** True when the property flags say nothing is set: common, and saves a decode. */
   get hasNoProperties(): boolean {
     return this.properties.length < 2 || (this.properties[0] === 0 && this.properties[1] === 0);
+  }
+
+  /** Cheap test on the raw flags: does the message carry an `expiration` property? */
+  get hasExpiration(): boolean {
+    return this.properties.length >= 2 && (this.properties[0] & EXPIRATION_BIT) !== 0;
+  }
+
+  /**
+   * The `expiration` property as milliseconds, or -1 when absent. Parsed as RabbitMQ's
+   * rabbit_basic:parse_expiration (a decimal integer, optionally signed); a value RabbitMQ
+   * would refuse at publish (not a number, negative) counts as absent here.
+   */
+  get expirationMs(): number {
+    if (this.ttl === -2) {
+      this.ttl = -1;
+      if (this.hasExpiration) {
+        const s = this.props.expiration;
+        if (s !== undefined && /^[+-]?\d+$/.test(s)) {
+          const n = Number(s);
+          if (n >= 0 && Number.isSafeInteger(n)) this.ttl = n;
+        }
+      }
+    }
+    return this.ttl;
+  }
+
+  /** The `priority` property (0 when absent). */
+  get priority(): number {
+    if (this.properties.length < 2 || (this.properties[0] & PRIORITY_BIT) === 0) return 0;
+    return this.props.priority ?? 0;
   }
 }

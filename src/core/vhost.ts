@@ -8,7 +8,9 @@ import { erlangEquals, validateHeadersBindingArgs } from './exchange/headers.js'
 import { createRouter, isExchangeType } from './exchange/index.js';
 import type { Message } from './message.js';
 import { describeBareValue, describeValue, exchangeRes, generatedName, inequivalentArg, queueRes } from './names.js';
-import { Queue } from './queue/queue.js';
+import { validateQueueArgs } from './queue/arguments.js';
+import { isCycle, makeDeadLetter, type DeathReason, type DeadLetter } from './queue/dead-letter.js';
+import { Queue, type QueueHost } from './queue/queue.js';
 
 export interface ExchangeDeclare {
   passive: boolean; durable: boolean; autoDelete: boolean; internal: boolean; args: FieldTable;
@@ -17,12 +19,15 @@ export interface QueueDeclare {
   passive: boolean; durable: boolean; exclusive: boolean; autoDelete: boolean; args: FieldTable;
 }
 
-/** Queue arguments RabbitMQ compares on re-declare (rabbit_amqqueue:declare_args). */
+/**
+ * Queue arguments RabbitMQ 3.10 compares on re-declare: the classic queue type's own arguments
+ * (rabbit_queue_type:arguments(queue_arguments, rabbit_classic_queue)); others, such as
+ * x-max-age or x-delivery-limit, cannot be on a classic queue and are not compared.
+ */
 const EQUIVALENT_QUEUE_ARGS = [
   'x-expires', 'x-message-ttl', 'x-dead-letter-exchange', 'x-dead-letter-routing-key', 'x-max-length',
-  'x-max-length-bytes', 'x-max-in-memory-length', 'x-max-in-memory-bytes', 'x-max-priority', 'x-overflow',
-  'x-queue-mode', 'x-single-active-consumer', 'x-queue-type', 'x-quorum-initial-group-size', 'x-max-age',
-  'x-stream-max-segment-size-bytes', 'x-initial-cluster-size', 'x-queue-leader-locator',
+  'x-max-length-bytes', 'x-max-priority', 'x-overflow', 'x-queue-mode', 'x-queue-version', 'x-single-active-consumer',
+  'x-queue-type', 'x-queue-master-locator',
 ];
 const EQUIVALENT_EXCHANGE_ARGS = ['alternate-exchange'];
 
@@ -31,9 +36,12 @@ const PREDECLARED: [string, ExchangeType][] = [
   ['amq.headers', 'headers'], ['amq.match', 'headers'],
 ];
 
-export class VHost {
+export class VHost implements QueueHost {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, Queue>();
+  /** Dead-letters waiting to be routed while one is being routed (see deadLetter). */
+  private readonly deadLetters: [Exchange, DeadLetter, DeathReason][] = [];
+  private deadLettering = false;
 
   constructor(readonly name: string) {
     for (const [n, type] of PREDECLARED) {
@@ -117,6 +125,7 @@ export class VHost {
   declareQueue(requested: string, d: QueueDeclare, owner: object): Queue {
     if (d.passive) {
       const q = this.queue(requested, owner);
+      q.touch();
       return q;
     }
     if (requested.startsWith('amq.')) throw reservedName('queue', requested);
@@ -129,9 +138,14 @@ export class VHost {
       assertField('durable', res, d.durable, existing.durable);
       assertField('auto_delete', res, d.autoDelete, existing.autoDelete);
       assertArgs(EQUIVALENT_QUEUE_ARGS, res, d.args, existing.args);
+      existing.touch();
       return existing;
     }
-    const q = new Queue(name, { durable: d.durable, autoDelete: d.autoDelete, owner: d.exclusive ? owner : null, args: d.args });
+    // As rabbit_channel: arguments are validated only for a queue about to be created.
+    validateQueueArgs(d.args, name, this.name);
+    const q = new Queue(name, {
+      durable: d.durable, autoDelete: d.autoDelete, owner: d.exclusive ? owner : null, args: d.args, host: this,
+    });
     q.onUnused = (unused) => this.removeQueue(unused);
     this.queues.set(name, q);
     return q;
@@ -158,7 +172,45 @@ export class VHost {
       if (src) this.removeBinding(src, b);
     }
     for (const c of q.consumers.splice(0)) c.owner.cancelledByQueue(c);
+    q.active = null;
     q.purge();
+    q.close();
+  }
+
+  /** x-expires ran out. */
+  expireQueue(q: Queue): void {
+    this.removeQueue(q);
+  }
+
+  /**
+   * rabbit_dead_letter:publish: re-publish through the queue's dead-letter exchange (dropped if
+   * it does not exist), leaving out the queues a cycle without a rejection would reach again.
+   * Dead-lettering can cascade (a target queue over its limit dead-letters its head, and so
+   * on): nested ones wait in a list and are routed in turn, so the stack stays flat.
+   */
+  deadLetter(q: Queue, msg: Message, reason: DeathReason): void {
+    const dlx = q.features.dlx;
+    if (dlx === null) return;
+    const x = this.exchanges.get(dlx);
+    if (x === undefined) return;
+    const dl = makeDeadLetter(msg, reason, q.name, dlx, q.features.dlxRoutingKey, Date.now());
+    this.deadLetters.push([x, dl, reason]);
+    if (this.deadLettering) return;
+    this.deadLettering = true;
+    try {
+      for (let i = 0; i < this.deadLetters.length; i++) {
+        const [dx, d, r] = this.deadLetters[i];
+        const out: Queue[] = [];
+        this.route(dx, d.msg, out);
+        for (const target of out) {
+          if (r !== 'rejected' && isCycle(target.name, d.deaths)) continue;
+          if (!target.deleted) target.enqueue(d.msg);
+        }
+      }
+    } finally {
+      this.deadLetters.length = 0;
+      this.deadLettering = false;
+    }
   }
 
   /** Exclusive queues of a connection go when it closes. */
@@ -240,7 +292,7 @@ export class VHost {
    * if it has one that exists (rabbit_exchange:route1 / process_alternate).
    */
   route(x: Exchange, msg: Message, out: Queue[]): void {
-    const keys = extraRoutingKeys(msg);
+    const keys = msg.routeKeys ?? extraRoutingKeys(msg);
     if (x.name === '') {
       if (keys === null) {
         const q = this.queues.get(msg.routingKey);
@@ -385,6 +437,8 @@ function assertArgs(keys: string[], resource: string, received: FieldTable, curr
     const r = Object.hasOwn(received, key) ? received[key] : undefined;
     const c = Object.hasOwn(current, key) ? current[key] : undefined;
     if (r === undefined && c === undefined) continue;
+    // A queue declared without x-queue-type is a classic one: 'classic' and none are the same.
+    if (key === 'x-queue-type' && isClassic(r ?? c!) && (r === undefined || c === undefined)) continue;
     if (r !== undefined && c !== undefined) {
       if (typeClass(r.type) === typeClass(c.type) && erlangEquals(r, c)) continue;
       if (sameBareTerm(r, c)) continue;
@@ -392,6 +446,10 @@ function assertArgs(keys: string[], resource: string, received: FieldTable, curr
     }
     throw ChannelError.preconditionFailed(inequivalentArg(key, resource, describeValue(r), describeValue(c)));
   }
+}
+
+function isClassic(v: FieldValue): boolean {
+  return v.type === 'S' && (typeof v.value === 'string' ? v.value : v.value.toString('utf8')) === 'classic';
 }
 
 const INTEGER_TERMS = new Set(['b', 'B', 's', 'u', 'I', 'i', 'l', 'T']);

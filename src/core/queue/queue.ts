@@ -1,9 +1,36 @@
 // A classic queue: ready messages in order, consumers served by x-priority and round-robin
 // within a priority, unacked messages counted here and held by the channel that received them.
+//
+// The features its arguments switch on (arguments.ts) cost a plain queue a boolean test each:
+// - TTL (x-message-ttl, per-message `expiration`): an entry's expiry is fixed at enqueue; only
+//   the head is ever looked at (as in RabbitMQ's classic queues, a message behind one that
+//   expires later waits for it). One timer per queue, armed for the head's expiry or the
+//   x-expires deadline, whichever is first, and re-armed only when that moves earlier; a timer
+//   that fires early just re-arms. Nothing runs while nothing is due.
+// - Length limits (x-max-length, x-max-length-bytes over ready messages and their body bytes):
+//   drop-head dead-letters the head (maxlen); reject-publish refuses the new message
+//   (enqueue returns false, so the channel can nack it); reject-publish-dlx also dead-letters it.
+// - x-max-priority: a PriorityReadyList instead of one ReadyList.
+// - x-single-active-consumer: only `active` is served; when it goes, the first remaining
+//   consumer (highest x-priority, then earliest) takes over.
+// - Dead-lettering goes through the host (the vhost), which knows the exchanges.
 import { typeClass, type FieldTable } from '../../protocol/field-table.js';
 import type { Binding, Destination } from '../exchange/exchange.js';
 import type { Message } from '../message.js';
-import { ReadyList, type Entry } from './ready-list.js';
+import { queueFeatures, type QueueFeatures } from './arguments.js';
+import type { DeathReason } from './dead-letter.js';
+import { PriorityReadyList, ReadyList, type Entry, type Ready } from './ready-list.js';
+
+/** What a queue needs from its vhost. */
+export interface QueueHost {
+  /** Re-publish `msg`, which `q` gives up on, to `q`'s dead-letter exchange. */
+  deadLetter(q: Queue, msg: Message, reason: DeathReason): void;
+  /** x-expires: the queue was unused for that long; delete it. */
+  expireQueue(q: Queue): void;
+}
+
+/** setTimeout's longest delay; longer waits fire early and re-arm. */
+const MAX_TIMEOUT = 2 ** 31 - 1;
 
 /** The session side of a consumer (an AMQP channel); the queue never sees frames. */
 export interface ConsumerOwner {
@@ -41,11 +68,28 @@ export interface QueueOptions {
   /** The connection that owns an exclusive queue, or null. */
   owner: object | null;
   args: FieldTable;
+  /** The vhost, for dead-lettering and x-expires; none in unit tests. */
+  host?: QueueHost | null;
 }
 
 export class Queue implements Destination {
   readonly kind = 'queue' as const;
-  readonly ready = new ReadyList();
+  readonly ready: Ready;
+  readonly features: QueueFeatures;
+  private readonly host: QueueHost | null;
+  /** x-max-length or x-max-length-bytes is set. */
+  private readonly limited: boolean;
+  /** Entries may have an expiry: the queue has a message TTL or was sent a message with one. */
+  private timed: boolean;
+  private readonly sac: boolean;
+  /** x-single-active-consumer: the one consumer that is served. */
+  active: Consumer | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  /** When the armed timer fires (ms since the epoch). */
+  private timerAt = 0;
+  /** x-expires: last consumer gone, basic.get or declare. */
+  private lastUsed = 0;
+  private dispatchQueued = false;
   /**
    * Highest priority first; within a priority, in the order they are to be served. With one
    * priority (the usual case) `rr` walks the array round-robin; with several, a consumer that
@@ -65,7 +109,15 @@ export class Queue implements Destination {
   /** Called when an auto-delete queue loses its last consumer. */
   onUnused: ((q: Queue) => void) | null = null;
 
-  constructor(readonly name: string, readonly options: QueueOptions) {}
+  constructor(readonly name: string, readonly options: QueueOptions) {
+    const f = (this.features = queueFeatures(options.args));
+    this.host = options.host ?? null;
+    this.ready = f.maxPriority >= 0 ? new PriorityReadyList(f.maxPriority) : new ReadyList();
+    this.limited = f.maxLength >= 0 || f.maxBytes >= 0;
+    this.timed = f.messageTtl >= 0;
+    this.sac = f.singleActiveConsumer;
+    if (f.expires > 0) this.touch();
+  }
 
   get durable(): boolean { return this.options.durable; }
   get autoDelete(): boolean { return this.options.autoDelete; }
@@ -74,9 +126,41 @@ export class Queue implements Destination {
   get messageCount(): number { return this.ready.length; }
   get consumerCount(): number { return this.consumers.length; }
 
-  enqueue(msg: Message): void {
-    this.ready.push({ msg, seq: this.nextSeq++, redelivered: false });
+  /**
+   * A routed message arrives. Returns false when the queue refuses it (x-overflow
+   * reject-publish or reject-publish-dlx with the queue full): it is not stored, and a
+   * confirming publisher gets a nack. As RabbitMQ (deliver_or_enqueue), a message goes straight
+   * to a consumer with room when nothing is waiting, even with a TTL of 0.
+   */
+  enqueue(msg: Message): boolean {
+    let expiresAt = 0;
+    if (this.timed || msg.hasExpiration) {
+      const ttl = this.ttlOf(msg);
+      if (ttl >= 0) {
+        expiresAt = Date.now() + ttl;
+        this.timed = true;
+      }
+    }
+    if (this.limited && this.features.overflow !== 'drop-head' && this.wouldOverflow(msg)) {
+      if (this.features.overflow === 'reject-publish-dlx') this.deadLetter(msg, 'maxlen');
+      return false;
+    }
+    const e: Entry = { msg, seq: this.nextSeq++, redelivered: false, expiresAt };
+    if (this.ready.length === 0 && this.consumers.length > 0 && !this.dispatching && !this.deleted) {
+      const c = this.pickConsumer();
+      if (c !== null) {
+        this.handOver(c, e);
+        return true;
+      }
+    }
+    this.ready.push(e);
+    if (this.limited) this.dropHeadOverflow();
+    if (this.timed) {
+      this.dropExpired(Date.now());
+      this.armTimer();
+    }
     if (this.consumers.length > 0) this.dispatch();
+    return true;
   }
 
   /** Deliver ready messages to consumers that have room, round-robin. */
@@ -84,22 +168,46 @@ export class Queue implements Destination {
     if (this.dispatching || this.deleted) return;
     this.dispatching = true;
     try {
-      while (this.ready.length > 0) {
-        const c = this.pickConsumer();
-        if (c === null) break;
-        const e = this.ready.shift()!;
-        if (!c.noAck) {
-          this.unackedCount++;
-          c.unacked++;
+      if (this.timed) {
+        this.dispatchTimed();
+      } else {
+        while (this.ready.length > 0) {
+          const c = this.pickConsumer();
+          if (c === null) break;
+          this.handOver(c, this.ready.shift()!);
         }
-        c.owner.deliver(c, this, e);
       }
     } finally {
       this.dispatching = false;
     }
   }
 
+  /** dispatch() for a queue whose entries may expire: an expired head is never delivered. */
+  private dispatchTimed(): void {
+    const now = Date.now();
+    while (this.ready.length > 0) {
+      this.dropExpired(now);
+      if (this.ready.length === 0) break;
+      const c = this.pickConsumer();
+      if (c === null) break;
+      this.handOver(c, this.ready.shift()!);
+    }
+    this.armTimer();
+  }
+
+  private handOver(c: Consumer, e: Entry): void {
+    if (!c.noAck) {
+      this.unackedCount++;
+      c.unacked++;
+    }
+    c.owner.deliver(c, this, e);
+  }
+
   private pickConsumer(): Consumer | null {
+    if (this.sac) {
+      const a = this.active;
+      return a !== null && a.owner.canTake(a) ? a : null;
+    }
     const n = this.consumers.length;
     if (this.mixedPriorities) return this.pickByPriority();
     for (let i = 0; i < n; i++) {
@@ -129,28 +237,138 @@ export class Queue implements Destination {
 
   /** basic.get: take the head message (the caller tracks it if it needs an ack). */
   take(noAck: boolean): Entry | undefined {
+    if (this.features.expires > 0) this.touch();
+    if (this.timed) this.dropExpired(Date.now());
     const e = this.ready.shift();
     if (e && !noAck) this.unackedCount++;
+    if (this.timed) this.armTimer();
     return e;
   }
 
-  /** An unacked message was acked (or dropped): forget it. */
+  /** An unacked message was acked: forget it. */
   settled(c: Consumer | null): void {
     this.unackedCount--;
     if (c) c.unacked--;
   }
 
-  /** Put an unacked message back at its original position, marked redelivered. */
+  /**
+   * An unacked message was rejected or nacked without requeue: it is dead-lettered (reason
+   * rejected) when the queue has a dead-letter exchange, else dropped.
+   */
+  discard(e: Entry, c: Consumer | null): void {
+    this.settled(c);
+    if (!this.deleted) this.deadLetter(e.msg, 'rejected');
+  }
+
+  /**
+   * Put an unacked message back at its original position, marked redelivered. As RabbitMQ's
+   * requeue_and_run: a drop-head limit applies again, and an expired head leaves.
+   */
   requeue(e: Entry, c: Consumer | null): void {
     this.settled(c);
     if (this.deleted) return;
     e.redelivered = true;
     this.ready.insertBySeq(e);
+    if (this.limited) this.dropHeadOverflow();
+    if (this.timed) {
+      this.dropExpired(Date.now());
+      this.armTimer();
+    }
   }
 
+  /** Ready messages go, without dead-lettering (as RabbitMQ's purge). */
   purge(): number {
     return this.ready.clear();
   }
+
+  /** The queue was deleted: stop its timer. */
+  close(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** x-expires: the queue was used (basic.get, declare); its deadline starts again. */
+  touch(): void {
+    if (this.features.expires <= 0) return;
+    this.lastUsed = Date.now();
+    if (this.consumers.length === 0) this.armTimer();
+  }
+
+  get singleActiveConsumer(): boolean { return this.sac; }
+
+  // ---- limits, expiry, dead-lettering -------------------------------------------------------
+
+  /** The TTL that applies to `msg` here: the lower of the queue's and the message's, or -1. */
+  private ttlOf(msg: Message): number {
+    const q = this.features.messageTtl;
+    const m = msg.hasExpiration ? msg.expirationMs : -1;
+    if (m < 0) return q;
+    return q < 0 || m < q ? m : q;
+  }
+
+  /** reject-publish: would one more message break a limit? (rabbit_amqqueue_process:will_overflow) */
+  private wouldOverflow(msg: Message): boolean {
+    const f = this.features;
+    return (f.maxLength >= 0 && this.ready.length + 1 > f.maxLength) ||
+      (f.maxBytes >= 0 && this.ready.bytes + msg.body.length > f.maxBytes);
+  }
+
+  /** drop-head: while over a limit, the head goes (dead-lettered as maxlen). */
+  private dropHeadOverflow(): void {
+    const f = this.features;
+    if (f.overflow !== 'drop-head') return;
+    while ((f.maxLength >= 0 && this.ready.length > f.maxLength) || (f.maxBytes >= 0 && this.ready.bytes > f.maxBytes)) {
+      this.deadLetter(this.ready.shift()!.msg, 'maxlen');
+    }
+  }
+
+  /** Expired messages at the head leave (dead-lettered as expired). */
+  private dropExpired(now: number): void {
+    for (;;) {
+      const h = this.ready.peek();
+      if (h === undefined || h.expiresAt === 0 || h.expiresAt > now) return;
+      this.ready.shift();
+      this.deadLetter(h.msg, 'expired');
+    }
+  }
+
+  private deadLetter(msg: Message, reason: DeathReason): void {
+    if (this.features.dlx !== null && this.host !== null) this.host.deadLetter(this, msg, reason);
+  }
+
+  /** Arm the queue's one timer for the next deadline, unless it is armed for one as early. */
+  private armTimer(): void {
+    let at = Infinity;
+    if (this.timed) {
+      const h = this.ready.peek();
+      if (h !== undefined && h.expiresAt !== 0) at = h.expiresAt;
+    }
+    const expires = this.features.expires;
+    if (expires > 0 && this.consumers.length === 0 && this.lastUsed + expires < at) at = this.lastUsed + expires;
+    if (at === Infinity || this.deleted) return;
+    if (this.timer !== null) {
+      if (this.timerAt <= at) return;
+      clearTimeout(this.timer);
+    }
+    const now = Date.now();
+    const delay = Math.min(Math.max(at - now, 0), MAX_TIMEOUT);
+    this.timerAt = now + delay;
+    this.timer = setTimeout(this.onTimer, delay);
+    this.timer.unref();
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = null;
+    if (this.deleted) return;
+    const now = Date.now();
+    if (this.timed) this.dropExpired(now);
+    const expires = this.features.expires;
+    if (expires > 0 && this.consumers.length === 0 && now >= this.lastUsed + expires && this.host !== null) {
+      this.host.expireQueue(this);
+      return;
+    }
+    this.armTimer();
+  };
 
   addConsumer(c: Consumer): void {
     const cs = this.consumers;
@@ -160,6 +378,8 @@ export class Queue implements Destination {
     if (i < cs.length - 1 && i <= this.rr) this.rr++; // keep rr on the consumer it pointed at
     this.mixedPriorities = cs[0].priority !== cs[cs.length - 1].priority;
     this.hadConsumer = true;
+    // The first consumer becomes the active one, whatever the priority of later ones.
+    if (this.sac && this.active === null) this.active = c;
   }
 
   /** Returns true if removed. Triggers auto-delete when the last consumer goes. */
@@ -170,8 +390,26 @@ export class Queue implements Destination {
     if (this.rr > i) this.rr--;
     const cs = this.consumers;
     this.mixedPriorities = cs.length > 0 && cs[0].priority !== cs[cs.length - 1].priority;
-    if (this.consumers.length === 0 && this.autoDelete && this.hadConsumer && this.onUnused) this.onUnused(this);
+    if (this.active === c) {
+      // RabbitMQ's rabbit_queue_consumers:get_consumer: the highest priority, earliest first.
+      this.active = cs.length > 0 ? cs[0] : null;
+      // Not at once: when a channel goes, its unacked messages are requeued first.
+      if (this.active !== null) this.queueDispatch();
+    }
+    if (cs.length === 0) {
+      if (this.features.expires > 0) this.touch();
+      if (this.autoDelete && this.hadConsumer && this.onUnused) this.onUnused(this);
+    }
     return true;
+  }
+
+  private queueDispatch(): void {
+    if (this.dispatchQueued) return;
+    this.dispatchQueued = true;
+    queueMicrotask(() => {
+      this.dispatchQueued = false;
+      this.dispatch();
+    });
   }
 
   hasExclusiveConsumer(): boolean {

@@ -1,15 +1,30 @@
 // The ready messages of a queue: a ring buffer ordered by sequence number. New messages are
 // appended; requeued ones go back to their original position (binary search), which is
-// almost always at or near the head.
+// almost always at or near the head. A priority queue keeps one such list per priority.
+import type { Message } from '../message.js';
 
 export interface Entry {
-  readonly msg: import('../message.js').Message;
+  readonly msg: Message;
   /** Enqueue order within the queue; requeue restores it. */
   readonly seq: number;
   redelivered: boolean;
+  /** When it expires (ms since the epoch), or 0 for never. Set at enqueue (message/queue TTL). */
+  readonly expiresAt: number;
 }
 
-export class ReadyList {
+/** The ready messages of a queue, in delivery order. */
+export interface Ready extends Iterable<Entry> {
+  readonly length: number;
+  /** Sum of the body sizes. */
+  readonly bytes: number;
+  push(e: Entry): void;
+  shift(): Entry | undefined;
+  peek(): Entry | undefined;
+  insertBySeq(e: Entry): void;
+  clear(): number;
+}
+
+export class ReadyList implements Ready {
   private items: (Entry | undefined)[] = new Array(16);
   private head = 0;
   length = 0;
@@ -81,5 +96,79 @@ export class ReadyList {
     for (let i = 0; i < this.length; i++) next[i] = this.at(i);
     this.items = next;
     this.head = 0;
+  }
+}
+
+/**
+ * x-max-priority queues (RabbitMQ's rabbit_priority_queue): one FIFO per priority, the highest
+ * non-empty one first. A message's priority is its `priority` property capped at the queue's
+ * maximum (absent = 0); requeued messages go back to their position within their priority.
+ */
+export class PriorityReadyList implements Ready {
+  private readonly levels: (ReadyList | undefined)[];
+  /** No level above this one holds anything. */
+  private top = -1;
+  length = 0;
+  bytes = 0;
+
+  constructor(private readonly max: number) {
+    this.levels = new Array(max + 1);
+  }
+
+  private level(e: Entry): ReadyList {
+    const p = Math.min(e.msg.priority, this.max);
+    if (p > this.top) this.top = p;
+    return (this.levels[p] ??= new ReadyList());
+  }
+
+  /** The highest non-empty level, or undefined. */
+  private first(): ReadyList | undefined {
+    while (this.top >= 0) {
+      const l = this.levels[this.top];
+      if (l !== undefined && l.length > 0) return l;
+      this.top--;
+    }
+    return undefined;
+  }
+
+  push(e: Entry): void {
+    this.level(e).push(e);
+    this.length++;
+    this.bytes += e.msg.body.length;
+  }
+
+  shift(): Entry | undefined {
+    const e = this.first()?.shift();
+    if (e !== undefined) {
+      this.length--;
+      this.bytes -= e.msg.body.length;
+    }
+    return e;
+  }
+
+  peek(): Entry | undefined {
+    return this.first()?.peek();
+  }
+
+  insertBySeq(e: Entry): void {
+    this.level(e).insertBySeq(e);
+    this.length++;
+    this.bytes += e.msg.body.length;
+  }
+
+  clear(): number {
+    const n = this.length;
+    this.levels.fill(undefined);
+    this.top = -1;
+    this.length = 0;
+    this.bytes = 0;
+    return n;
+  }
+
+  *[Symbol.iterator](): IterableIterator<Entry> {
+    for (let p = this.top; p >= 0; p--) {
+      const l = this.levels[p];
+      if (l !== undefined) yield* l;
+    }
   }
 }
