@@ -89,6 +89,8 @@ export class Queue implements Destination {
   private timerAt = 0;
   /** x-expires: last consumer gone, basic.get or declare. */
   private lastUsed = 0;
+  /** x-expires in ms, 0 = never (also without a host to delete the queue). */
+  private readonly expires: number;
   private dispatchQueued = false;
   /**
    * Highest priority first; within a priority, in the order they are to be served. With one
@@ -116,7 +118,8 @@ export class Queue implements Destination {
     this.limited = f.maxLength >= 0 || f.maxBytes >= 0;
     this.timed = f.messageTtl >= 0;
     this.sac = f.singleActiveConsumer;
-    if (f.expires > 0) this.touch();
+    this.expires = f.expires > 0 && this.host !== null ? f.expires : 0;
+    if (this.expires > 0) this.touch();
   }
 
   get durable(): boolean { return this.options.durable; }
@@ -192,7 +195,9 @@ export class Queue implements Destination {
       if (c === null) break;
       this.handOver(c, this.ready.shift()!);
     }
-    this.armTimer();
+    // Without a queue TTL, checks stop once the messages that had an expiration are gone.
+    if (this.ready.length === 0 && this.features.messageTtl < 0) this.timed = false;
+    else this.armTimer();
   }
 
   private handOver(c: Consumer, e: Entry): void {
@@ -237,7 +242,7 @@ export class Queue implements Destination {
 
   /** basic.get: take the head message (the caller tracks it if it needs an ack). */
   take(noAck: boolean): Entry | undefined {
-    if (this.features.expires > 0) this.touch();
+    if (this.expires > 0) this.touch();
     if (this.timed) this.dropExpired(Date.now());
     const e = this.ready.shift();
     if (e && !noAck) this.unackedCount++;
@@ -269,6 +274,7 @@ export class Queue implements Destination {
     if (this.deleted) return;
     e.redelivered = true;
     this.ready.insertBySeq(e);
+    if (e.expiresAt !== 0) this.timed = true;
     if (this.limited) this.dropHeadOverflow();
     if (this.timed) {
       this.dropExpired(Date.now());
@@ -289,7 +295,7 @@ export class Queue implements Destination {
 
   /** x-expires: the queue was used (basic.get, declare); its deadline starts again. */
   touch(): void {
-    if (this.features.expires <= 0) return;
+    if (this.expires === 0) return;
     this.lastUsed = Date.now();
     if (this.consumers.length === 0) this.armTimer();
   }
@@ -343,7 +349,7 @@ export class Queue implements Destination {
       const h = this.ready.peek();
       if (h !== undefined && h.expiresAt !== 0) at = h.expiresAt;
     }
-    const expires = this.features.expires;
+    const expires = this.expires;
     if (expires > 0 && this.consumers.length === 0 && this.lastUsed + expires < at) at = this.lastUsed + expires;
     if (at === Infinity || this.deleted) return;
     if (this.timer !== null) {
@@ -362,9 +368,9 @@ export class Queue implements Destination {
     if (this.deleted) return;
     const now = Date.now();
     if (this.timed) this.dropExpired(now);
-    const expires = this.features.expires;
-    if (expires > 0 && this.consumers.length === 0 && now >= this.lastUsed + expires && this.host !== null) {
-      this.host.expireQueue(this);
+    const expires = this.expires;
+    if (expires > 0 && this.consumers.length === 0 && now >= this.lastUsed + expires) {
+      this.host!.expireQueue(this);
       return;
     }
     this.armTimer();
@@ -397,7 +403,7 @@ export class Queue implements Destination {
       if (this.active !== null) this.queueDispatch();
     }
     if (cs.length === 0) {
-      if (this.features.expires > 0) this.touch();
+      if (this.expires > 0) this.touch();
       if (this.autoDelete && this.hadConsumer && this.onUnused) this.onUnused(this);
     }
     return true;

@@ -1,0 +1,447 @@
+// Warren's embedded store: durable definitions and persistent messages in SQLite (WAL).
+//
+// Group commit: every write made during one event-loop turn lands in ONE transaction, committed
+// (and fsynced) from a setImmediate or by flush(). Definition writes, removes and updates run
+// at once inside a transaction opened lazily by the first write of the turn; message adds are
+// held in memory until the commit, so an add removed in the same turn (delivered and acked
+// before the commit) never touches SQLite. afterCommit() callbacks run once the commit holding
+// every write made before them is durable.
+import fs from 'node:fs';
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+import { acquireLock, type DirLock } from './lock.js';
+import { QueueState } from './queue-state.js';
+import { openDatabase, SCHEMA_VERSION } from './schema.js';
+import { prepareStatements, type Statements } from './statements.js';
+import type {
+  BindingDef, Definitions, ExchangeDef, IndexEntry, InVhost, LogFn, MessageRecord, MessageUpdate,
+  QueueDef, StoredMessage, StoreOptions, StoreStats, UserRecord, VhostRecord,
+} from './types.js';
+
+export * from './types.js';
+export { SCHEMA_VERSION } from './schema.js';
+
+export const DB_FILE = 'warren.db';
+
+export type CommitCallback = (err: Error | null) => void;
+
+export class Store {
+  /** Transactions committed so far (a turn with no net writes commits nothing). */
+  commits = 0;
+  /** Message adds cancelled by a remove (or purge/delete) before they were written. */
+  cancelledAdds = 0;
+  readonly file: string;
+
+  private readonly st: Statements;
+  /** vhost -> queue name -> state; nested maps so the per-message path builds no key strings. */
+  private readonly queues = new Map<string, Map<string, QueueState>>();
+  private dirty: QueueState[] = [];
+  private callbacks: CommitCallback[] = [];
+  private inTxn = false;
+  private scheduled: NodeJS.Immediate | null = null;
+  private closed = false;
+  private readonly onImmediate = (): void => {
+    this.scheduled = null;
+    this.flush();
+  };
+
+  private constructor(
+    readonly dir: string,
+    private readonly db: Database.Database,
+    private readonly lock: DirLock,
+    private readonly log: LogFn,
+  ) {
+    this.file = path.join(dir, DB_FILE);
+    this.st = prepareStatements(db);
+    for (const r of this.st.queueStates.all() as { id: number; vhost: string; name: string; delivered: number }[]) {
+      this.vhostQueues(r.vhost).set(r.name, new QueueState(r.id, r.delivered));
+    }
+  }
+
+  /**
+   * Opens (creating if needed) the store in dataDir. Throws an Error naming the directory and
+   * pid if another broker holds it, naming the file if it is corrupt, not Warren's, or from a
+   * newer schema.
+   */
+  static open(dataDir: string, opts: StoreOptions = {}): Store {
+    // Without a logger, problems (a failed commit, a throwing callback) still reach stderr.
+    const log: LogFn = opts.log ?? ((level, msg, meta) => {
+      if (level === 'error' || level === 'warn') console.error(`warren store ${level}: ${msg}`, meta ?? '');
+    });
+    fs.mkdirSync(dataDir, { recursive: true });
+    const lock = acquireLock(dataDir, (msg, meta) => log('warn', msg, meta));
+    try {
+      const file = path.join(dataDir, DB_FILE);
+      const { db, created, version } = openDatabase(file);
+      const store = new Store(dataDir, db, lock, log);
+      log('info', created ? 'store created' : 'store opened', { file, schemaVersion: version });
+      return store;
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
+  }
+
+  // ---- group commit -------------------------------------------------------------------------
+
+  /** Runs cb once every write made so far is durable (err set if that commit failed). */
+  afterCommit(cb: CommitCallback): void {
+    if (this.closed) throw new Error(`store ${this.file} is closed`);
+    this.callbacks.push(cb);
+    this.schedule();
+  }
+
+  /** Commits pending writes now and runs the waiting afterCommit callbacks. */
+  flush(): void {
+    if (this.scheduled !== null) {
+      clearImmediate(this.scheduled);
+      this.scheduled = null;
+    }
+    if (this.closed) return;
+    const dirty = this.dirty;
+    this.dirty = [];
+    let err: Error | null = null;
+    try {
+      for (const q of dirty) if (!q.deleted) this.writePending(q);
+      if (this.inTxn) {
+        this.st.commit.run();
+        this.inTxn = false;
+        this.commits++;
+      }
+    } catch (e) {
+      err = e instanceof Error ? e : new Error(String(e));
+      this.inTxn = false;
+      if (this.db.inTransaction) this.st.rollback.run();
+      this.log('error', 'store commit failed; its writes are lost', { file: this.file, error: err.message });
+    }
+    for (const q of dirty) {
+      q.dirty = false;
+      q.clearPending();
+      if (err === null) q.delivered = q.deliveredPending;
+      else q.deliveredPending = q.delivered;
+    }
+    const cbs = this.callbacks;
+    if (cbs.length === 0) return;
+    this.callbacks = [];
+    for (const cb of cbs) {
+      try {
+        cb(err);
+      } catch (e) {
+        this.log('error', 'afterCommit callback threw', { error: (e as Error).message });
+      }
+    }
+  }
+
+  private writePending(q: QueueState): void {
+    const recs = q.pendRec;
+    const add = this.st.addMessage;
+    for (let i = 0; i < recs.length; i++) {
+      const r = recs[i];
+      if (r === null || r === undefined) continue;
+      this.begin();
+      add.run(q.id, r.seq, r.body.length, r.expiresAt, r.priority, r.enqueuedAt, r.deathCount ?? 0,
+        r.exchange, r.routingKey, r.properties, r.body);
+    }
+    if (q.deliveredPending > q.delivered) {
+      this.begin();
+      this.st.setDelivered.run(q.deliveredPending, q.id);
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled === null) this.scheduled = setImmediate(this.onImmediate);
+  }
+
+  private begin(): void {
+    if (!this.inTxn) {
+      this.st.begin.run();
+      this.inTxn = true;
+    }
+  }
+
+  /** A write that runs now: inside this turn's transaction, committed at the end of the turn. */
+  private write(): Statements {
+    if (this.closed) throw new Error(`store ${this.file} is closed`);
+    this.begin();
+    this.schedule();
+    return this.st;
+  }
+
+  private markDirty(q: QueueState): void {
+    if (!q.dirty) {
+      q.dirty = true;
+      this.dirty.push(q);
+    }
+    this.schedule();
+  }
+
+  private vhostQueues(vhost: string): Map<string, QueueState> {
+    let m = this.queues.get(vhost);
+    if (m === undefined) this.queues.set(vhost, (m = new Map()));
+    return m;
+  }
+
+  private queue(vhost: string, name: string): QueueState | undefined {
+    return this.queues.get(vhost)?.get(name);
+  }
+
+  private forget(vhost: string, name: string): QueueState | undefined {
+    const q = this.queue(vhost, name);
+    if (q !== undefined) {
+      q.deleted = true;
+      this.cancelledAdds += q.clearPending();
+      this.queues.get(vhost)!.delete(name);
+    }
+    return q;
+  }
+
+  // ---- definitions --------------------------------------------------------------------------
+
+  saveVhost(name: string): void {
+    this.write().saveVhost.run(name);
+  }
+
+  /** Deletes the vhost and everything in it (exchanges, queues, their messages, bindings). */
+  deleteVhost(name: string): void {
+    const st = this.write();
+    for (const q of [...(this.queues.get(name)?.keys() ?? [])]) this.forget(name, q);
+    this.queues.delete(name);
+    st.deleteVhostMessages.run(name);
+    st.deleteVhostBindings.run(name);
+    st.deleteVhostQueues.run(name);
+    st.deleteVhostExchanges.run(name);
+    st.deleteVhost.run(name);
+  }
+
+  loadVhosts(): VhostRecord[] {
+    return (this.st.loadVhosts.all() as string[]).map((name) => ({ name }));
+  }
+
+  saveUser(name: string, passwordHash: Buffer, tags: string[]): void {
+    this.write().saveUser.run(name, passwordHash, JSON.stringify(tags));
+  }
+
+  deleteUser(name: string): void {
+    this.write().deleteUser.run(name);
+  }
+
+  loadUsers(): UserRecord[] {
+    return (this.st.loadUsers.all() as { name: string; passwordHash: Buffer; tags: string }[]).map((u) => ({
+      name: u.name,
+      passwordHash: u.passwordHash,
+      tags: JSON.parse(u.tags) as string[],
+    }));
+  }
+
+  saveExchange(vhost: string, x: ExchangeDef): void {
+    this.write().saveExchange.run(vhost, x.name, x.type, x.durable ? 1 : 0, x.autoDelete ? 1 : 0, x.internal ? 1 : 0, x.args);
+  }
+
+  /** Deletes the exchange and every binding from or to it. */
+  deleteExchange(vhost: string, name: string): void {
+    const st = this.write();
+    st.deleteExchange.run(vhost, name);
+    st.deleteExchangeBindings.run(vhost, name, name);
+  }
+
+  /** Saves (or updates) a durable queue; its messages and watermark survive a re-save. */
+  saveQueue(vhost: string, q: QueueDef): void {
+    const row = this.write().saveQueue.get(vhost, q.name, q.autoDelete ? 1 : 0, q.args) as { id: number; delivered: number };
+    const qs = this.vhostQueues(vhost);
+    if (!qs.has(q.name)) qs.set(q.name, new QueueState(row.id, row.delivered));
+  }
+
+  /** Deletes the queue, its messages and every binding to it. */
+  deleteQueue(vhost: string, name: string): void {
+    const st = this.write();
+    const q = this.forget(vhost, name);
+    if (q !== undefined) st.purgeQueue.run(q.id);
+    st.deleteQueueBindings.run(vhost, name);
+    st.deleteQueue.run(vhost, name);
+  }
+
+  saveBinding(vhost: string, b: BindingDef): void {
+    this.write().saveBinding.run(vhost, b.source, b.destKind, b.destination, b.routingKey, b.args);
+  }
+
+  deleteBinding(vhost: string, b: BindingDef): void {
+    this.write().deleteBinding.run(vhost, b.source, b.destKind, b.destination, b.routingKey, b.args);
+  }
+
+  loadDefinitions(): Definitions {
+    type X = Omit<InVhost<ExchangeDef>, 'durable' | 'autoDelete' | 'internal'> & { durable: number; autoDelete: number; internal: number };
+    type Q = Omit<InVhost<QueueDef>, 'autoDelete'> & { autoDelete: number };
+    const exchanges = (this.st.loadExchanges.all() as X[]).map((x) => ({
+      ...x, durable: x.durable !== 0, autoDelete: x.autoDelete !== 0, internal: x.internal !== 0,
+    }));
+    const queues = (this.st.loadQueues.all() as Q[]).map((q) => ({ ...q, autoDelete: q.autoDelete !== 0 }));
+    const bindings = this.st.loadBindings.all() as InVhost<BindingDef>[];
+    return { exchanges, queues, bindings };
+  }
+
+  // ---- messages -----------------------------------------------------------------------------
+
+  private requireQueue(vhost: string, name: string): QueueState {
+    const q = this.queue(vhost, name);
+    if (q === undefined) throw new Error(`store: queue '${name}' in vhost '${vhost}' was not saved with saveQueue`);
+    return q;
+  }
+
+  /**
+   * Adds a persistent message to a saved durable queue. The record is kept by reference until
+   * the commit: do not mutate it (or its Buffers) afterwards.
+   */
+  addMessage(vhost: string, queue: string, rec: MessageRecord): void {
+    if (this.closed) throw new Error(`store ${this.file} is closed`);
+    const q = this.requireQueue(vhost, queue);
+    q.push(rec);
+    this.markDirty(q);
+  }
+
+  /** Removes a message (ack, expiry, dead-lettering away, length-limit drop). */
+  removeMessage(vhost: string, queue: string, seq: number): void {
+    const q = this.queue(vhost, queue);
+    if (q === undefined) return; // queue deleted already: its messages went with it
+    const i = q.find(seq);
+    if (i >= 0) {
+      q.pendRec[i] = null;
+      this.cancelledAdds++;
+      return;
+    }
+    this.write().removeMessage.run(q.id, seq);
+  }
+
+  updateMessage(vhost: string, queue: string, seq: number, u: MessageUpdate): void {
+    const q = this.queue(vhost, queue);
+    if (q === undefined) return;
+    const i = q.find(seq);
+    if (i >= 0) {
+      const r = q.pendRec[i]!;
+      q.pendRec[i] = {
+        ...r,
+        properties: u.properties ?? r.properties,
+        expiresAt: u.expiresAt !== undefined ? u.expiresAt : r.expiresAt,
+        priority: u.priority ?? r.priority,
+        deathCount: u.deathCount ?? r.deathCount,
+      };
+      return;
+    }
+    const st = this.write();
+    if (u.properties !== undefined) st.setProperties.run(u.properties, q.id, seq);
+    if (u.expiresAt !== undefined) st.setExpiresAt.run(u.expiresAt, q.id, seq);
+    if (u.priority !== undefined) st.setPriority.run(u.priority, q.id, seq);
+    if (u.deathCount !== undefined) st.setDeathCount.run(u.deathCount, q.id, seq);
+  }
+
+  /** Drops every message of the queue (queue.purge); the queue itself stays. */
+  purgeQueue(vhost: string, queue: string): void {
+    const q = this.queue(vhost, queue);
+    if (q === undefined) return;
+    this.cancelledAdds += q.clearPending();
+    this.write().purgeQueue.run(q.id);
+  }
+
+  /**
+   * Raises the queue's delivered watermark: after a crash, messages with seq <= it come back
+   * with redelivered=true. Written once per queue per commit, however many deliveries.
+   */
+  markDelivered(vhost: string, queue: string, seqUpTo: number): void {
+    if (this.closed) throw new Error(`store ${this.file} is closed`);
+    const q = this.queue(vhost, queue);
+    if (q === undefined || seqUpTo <= q.deliveredPending) return;
+    q.deliveredPending = seqUpTo;
+    this.markDirty(q);
+  }
+
+  /** The message's stored content, read when it is about to be delivered. */
+  readMessage(vhost: string, queue: string, seq: number): StoredMessage | undefined {
+    const q = this.queue(vhost, queue);
+    if (q === undefined) return undefined;
+    const i = q.find(seq);
+    if (i >= 0) {
+      const r = q.pendRec[i]!;
+      return { exchange: r.exchange, routingKey: r.routingKey, properties: r.properties, body: r.body, enqueuedAt: r.enqueuedAt, deathCount: r.deathCount ?? 0 };
+    }
+    return this.st.readMessage.get(q.id, seq) as StoredMessage | undefined;
+  }
+
+  /**
+   * Recovery: calls fn for every stored message of the queue in seq order, without reading
+   * bodies or building objects. fn must not call back into the store. Commits pending writes
+   * first, so call it at startup, before the queue takes traffic.
+   */
+  forEachIndexEntry(
+    vhost: string,
+    queue: string,
+    fn: (seq: number, size: number, expiresAt: number | null, priority: number, redelivered: boolean) => void,
+  ): void {
+    const q = this.queue(vhost, queue);
+    if (q === undefined) return;
+    if (this.inTxn || this.dirty.length > 0) this.flush();
+    const wm = q.delivered;
+    for (const row of this.st.index.iterate(q.id) as IterableIterator<[number, number, number | null, number]>) {
+      fn(row[0], row[1], row[2], row[3], row[0] <= wm);
+    }
+  }
+
+  loadIndex(vhost: string, queue: string): IndexEntry[] {
+    const out: IndexEntry[] = [];
+    this.forEachIndexEntry(vhost, queue, (seq, size, expiresAt, priority, redelivered) => {
+      out.push({ seq, size, expiresAt, priority, redelivered });
+    });
+    return out;
+  }
+
+  /**
+   * The highest seq the queue has used or marked delivered; a recovered queue must number new
+   * messages above it, or they would come back wrongly flagged redelivered after a crash.
+   */
+  lastSeq(vhost: string, queue: string): number {
+    const q = this.queue(vhost, queue);
+    if (q === undefined) return 0;
+    const stored = (this.st.maxSeq.get(q.id) as number | null) ?? 0;
+    return Math.max(stored, q.deliveredPending, q.maxPendingSeq());
+  }
+
+  /** SQLite's quick_check: an empty list when the file is sound, else the problems found. */
+  integrityCheck(): string[] {
+    const rows = this.db.pragma('quick_check', { simple: false }) as { quick_check: string }[];
+    return rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
+  }
+
+  /** Counts for the startup log (a full index scan of messages: call it once, at startup). */
+  stats(): StoreStats {
+    if (this.inTxn || this.dirty.length > 0) this.flush();
+    return { queues: this.st.countQueues.get() as number, messages: this.st.countMessages.get() as number };
+  }
+
+  /**
+   * Returns up to maxPages free pages (left by acked messages) to the filesystem, as part of
+   * the current group commit; returns how many were free before. Free pages are reused by new
+   * messages anyway, so call it now and then (e.g. from an idle timer), not per message.
+   */
+  reclaimSpace(maxPages = 4096): number {
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    if (free > 0) {
+      this.write();
+      this.db.pragma(`incremental_vacuum(${Math.max(1, Math.floor(maxPages))})`);
+    }
+    return free;
+  }
+
+  /** Commits pending writes (running their callbacks), closes the file, releases the lock. */
+  close(): void {
+    if (this.closed) return;
+    try {
+      this.flush();
+    } finally {
+      this.closed = true;
+      try {
+        this.db.close();
+      } finally {
+        this.lock.release();
+        this.log('info', 'store closed', { file: this.file, schemaVersion: SCHEMA_VERSION });
+      }
+    }
+  }
+}

@@ -1,0 +1,401 @@
+// The embedded store: definitions, messages, group commit, watermark, lock, and open errors.
+import { describe, it, expect, afterEach, afterAll, beforeAll } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import ts from 'typescript';
+import { Store, SCHEMA_VERSION, type MessageRecord } from '../src/store/store.js';
+
+const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const NONE = Buffer.alloc(0);
+const opened: Store[] = [];
+const children: ChildProcess[] = [];
+
+const made: string[] = [];
+function tmpDir(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-store-'));
+  made.push(d);
+  return d;
+}
+
+function open(dir: string): Store {
+  const s = Store.open(dir);
+  opened.push(s);
+  return s;
+}
+
+afterEach(() => {
+  for (const s of opened.splice(0)) s.close();
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+afterAll(() => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** Plain-node copy of src/store (transpiled, no dist/ needed) for child processes. */
+function buildStoreForChildren(): string {
+  const dir = tmpDir();
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
+  fs.mkdirSync(path.join(dir, 'store'));
+  const src = path.join(ROOT, 'src', 'store');
+  for (const f of fs.readdirSync(src).filter((n) => n.endsWith('.ts'))) {
+    const out = ts.transpileModule(fs.readFileSync(path.join(src, f), 'utf8'), {
+      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
+    });
+    fs.writeFileSync(path.join(dir, 'store', f.replace(/\.ts$/, '.js')), out.outputText);
+  }
+  return dir;
+}
+
+function msg(seq: number, body = `m${seq}`): MessageRecord {
+  return {
+    seq, exchange: 'ex', routingKey: 'rk', properties: Buffer.from([seq & 0xff]), body: Buffer.from(body),
+    enqueuedAt: 1_700_000_000_000 + seq, expiresAt: seq % 2 ? null : 1_800_000_000_000, priority: seq % 3,
+  };
+}
+
+const turn = () => new Promise<void>((r) => setImmediate(r));
+
+describe('definitions', () => {
+  it('round-trip across a reopen, with delete cascades', () => {
+    const dir = tmpDir();
+    let s = open(dir);
+    s.saveVhost('/');
+    s.saveVhost('v2');
+    s.saveUser('guest', Buffer.from('hash'), ['administrator']);
+    s.saveExchange('/', { name: 'x', type: 'topic', durable: true, autoDelete: false, internal: true, args: Buffer.from('a') });
+    s.saveExchange('v2', { name: 'y', type: 'fanout', durable: true, autoDelete: true, internal: false, args: NONE });
+    s.saveQueue('/', { name: 'q1', autoDelete: false, args: Buffer.from([1, 2, 3]) });
+    s.saveQueue('/', { name: 'q2', autoDelete: true, args: NONE });
+    s.saveBinding('/', { source: 'x', destKind: 'queue', destination: 'q1', routingKey: 'a.#', args: NONE });
+    s.saveBinding('/', { source: 'x', destKind: 'queue', destination: 'q1', routingKey: 'a.#', args: Buffer.from('k') });
+    s.saveBinding('/', { source: 'x', destKind: 'queue', destination: 'q2', routingKey: 'b', args: NONE });
+    s.saveBinding('/', { source: 'amq.direct', destKind: 'exchange', destination: 'x', routingKey: 'c', args: NONE });
+    s.saveBinding('v2', { source: 'y', destKind: 'queue', destination: 'q1', routingKey: '', args: NONE });
+    s.close();
+
+    s = open(dir);
+    expect(s.loadVhosts()).toEqual([{ name: '/' }, { name: 'v2' }]);
+    expect(s.loadUsers()).toEqual([{ name: 'guest', passwordHash: Buffer.from('hash'), tags: ['administrator'] }]);
+    const d = s.loadDefinitions();
+    expect(d.exchanges).toEqual([
+      { vhost: '/', name: 'x', type: 'topic', durable: true, autoDelete: false, internal: true, args: Buffer.from('a') },
+      { vhost: 'v2', name: 'y', type: 'fanout', durable: true, autoDelete: true, internal: false, args: NONE },
+    ]);
+    expect(d.queues).toEqual([
+      { vhost: '/', name: 'q1', autoDelete: false, args: Buffer.from([1, 2, 3]) },
+      { vhost: '/', name: 'q2', autoDelete: true, args: NONE },
+    ]);
+    expect(d.bindings).toHaveLength(5);
+
+    s.deleteBinding('/', { source: 'x', destKind: 'queue', destination: 'q1', routingKey: 'a.#', args: Buffer.from('k') });
+    s.deleteQueue('/', 'q2'); // takes x -> q2 with it
+    s.deleteExchange('/', 'x'); // takes x -> q1 and amq.direct -> x with it
+    s.deleteUser('guest');
+    s.close();
+
+    s = open(dir);
+    const e = s.loadDefinitions();
+    expect(e.exchanges.map((x) => x.name)).toEqual(['y']);
+    expect(e.queues.map((q) => q.name)).toEqual(['q1']);
+    expect(e.bindings).toEqual([{ vhost: 'v2', source: 'y', destKind: 'queue', destination: 'q1', routingKey: '', args: NONE }]);
+    expect(s.loadUsers()).toEqual([]);
+    s.deleteVhost('v2');
+    s.flush();
+    expect(s.loadDefinitions().exchanges).toEqual([]);
+    expect(s.loadVhosts()).toEqual([{ name: '/' }]);
+  });
+
+  it('re-saving a queue keeps its messages; deleting it drops them', () => {
+    const dir = tmpDir();
+    let s = open(dir);
+    s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
+    s.addMessage('/', 'q', msg(1));
+    s.flush();
+    s.saveQueue('/', { name: 'q', autoDelete: false, args: Buffer.from('new') });
+    s.close();
+    s = open(dir);
+    expect(s.loadIndex('/', 'q').map((e) => e.seq)).toEqual([1]);
+    s.deleteQueue('/', 'q');
+    s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
+    s.close();
+    s = open(dir);
+    expect(s.loadIndex('/', 'q')).toEqual([]);
+    expect(s.stats()).toEqual({ queues: 1, messages: 0 });
+  });
+});
+
+describe('messages', () => {
+  it('add, remove, loadIndex and readMessage survive a reopen', () => {
+    const dir = tmpDir();
+    let s = open(dir);
+    s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
+    s.saveQueue('/', { name: 'other', autoDelete: false, args: NONE });
+    for (let i = 1; i <= 10; i++) s.addMessage('/', 'q', msg(i, 'x'.repeat(i)));
+    s.addMessage('/', 'other', msg(1, 'fanout copy'));
+    s.flush();
+    s.removeMessage('/', 'q', 3);
+    s.removeMessage('/', 'q', 4);
+    s.updateMessage('/', 'q', 5, { properties: Buffer.from('x-death'), deathCount: 2, expiresAt: null });
+    s.close();
+
+    s = open(dir);
+    expect(s.stats()).toEqual({ queues: 2, messages: 9 });
+    const idx = s.loadIndex('/', 'q');
+    expect(idx.map((e) => e.seq)).toEqual([1, 2, 5, 6, 7, 8, 9, 10]);
+    expect(idx[3]).toEqual({ seq: 6, size: 6, expiresAt: 1_800_000_000_000, priority: 0, redelivered: false });
+    expect(idx[2]!.expiresAt).toBeNull();
+    expect(s.readMessage('/', 'q', 7)).toEqual({
+      exchange: 'ex', routingKey: 'rk', properties: Buffer.from([7]), body: Buffer.from('xxxxxxx'), enqueuedAt: 1_700_000_000_007, deathCount: 0,
+    });
+    expect(s.readMessage('/', 'q', 5)).toMatchObject({ properties: Buffer.from('x-death'), deathCount: 2 });
+    expect(s.readMessage('/', 'q', 3)).toBeUndefined();
+    expect(s.readMessage('/', 'other', 1)!.body.toString()).toBe('fanout copy');
+    expect(s.lastSeq('/', 'q')).toBe(10);
+    s.purgeQueue('/', 'q');
+    s.flush();
+    expect(s.loadIndex('/', 'q')).toEqual([]);
+    expect(s.loadIndex('/', 'other')).toHaveLength(1);
+  });
+
+  it('reclaimSpace() gives the pages of acked messages back', () => {
+    const dir = tmpDir();
+    const s = open(dir);
+    s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
+    for (let i = 1; i <= 2000; i++) s.addMessage('/', 'q', msg(i, 'b'.repeat(1024)));
+    s.flush();
+    for (let i = 1; i <= 2000; i++) s.removeMessage('/', 'q', i);
+    s.flush();
+    expect(s.reclaimSpace()).toBeGreaterThan(400);
+    s.flush();
+    expect(s.reclaimSpace()).toBe(0);
+    s.close();
+    expect(fs.statSync(path.join(dir, 'warren.db')).size).toBeLessThan(200_000);
+  });
+
+  it('a message not yet committed can be read back and updated', () => {
+    const s = open(tmpDir());
+    s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
+    s.addMessage('/', 'q', msg(1, 'fresh'));
+    expect(s.readMessage('/', 'q', 1)!.body.toString()).toBe('fresh');
+    s.updateMessage('/', 'q', 1, { priority: 9 });
+    expect(s.loadIndex('/', 'q')).toMatchObject([{ seq: 1, priority: 9 }]);
+  });
+
+  it('refuses a message for a queue that was never saved', () => {
+    const s = open(tmpDir());
+    expect(() => s.addMessage('/', 'nope', msg(1))).toThrow(/nope/);
+  });
+});
+
+describe('group commit', () => {
+  it('puts every write of one turn into one transaction', async () => {
+    const s = open(tmpDir());
+    s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
+    await turn();
+    const before = s.commits;
+    for (let i = 1; i <= 1000; i++) s.addMessage('/', 'q', msg(i));
+    s.markDelivered('/', 'q', 500);
+    s.removeMessage('/', 'q', 2000); // a remove that runs at once joins the same transaction
+    let done = false;
+    s.afterCommit(() => (done = true));
+    expect(done).toBe(false);
+    await turn();
+    expect(done).toBe(true);
+    expect(s.commits).toBe(before + 1);
+    expect(s.stats().messages).toBe(1000);
+  });
+
+  it('cancels an add removed in the same turn: no write, no commit', async () => {
+    const s = open(tmpDir());
+    s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
+    await turn();
+    const before = s.commits;
+    for (let i = 1; i <= 100; i++) s.addMessage('/', 'q', msg(i));
+    for (let i = 1; i <= 100; i++) s.removeMessage('/', 'q', i);
+    const fired: string[] = [];
+    s.afterCommit((err) => fired.push(err === null ? 'ok' : err.message));
+    await turn();
+    expect(fired).toEqual(['ok']);
+    expect(s.commits).toBe(before);
+    expect(s.cancelledAdds).toBe(100);
+    expect(s.stats().messages).toBe(0);
+  });
+
+  it('runs afterCommit callbacks in order, each after the commit holding earlier writes', async () => {
+    const s = open(tmpDir());
+    s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
+    const order: string[] = [];
+    s.afterCommit(() => order.push(`a:${s.commits}`));
+    s.addMessage('/', 'q', msg(1));
+    s.afterCommit(() => {
+      order.push(`b:${s.commits}`);
+      // Written from a callback: goes to the next commit, and so does this callback.
+      s.addMessage('/', 'q', msg(2));
+      s.afterCommit(() => order.push(`d:${s.commits}`));
+    });
+    s.afterCommit(() => order.push(`c:${s.commits}`));
+    const c0 = s.commits;
+    await turn();
+    expect(order).toEqual([`a:${c0 + 1}`, `b:${c0 + 1}`, `c:${c0 + 1}`]);
+    await turn();
+    expect(order[3]).toBe(`d:${c0 + 2}`);
+    // Nothing pending: still called back, asynchronously, without a transaction.
+    let late = false;
+    s.afterCommit(() => (late = true));
+    expect(late).toBe(false);
+    await turn();
+    expect(late).toBe(true);
+    expect(s.commits).toBe(c0 + 2);
+  });
+
+  it('flush() commits at once', () => {
+    const s = open(tmpDir());
+    s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
+    s.addMessage('/', 'q', msg(1));
+    let done = false;
+    s.afterCommit(() => (done = true));
+    s.flush();
+    expect(done).toBe(true);
+  });
+
+  it('close() commits pending writes and runs their callbacks', () => {
+    const dir = tmpDir();
+    const s = Store.open(dir);
+    s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
+    s.addMessage('/', 'q', msg(1));
+    let done = false;
+    s.afterCommit(() => (done = true));
+    s.close();
+    expect(done).toBe(true);
+    expect(() => s.saveVhost('/')).toThrow(/closed/);
+    expect(open(dir).loadIndex('/', 'q').map((e) => e.seq)).toEqual([1]);
+  });
+});
+
+describe('delivered watermark', () => {
+  it('flags messages at or below it redelivered after a reopen', async () => {
+    const dir = tmpDir();
+    let s = open(dir);
+    s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
+    s.saveQueue('/', { name: 'untouched', autoDelete: false, args: NONE });
+    for (let i = 1; i <= 6; i++) s.addMessage('/', 'q', msg(i));
+    s.addMessage('/', 'untouched', msg(1));
+    s.markDelivered('/', 'q', 2);
+    s.markDelivered('/', 'q', 4);
+    s.markDelivered('/', 'q', 3); // never lowers it
+    await turn();
+    s.removeMessage('/', 'q', 1);
+    s.close();
+    s = open(dir);
+    expect(s.loadIndex('/', 'q').map((e) => [e.seq, e.redelivered])).toEqual([
+      [2, true], [3, true], [4, true], [5, false], [6, false],
+    ]);
+    expect(s.loadIndex('/', 'untouched')[0]!.redelivered).toBe(false);
+    s.removeMessage('/', 'q', 5);
+    s.removeMessage('/', 'q', 6);
+    s.markDelivered('/', 'q', 9); // delivered, then acked: the queue is empty but seq 9 was used
+    s.close();
+    s = open(dir);
+    expect(s.lastSeq('/', 'q')).toBe(9);
+  });
+});
+
+describe('lock', () => {
+  let childStore = '';
+  beforeAll(() => {
+    childStore = buildStoreForChildren();
+  });
+
+  /** A child process that opens the store in dir and holds it until killed. */
+  async function holder(dir: string): Promise<ChildProcess> {
+    const script = path.join(childStore, 'hold.mjs');
+    fs.writeFileSync(script, `import { Store } from './store/store.js';
+Store.open(process.argv[2]); process.stdout.write('ready\\n'); setInterval(() => {}, 1000);`);
+    const child = spawn(process.execPath, [script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+      child.on('exit', (code) => reject(new Error(`holder exited ${code}`)));
+    });
+    return child;
+  }
+
+  async function kill(child: ChildProcess): Promise<void> {
+    const exited = new Promise((r) => child.on('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  it('refuses a second open in the same process, naming the directory and pid', () => {
+    const dir = tmpDir();
+    open(dir);
+    expect(() => Store.open(dir)).toThrow(new RegExp(`${dir}.*in use by this process \\(pid ${process.pid}`));
+  });
+
+  it('refuses a second broker process, naming the directory and its pid; takes over once it died', async () => {
+    const dir = tmpDir();
+    const child = await holder(dir);
+    expect(() => Store.open(dir)).toThrow(new RegExp(`data directory ${dir} is in use by another process \\(pid ${child.pid}`));
+    await kill(child); // SIGKILL: warren.lock stays behind, naming a dead pid
+    expect(fs.readFileSync(path.join(dir, 'warren.lock'), 'utf8').trim()).toBe(String(child.pid));
+    const s = open(dir);
+    expect(fs.readFileSync(path.join(dir, 'warren.lock'), 'utf8').trim()).toBe(String(process.pid));
+    s.close();
+    expect(fs.existsSync(path.join(dir, 'warren.lock'))).toBe(false);
+  });
+
+  it('falls back on the SQLite lock when the lock file is gone', async () => {
+    const dir = tmpDir();
+    await holder(dir);
+    fs.rmSync(path.join(dir, 'warren.lock'));
+    expect(() => Store.open(dir)).toThrow(/warren\.db is locked by another process/);
+    // The failed open cleaned up the lock file it had created for itself.
+    expect(fs.existsSync(path.join(dir, 'warren.lock'))).toBe(false);
+  });
+
+  it('takes over a stale lock file whose pid is dead', () => {
+    const dir = tmpDir();
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    fs.writeFileSync(path.join(dir, 'warren.lock'), `${dead}\n`);
+    open(dir);
+    expect(fs.readFileSync(path.join(dir, 'warren.lock'), 'utf8').trim()).toBe(String(process.pid));
+  });
+});
+
+describe('open errors', () => {
+  it('a newer schema version names the file and both versions', () => {
+    const dir = tmpDir();
+    Store.open(dir).close();
+    const file = path.join(dir, 'warren.db');
+    const db = new Database(file);
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(SCHEMA_VERSION + 1);
+    db.close();
+    expect(() => Store.open(dir)).toThrow(
+      `${file} has schema version ${SCHEMA_VERSION + 1}, newer than this Warren supports (${SCHEMA_VERSION})`,
+    );
+    expect(fs.existsSync(path.join(dir, 'warren.lock'))).toBe(false); // lock released on failure
+  });
+
+  it('a garbage warren.db is an error naming it, not an empty broker', () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'warren.db');
+    fs.writeFileSync(file, Buffer.alloc(8192, 'garbage!'));
+    expect(() => Store.open(dir)).toThrow(`${file} is not a valid Warren database`);
+    expect(fs.readFileSync(file).subarray(0, 8).toString()).toBe('garbage!'); // left untouched
+  });
+
+  it('a SQLite file that is not Warren\'s is an error naming it', () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'warren.db');
+    const db = new Database(file);
+    db.exec('CREATE TABLE t (x)');
+    db.close();
+    expect(() => Store.open(dir)).toThrow(`${file} is a SQLite database but not a Warren one`);
+  });
+});
