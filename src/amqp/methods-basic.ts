@@ -44,7 +44,7 @@ export function basicConsume(s: Session, m: BasicConsume): void {
   const q = s.vhost.queue(queueName(s, m.queue), s.conn);
   checkConsumeArgs(m.arguments, queueRes(q.name, s.vhost.name));
   const tag = m.consumerTag === '' ? generatedName('amq.ctag') : m.consumerTag;
-  if (q.hasExclusiveConsumer() || (m.exclusive && q.consumerCount > 0)) {
+  if (q.hasExclusiveConsumer() || (m.exclusive && (q.consumerCount > 0 || q.singleActiveConsumer))) {
     throw ChannelError.accessRefused(`${queueRes(q.name, s.vhost.name)} in exclusive use`);
   }
   const c = new Consumer(tag, q, s, m.noAck, m.exclusive, s.consumerPrefetch, m.arguments);

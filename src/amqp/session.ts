@@ -75,23 +75,29 @@ export class Session implements ConsumerOwner {
       out.length = 0;
       return;
     }
-    this.route(x, msg, mandatory);
-    if (this.confirming) this.confirm(++this.publishSeq);
+    const accepted = this.route(x, msg, mandatory);
+    if (!this.confirming) return;
+    const seq = ++this.publishSeq;
+    if (accepted) this.confirm(seq);
+    else this.nack(seq);
   }
 
-  private route(x: Exchange, msg: Message, mandatory: boolean): void {
+  /** Enqueue into every queue the message routes to; false if any refused it (x-overflow). */
+  private route(x: Exchange, msg: Message, mandatory: boolean): boolean {
     const out = this.routed;
     this.vhost.route(x, msg, out);
     if (out.length === 0) {
       if (mandatory) this.returnMessage(msg, 312, 'NO_ROUTE');
-      return;
+      return true;
     }
+    let accepted = true;
     for (let i = 0; i < out.length; i++) {
       const q = out[i];
-      q.enqueue(msg);
+      if (!q.enqueue(msg)) accepted = false;
       if (isCongested(q)) throttle(this.conn, q);
     }
     out.length = 0;
+    return accepted;
   }
 
   private returnMessage(msg: Message, code: number, text: string): void {
@@ -114,6 +120,10 @@ export class Session implements ConsumerOwner {
 
   beforeFlush(): void {
     this.confirmScheduled = false;
+    this.writePendingAck();
+  }
+
+  private writePendingAck(): void {
     const upTo = this.pendingConfirm;
     // Once the channel is closed (by either side) pending confirms are dropped, as RabbitMQ
     // does: nothing may follow channel.close-ok on this channel number.
@@ -121,6 +131,16 @@ export class Session implements ConsumerOwner {
     const multiple = upTo - this.confirmedUpTo > 1;
     this.conn.out.method(this.id, M.BasicAck, { deliveryTag: upTo, multiple });
     this.confirmedUpTo = upTo;
+  }
+
+  /** A refused publish: acks owed for earlier tags go first, so no ack can cover this one. */
+  private nack(seq: number): void {
+    this.writePendingAck();
+    if (this.released || this.channel.state !== 'open') return;
+    this.conn.out.method(this.id, M.BasicNack, { deliveryTag: seq, multiple: false, requeue: false });
+    this.confirmedUpTo = seq;
+    this.pendingConfirm = seq;
+    this.conn.scheduleFlush();
   }
 
   selectConfirm(): void {
