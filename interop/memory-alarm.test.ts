@@ -60,6 +60,8 @@ describe.skipIf(external || !existsSync(MAIN))('memory high watermark', () => {
       }
     }
     expect(events[0]).toBe('blocked:low on memory');
+    // The broker's log line travels through a pipe: give it a moment to arrive.
+    for (let i = 0; i < 100 && !/memory alarm set/.test(w.log()); i++) await new Promise((r) => setTimeout(r, 20));
     expect(w.log()).toMatch(/memory alarm set: blocking publishers/);
     // Blocked: the broker reads nothing more from us, so its memory stops growing.
     for (let i = 0; i < 20; i++) {
