@@ -74,8 +74,8 @@ describe.skipIf(external)('publisher flow control', () => {
     const depth = watchDepth(q);
     const body = Buffer.alloc(1024, 1);
     let sent = 0;
-    // Publish for a while; the broker must stop reading us well before we publish it all.
-    const deadline = Date.now() + 3000;
+    // Publish until held back; the broker must stop reading us well before we publish it all.
+    const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && sent < 400_000) {
       if (!pub.sendToQueue(q, body)) {
         const drained = await Promise.race([
