@@ -1,8 +1,7 @@
 // The `warren` command as a user runs it: flags, env vars, startup log, signals.
 // Uses the compiled dist/main.js (`npm test` builds first).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
@@ -13,9 +12,13 @@ const MAIN = join(__dirname, '..', 'dist', 'main.js');
 const running: ChildProcess[] = [];
 afterEach(() => { for (const p of running.splice(0)) p.kill('SIGKILL'); });
 
-/** Start warren and wait for the line that says where it listens. */
+/**
+ * Start warren and wait for the line that says where it listens. Each gets a fresh data dir
+ * (through the environment, so a --data-dir flag still wins) unless env names one.
+ */
 function startWarren(args: string[], env: Record<string, string> = {}) {
-  const proc = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const dataDir = { WARREN_DATA_DIR: mkdtempSync(join(tmpdir(), 'warren-cli-')) };
+  const proc = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...dataDir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   running.push(proc);
   let output = '';
   const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));

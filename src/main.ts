@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   try {
     await broker.start();
   } catch (err) {
-    broker.log.error(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
+    broker.log.error(`Warren cannot start: ${(err as Error).message}`);
     process.exit(1);
   }
 }

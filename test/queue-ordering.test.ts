@@ -19,10 +19,15 @@ function queue(): Queue {
   return new Queue('q', { durable: false, autoDelete: false, owner: null, args: {} });
 }
 
+function entry(seq: number): Entry {
+  const m = msg(String(seq));
+  return { msg: m, seq, redelivered: false, expiresAt: 0, size: m.body.length, priority: 0, persisted: false };
+}
+
 describe('ReadyList', () => {
   it('keeps FIFO order across growth and wrap-around', () => {
     const r = new ReadyList();
-    const e = (seq: number): Entry => ({ msg: msg(String(seq)), seq, redelivered: false, expiresAt: 0 });
+    const e = (seq: number): Entry => entry(seq);
     let next = 0;
     const out: number[] = [];
     for (let round = 0; round < 50; round++) {
@@ -35,14 +40,14 @@ describe('ReadyList', () => {
 
   it('insertBySeq puts entries back at their original positions', () => {
     const r = new ReadyList();
-    const entries = Array.from({ length: 40 }, (_, seq): Entry => ({ msg: msg(String(seq)), seq, redelivered: false, expiresAt: 0 }));
+    const entries = Array.from({ length: 40 }, (_, seq): Entry => entry(seq));
     for (const e of entries) r.push(e);
     const taken = Array.from({ length: 25 }, () => r.shift()!);
     // Requeue in a scrambled order: 3, 17, 0, 24, 9, ...
     const order = [3, 17, 0, 24, 9, 1, 2, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 21, 22, 23];
     for (const i of order) r.insertBySeq(taken[i]);
     expect([...r].map((e) => e.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i));
-    expect(r.bytes).toBe(entries.reduce((n, e) => n + e.msg.body.length, 0));
+    expect(r.bytes).toBe(entries.reduce((n, e) => n + e.size, 0));
   });
 });
 
@@ -85,7 +90,7 @@ describe('Queue', () => {
     q.addConsumer(c);
     for (let i = 0; i < 5; i++) q.enqueue(msg(String(i)));
     expect(o.got).toHaveLength(2);
-    q.settled(c);
+    q.settled(o.got[0].e, c);
     q.dispatch();
     expect(o.got).toHaveLength(3);
     expect(q.messageCount).toBe(2);

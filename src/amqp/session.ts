@@ -48,6 +48,10 @@ export class Session implements ConsumerOwner {
   private publishSeq = 0;
   private confirmedUpTo = 0;
   private confirmScheduled = false;
+  /** Confirms wait for the store's commit: the highest seq held, and the refused ones among them. */
+  private awaitingCommit = false;
+  private heldUpTo = 0;
+  private heldNacks: number[] = [];
 
   tx: { publishes: TxPublish[]; settles: TxSettle[] } | null = null;
 
@@ -75,12 +79,47 @@ export class Session implements ConsumerOwner {
       out.length = 0;
       return;
     }
+    const store = this.vhost.persistence;
+    const writes = store !== null ? store.writes : 0;
     const accepted = this.route(x, msg, mandatory);
     if (!this.confirming) return;
     const seq = ++this.publishSeq;
-    if (accepted) this.confirm(seq);
+    // A persistent message written to a durable queue is confirmed once its commit is on disk;
+    // later confirms wait behind it, so acks stay in order.
+    if (this.awaitingCommit || (store !== null && store.writes !== writes)) this.holdConfirm(seq, accepted);
+    else if (accepted) this.confirm(seq);
     else this.nack(seq);
   }
+
+  private holdConfirm(seq: number, accepted: boolean): void {
+    this.heldUpTo = seq;
+    if (!accepted) this.heldNacks.push(seq);
+    if (!this.awaitingCommit) {
+      this.awaitingCommit = true;
+      this.vhost.persistence!.afterCommit(this.onCommitted);
+    }
+  }
+
+  private readonly onCommitted = (err: Error | null): void => {
+    this.awaitingCommit = false;
+    const upTo = this.heldUpTo;
+    const nacks = this.heldNacks;
+    this.heldNacks = [];
+    if (err !== null) {
+      // The writes are lost: everything held is nacked, as RabbitMQ nacks on a store failure.
+      this.writePendingAck();
+      if (this.released || this.channel.state !== 'open' || upTo <= this.confirmedUpTo) return;
+      this.conn.out.method(this.id, M.BasicNack, { deliveryTag: upTo, multiple: upTo - this.confirmedUpTo > 1, requeue: false });
+      this.confirmedUpTo = this.pendingConfirm = upTo;
+      this.conn.scheduleFlush();
+      return;
+    }
+    for (const n of nacks) {
+      if (n - 1 > this.pendingConfirm) this.pendingConfirm = n - 1;
+      this.nack(n);
+    }
+    if (upTo > this.pendingConfirm) this.confirm(upTo);
+  };
 
   /** Enqueue into every queue the message routes to; false if any refused it (x-overflow). */
   private route(x: Exchange, msg: Message, mandatory: boolean): boolean {
@@ -161,8 +200,12 @@ export class Session implements ConsumerOwner {
     const { publishes, settles } = tx;
     tx.publishes = [];
     tx.settles = [];
+    const store = this.vhost.persistence;
+    const writes = store !== null ? store.writes : 0;
     for (const p of publishes) this.deliverRouted(p);
     for (const s of settles) this.applySettle(s.held, s.kind, s.requeue);
+    // commit-ok promises the persistent messages are on disk: commit now rather than this turn.
+    if (store !== null && store.writes !== writes) store.flush();
   }
 
   /** Deliver a transactional publish to the queues it was routed to that still exist. */
@@ -230,7 +273,7 @@ export class Session implements ConsumerOwner {
       if (this.channelPrefetch !== 0) this.channelVolume++;
     }
     const out = this.conn.out;
-    const msg = e.msg;
+    const msg = e.msg!; // the queue reads a paged-out body back before handing it over
     const at = out.beginFrame(1, this.id);
     writeBasicDeliver(out, c.tag, tag, e.redelivered, msg.exchange, msg.routingKey);
     out.endFrame(at);
@@ -242,7 +285,7 @@ export class Session implements ConsumerOwner {
   deliverGet(q: Queue, e: Entry, noAck: boolean): void {
     const tag = this.nextTag++;
     if (!noAck) this.unacked.set(tag, { queue: q, entry: e, consumer: null });
-    const msg = e.msg;
+    const msg = e.msg!; // the queue reads a paged-out body back before handing it over
     this.conn.out.method(this.id, M.BasicGetOk, {
       deliveryTag: tag, redelivered: e.redelivered, exchange: msg.exchange, routingKey: msg.routingKey,
       messageCount: q.messageCount,
@@ -281,7 +324,7 @@ export class Session implements ConsumerOwner {
     let fromConsumers = 0;
     for (const [, u] of held) {
       if (u.consumer) fromConsumers++;
-      if (kind === 'ack') u.queue.settled(u.consumer);
+      if (kind === 'ack') u.queue.settled(u.entry, u.consumer);
       else if (requeue) u.queue.requeue(u.entry, u.consumer);
       else u.queue.discard(u.entry, u.consumer); // dead-letters when the queue has a DLX
       if (!touched.includes(u.queue)) touched.push(u.queue);

@@ -9,6 +9,10 @@ const reader = new ByteReader();
 /** Property flag bits as they sit in the first byte of the raw properties (bits 15..8). */
 const EXPIRATION_BIT = 0x01; // expiration = 256
 const PRIORITY_BIT = 0x08; // priority = 2048
+const DELIVERY_MODE_BIT = 0x10; // delivery-mode = 4096
+const CONTENT_TYPE_BIT = 0x80;
+const CONTENT_ENCODING_BIT = 0x40;
+const HEADERS_BIT = 0x20;
 
 export class Message {
   private decoded: BasicProperties | null = null;
@@ -61,6 +65,23 @@ export class Message {
       }
     }
     return this.ttl;
+  }
+
+  /**
+   * delivery_mode is 2. Read straight from the raw properties: it follows content-type,
+   * content-encoding and headers, which are skipped by their lengths, so nothing is decoded.
+   */
+  get persistent(): boolean {
+    const p = this.properties;
+    if (p.length < 3) return false;
+    const flags = p[0];
+    if ((flags & DELIVERY_MODE_BIT) === 0) return false;
+    if (this.decoded !== null) return this.decoded.deliveryMode === 2;
+    let at = 2;
+    if ((flags & CONTENT_TYPE_BIT) !== 0) at += 1 + p[at];
+    if ((flags & CONTENT_ENCODING_BIT) !== 0) at += 1 + p[at];
+    if ((flags & HEADERS_BIT) !== 0) at += 4 + p.readUInt32BE(at);
+    return p[at] === 2;
   }
 
   /** The `priority` property (0 when absent). */

@@ -7,6 +7,7 @@ import { Exchange, type Binding, type Destination, type ExchangeType } from './e
 import { erlangEquals, validateHeadersBindingArgs } from './exchange/headers.js';
 import { createRouter, isExchangeType } from './exchange/index.js';
 import type { Message } from './message.js';
+import type { Persistence, QueueJournal } from './persistence.js';
 import { describeBareValue, describeValue, exchangeRes, generatedName, inequivalentArg, queueRes } from './names.js';
 import { validateQueueArgs } from './queue/arguments.js';
 import { isCycle, makeDeadLetter, type DeathReason, type DeadLetter } from './queue/dead-letter.js';
@@ -42,6 +43,11 @@ export class VHost implements QueueHost {
   /** Dead-letters waiting to be routed while one is being routed (see deadLetter). */
   private readonly deadLetters: [Exchange, DeadLetter, DeathReason][] = [];
   private deadLettering = false;
+  /**
+   * The store, when the broker has one: durable exchanges, queues (not exclusive ones) and
+   * bindings between durable ends are saved as they are made and deleted as they go.
+   */
+  persistence: Persistence | null = null;
 
   constructor(readonly name: string) {
     for (const [n, type] of PREDECLARED) {
@@ -88,7 +94,13 @@ export class VHost implements QueueHost {
     }
     const x = new Exchange(name, type, d.durable, d.autoDelete, d.internal, d.args, createRouter(type));
     this.exchanges.set(name, x);
+    if (x.durable) this.persistence?.saveExchange(this.name, x);
     return x;
+  }
+
+  /** Startup: an exchange from the store (saved when it was declared, so checked then). */
+  restoreExchange(name: string, type: ExchangeType, autoDelete: boolean, internal: boolean, args: FieldTable): void {
+    this.exchanges.set(name, new Exchange(name, type, true, autoDelete, internal, args, createRouter(type)));
   }
 
   deleteExchange(name: string, ifUnused: boolean): void {
@@ -105,6 +117,7 @@ export class VHost implements QueueHost {
 
   private removeExchange(x: Exchange): void {
     this.exchanges.delete(x.name);
+    if (x.durable) this.persistence?.deleteExchange(this.name, x.name);
     for (const b of x.bindings.slice()) this.removeBinding(x, b);
     for (const b of [...x.inbound]) {
       const src = this.exchanges.get(b.source);
@@ -143,11 +156,22 @@ export class VHost implements QueueHost {
     }
     // As rabbit_channel: arguments are validated only for a queue about to be created.
     validateQueueArgs(d.args, name, this.name);
-    const q = new Queue(name, {
-      durable: d.durable, autoDelete: d.autoDelete, owner: d.exclusive ? owner : null, args: d.args, host: this,
-    });
+    // An exclusive queue goes with its connection, so it never outlives a restart.
+    const p = this.persistence;
+    const journal = d.durable && !d.exclusive && p !== null ? p.saveQueue(this.name, name, d.autoDelete, d.args) : null;
+    return this.addQueue(new Queue(name, {
+      durable: d.durable, autoDelete: d.autoDelete, owner: d.exclusive ? owner : null, args: d.args, host: this, journal,
+    }));
+  }
+
+  /** Startup: a durable queue from the store; the caller restores its messages into it. */
+  restoreQueue(name: string, autoDelete: boolean, args: FieldTable, journal: QueueJournal): Queue {
+    return this.addQueue(new Queue(name, { durable: true, autoDelete, owner: null, args, host: this, journal }));
+  }
+
+  private addQueue(q: Queue): Queue {
     q.onUnused = (unused) => this.removeQueue(unused);
-    this.queues.set(name, q);
+    this.queues.set(q.name, q);
     return q;
   }
 
@@ -165,6 +189,8 @@ export class VHost implements QueueHost {
 
   removeQueue(q: Queue): void {
     if (q.deleted) return;
+    // The store drops the queue's messages and bindings first, so what follows writes nothing.
+    if (q.journal !== null) this.persistence?.deleteQueue(this.name, q.name);
     q.deleted = true;
     this.queues.delete(q.name);
     for (const b of [...q.bindings]) {
@@ -262,13 +288,23 @@ export class VHost implements QueueHost {
     if (b) this.removeBinding(src, b);
   }
 
-  private addBinding(x: Exchange, dest: Queue | Exchange, routingKey: string, args: FieldTable): void {
+  private addBinding(x: Exchange, dest: Queue | Exchange, routingKey: string, args: FieldTable, restoring = false): void {
     if (findBinding(x, dest, routingKey, args)) return;
     const b: Binding = { source: x.name, destination: dest, routingKey, args };
     x.router.add(b);
     x.bindings.push(b);
     if (dest.kind === 'queue') dest.bindings.add(b);
     else dest.inbound.add(b);
+    if (!restoring && isDurableBinding(x, dest)) this.persistence?.saveBinding(this.name, b);
+  }
+
+  /** Startup: a binding from the store; false if an end is missing (then it is dropped). */
+  restoreBinding(source: string, destKind: 'queue' | 'exchange', destination: string, routingKey: string, args: FieldTable): boolean {
+    const x = this.exchanges.get(source);
+    const dest = destKind === 'queue' ? this.queues.get(destination) : this.exchanges.get(destination);
+    if (x === undefined || dest === undefined) return false;
+    this.addBinding(x, dest, routingKey, args, true);
+    return true;
   }
 
   private removeBinding(x: Exchange, b: Binding): void {
@@ -279,6 +315,7 @@ export class VHost implements QueueHost {
     const dest = b.destination as Queue | Exchange;
     if (dest.kind === 'queue') dest.bindings.delete(b);
     else dest.inbound.delete(b);
+    if (isDurableBinding(x, dest) && !(dest.kind === 'queue' && dest.deleted)) this.persistence?.deleteBinding(this.name, b);
     if (x.autoDelete && x.bindings.length === 0 && this.exchanges.get(x.name) === x) this.removeExchange(x);
   }
 
@@ -376,6 +413,11 @@ function extraRoutingKeys(msg: Message): string[] | null {
     }
   }
   return keys;
+}
+
+/** RabbitMQ keeps a binding across restarts when both of its ends are durable. */
+function isDurableBinding(x: Exchange, dest: Queue | Exchange): boolean {
+  return x.durable && (dest.kind === 'exchange' ? dest.durable : dest.journal !== null);
 }
 
 function findBinding(x: Exchange, dest: Destination, routingKey: string, args: FieldTable): Binding | undefined {

@@ -65,6 +65,10 @@ export function prepareStatements(db: Database.Database) {
       'SELECT exchange, routing_key AS routingKey, properties, body, enqueued_at AS enqueuedAt, death_count AS deathCount ' +
         'FROM messages WHERE queue_id = ? AND seq = ?',
     ),
+    readRange: p(
+      'SELECT seq, exchange, routing_key AS routingKey, properties, body, enqueued_at AS enqueuedAt, death_count AS deathCount ' +
+        'FROM messages WHERE queue_id = ? AND seq BETWEEN ? AND ? ORDER BY seq',
+    ),
     setProperties: p('UPDATE messages SET properties = ? WHERE queue_id = ? AND seq = ?'),
     setExpiresAt: p('UPDATE messages SET expires_at = ? WHERE queue_id = ? AND seq = ?'),
     setPriority: p('UPDATE messages SET priority = ? WHERE queue_id = ? AND seq = ?'),

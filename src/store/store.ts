@@ -359,10 +359,33 @@ export class Store {
     if (q === undefined) return undefined;
     const i = q.find(seq);
     if (i >= 0) {
-      const r = q.pendRec[i]!;
-      return { exchange: r.exchange, routingKey: r.routingKey, properties: r.properties, body: r.body, enqueuedAt: r.enqueuedAt, deathCount: r.deathCount ?? 0 };
+      return stored(q.pendRec[i]!);
     }
     return this.st.readMessage.get(q.id, seq) as StoredMessage | undefined;
+  }
+
+  /**
+   * The stored messages with from <= seq <= to, ascending (one query: a queue reading back a
+   * run of paged-out bodies). Includes adds not yet committed.
+   */
+  readRange(vhost: string, queue: string, from: number, to: number, fn: (seq: number, m: StoredMessage) => void): void {
+    const q = this.queue(vhost, queue);
+    if (q === undefined) return;
+    const rows = this.st.readRange.all(q.id, from, to) as (StoredMessage & { seq: number })[];
+    const ps = q.pendSeq;
+    const n = ps.length;
+    let pending = false;
+    // Usually nothing pending is in range: pendSeq ascending makes that two comparisons.
+    if (n > 0 && !(q.pendSorted && (ps[0]! > to || ps[n - 1]! < from))) {
+      for (let i = 0; i < n; i++) {
+        const r = q.pendRec[i];
+        if (r === null || r === undefined || ps[i]! < from || ps[i]! > to) continue;
+        pending = true;
+        rows.push({ ...stored(r), seq: r.seq });
+      }
+    }
+    if (pending) rows.sort((a, b) => a.seq - b.seq);
+    for (const r of rows) fn(r.seq, r);
   }
 
   /**
@@ -444,4 +467,8 @@ export class Store {
       }
     }
   }
+}
+
+function stored(r: MessageRecord): StoredMessage {
+  return { exchange: r.exchange, routingKey: r.routingKey, properties: r.properties, body: r.body, enqueuedAt: r.enqueuedAt, deathCount: r.deathCount ?? 0 };
 }

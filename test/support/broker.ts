@@ -3,6 +3,9 @@
 // Differential mode: with WARREN_EXTERNAL_URL=amqp://guest:guest@127.0.0.1:5701 the interop
 // suites run against that broker (e.g. a RabbitMQ) instead; `broker` is then null and tests
 // that look inside Warren skip themselves (`it.skipIf(external)`).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Broker, type BrokerOptions } from '../../src/broker.js';
 import { createLogger } from '../../src/log.js';
 
@@ -23,13 +26,18 @@ export async function startBroker(options: BrokerOptions = {}): Promise<TestBrok
     return { broker: null, port: Number(u.port || 5672), url: externalUrl!.replace(/\/$/, ''), stop: async () => {} };
   }
   const logger = createLogger(process.env.WARREN_TEST_LOG ? 'debug' : 'error', !process.env.WARREN_TEST_LOG);
-  const broker = new Broker({ port: 0, host: '127.0.0.1', logger, ...options });
+  // A fresh store per broker unless the test names one (restart tests reuse theirs).
+  const ownDir = options.dataDir === undefined ? mkdtempSync(join(tmpdir(), 'warren-test-')) : null;
+  const broker = new Broker({ port: 0, host: '127.0.0.1', logger, ...options, dataDir: options.dataDir ?? ownDir! });
   const address = await broker.start();
   return {
     broker,
     port: address.port,
     url: `amqp://guest:guest@127.0.0.1:${address.port}`,
-    stop: () => broker.stop(),
+    stop: async () => {
+      await broker.stop();
+      if (ownDir !== null) rmSync(ownDir, { recursive: true, force: true });
+    },
   };
 }
 

@@ -14,10 +14,16 @@
 // - x-single-active-consumer: only `active` is served; when it goes, the first remaining
 //   consumer (highest x-priority, then earliest) takes over.
 // - Dead-lettering goes through the host (the vhost), which knows the exchanges.
+// - Durable queues have a journal (the store): persistent messages are written at enqueue
+//   (unless handed straight to a no-ack consumer), removed when acked or dropped. Past
+//   PAGE_OUT_COUNT ready messages or PAGE_OUT_BYTES of bodies, a new persistent message keeps
+//   only its index entry in memory; bodies are read back in runs of PAGE_IN_RUN when the head
+//   reaches them, so memory does not grow with the backlog.
 import { typeClass, type FieldTable } from '../../protocol/field-table.js';
 import type { Binding, Destination } from '../exchange/exchange.js';
 import type { Message } from '../message.js';
 import { queueFeatures, type QueueFeatures } from './arguments.js';
+import type { QueueJournal } from '../persistence.js';
 import type { DeathReason } from './dead-letter.js';
 import { PriorityReadyList, ReadyList, type Entry, type Ready } from './ready-list.js';
 
@@ -31,6 +37,9 @@ export interface QueueHost {
 
 /** setTimeout's longest delay; longer waits fire early and re-arm. */
 const MAX_TIMEOUT = 2 ** 31 - 1;
+const PAGE_OUT_COUNT = 4096;
+const PAGE_OUT_BYTES = 8 * 1024 * 1024;
+const PAGE_IN_RUN = 256;
 
 /** The session side of a consumer (an AMQP channel); the queue never sees frames. */
 export interface ConsumerOwner {
@@ -70,6 +79,8 @@ export interface QueueOptions {
   args: FieldTable;
   /** The vhost, for dead-lettering and x-expires; none in unit tests. */
   host?: QueueHost | null;
+  /** Where a durable queue keeps its persistent messages; none for a transient queue. */
+  journal?: QueueJournal | null;
 }
 
 export class Queue implements Destination {
@@ -77,6 +88,7 @@ export class Queue implements Destination {
   readonly ready: Ready;
   readonly features: QueueFeatures;
   private readonly host: QueueHost | null;
+  readonly journal: QueueJournal | null;
   /** x-max-length or x-max-length-bytes is set. */
   private readonly limited: boolean;
   /** Entries may have an expiry: the queue has a message TTL or was sent a message with one. */
@@ -114,6 +126,7 @@ export class Queue implements Destination {
   constructor(readonly name: string, readonly options: QueueOptions) {
     const f = (this.features = queueFeatures(options.args));
     this.host = options.host ?? null;
+    this.journal = options.journal ?? null;
     this.ready = f.maxPriority >= 0 ? new PriorityReadyList(f.maxPriority) : new ReadyList();
     this.limited = f.maxLength >= 0 || f.maxBytes >= 0;
     this.timed = f.messageTtl >= 0;
@@ -145,16 +158,25 @@ export class Queue implements Destination {
       }
     }
     if (this.limited && this.features.overflow !== 'drop-head' && this.wouldOverflow(msg)) {
-      if (this.features.overflow === 'reject-publish-dlx') this.deadLetter(msg, 'maxlen');
+      if (this.features.overflow === 'reject-publish-dlx') this.deadLetterMessage(msg, 'maxlen');
       return false;
     }
-    const e: Entry = { msg, seq: this.nextSeq++, redelivered: false, expiresAt };
+    const persist = this.journal !== null && msg.persistent;
+    const seq = this.nextSeq++;
     if (this.ready.length === 0 && this.consumers.length > 0 && !this.dispatching && !this.deleted) {
       const c = this.pickConsumer();
       if (c !== null) {
-        this.handOver(c, e);
+        // A no-ack consumer takes it for good: nothing to write.
+        const keep = persist && !c.noAck;
+        if (keep) this.journal!.add(seq, msg, expiresAt);
+        this.handOver(c, { msg, seq, redelivered: false, expiresAt, size: msg.body.length, priority: msg.priority, persisted: keep });
         return true;
       }
+    }
+    const e: Entry = { msg, seq, redelivered: false, expiresAt, size: msg.body.length, priority: msg.priority, persisted: persist };
+    if (persist) {
+      this.journal!.add(seq, msg, expiresAt);
+      if (this.ready.length >= PAGE_OUT_COUNT || this.ready.bytes >= PAGE_OUT_BYTES) e.msg = null;
     }
     this.ready.push(e);
     if (this.limited) this.dropHeadOverflow();
@@ -201,9 +223,13 @@ export class Queue implements Destination {
   }
 
   private handOver(c: Consumer, e: Entry): void {
+    if (e.msg === null) this.pageIn(e);
     if (!c.noAck) {
       this.unackedCount++;
       c.unacked++;
+      if (e.persisted) this.journal!.delivered(e.seq);
+    } else if (e.persisted) {
+      this.journal!.remove(e.seq);
     }
     c.owner.deliver(c, this, e);
   }
@@ -245,15 +271,23 @@ export class Queue implements Destination {
     if (this.expires > 0) this.touch();
     if (this.timed) this.dropExpired(Date.now());
     const e = this.ready.shift();
-    if (e && !noAck) this.unackedCount++;
+    if (e) {
+      if (e.msg === null) this.pageIn(e);
+      if (!noAck) this.unackedCount++;
+      if (e.persisted) {
+        if (noAck) this.journal!.remove(e.seq);
+        else this.journal!.delivered(e.seq);
+      }
+    }
     if (this.timed) this.armTimer();
     return e;
   }
 
   /** An unacked message was acked: forget it. */
-  settled(c: Consumer | null): void {
+  settled(e: Entry, c: Consumer | null): void {
     this.unackedCount--;
     if (c) c.unacked--;
+    if (e.persisted && !this.deleted) this.journal!.remove(e.seq);
   }
 
   /**
@@ -261,8 +295,8 @@ export class Queue implements Destination {
    * rejected) when the queue has a dead-letter exchange, else dropped.
    */
   discard(e: Entry, c: Consumer | null): void {
-    this.settled(c);
-    if (!this.deleted) this.deadLetter(e.msg, 'rejected');
+    if (!this.deleted) this.deadLetter(e, 'rejected');
+    this.settled(e, c);
   }
 
   /**
@@ -270,7 +304,8 @@ export class Queue implements Destination {
    * requeue_and_run: a drop-head limit applies again, and an expired head leaves.
    */
   requeue(e: Entry, c: Consumer | null): void {
-    this.settled(c);
+    this.unackedCount--;
+    if (c) c.unacked--;
     if (this.deleted) return;
     e.redelivered = true;
     this.ready.insertBySeq(e);
@@ -284,7 +319,49 @@ export class Queue implements Destination {
 
   /** Ready messages go, without dead-lettering (as RabbitMQ's purge). */
   purge(): number {
+    const j = this.journal;
+    if (j !== null && !this.deleted) {
+      if (this.unackedCount === 0) j.removeAll();
+      else for (const e of this.ready) if (e.persisted) j.remove(e.seq);
+    }
     return this.ready.clear();
+  }
+
+  /**
+   * Startup: a message recovered from the store, in seq order, its body left there. Call
+   * restored() after the last one.
+   */
+  restore(seq: number, size: number, expiresAt: number, priority: number, redelivered: boolean): void {
+    this.ready.push({ msg: null, seq, redelivered, expiresAt, size, priority, persisted: true });
+    if (expiresAt !== 0) this.timed = true;
+  }
+
+  /** Recovery is over: number new messages above every stored or delivered seq. */
+  restored(lastSeq: number): void {
+    this.nextSeq = Math.max(this.nextSeq, lastSeq + 1);
+    if (this.timed) this.armTimer();
+  }
+
+  /**
+   * Reads back the body of `e` (just taken from the head) and, for a plain queue, of the
+   * paged-out entries right behind it, in one range read.
+   */
+  private pageIn(e: Entry): void {
+    const j = this.journal!;
+    const r = this.ready;
+    let n = 0;
+    if (r instanceof ReadyList) while (n < PAGE_IN_RUN && n < r.length && r.at(n).msg === null) n++;
+    if (n === 0) {
+      e.msg = j.read(e.seq);
+      return;
+    }
+    let i = -1; // -1: e itself, then r.at(0..n-1)
+    let want: Entry = e;
+    j.readRange(e.seq, (r as ReadyList).at(n - 1).seq, (seq, msg) => {
+      while (want.seq < seq && i < n - 1) want = (r as ReadyList).at(++i);
+      if (want.seq === seq) want.msg = msg;
+    });
+    if (e.msg === null) e.msg = j.read(e.seq);
   }
 
   /** The queue was deleted: stop its timer. */
@@ -324,7 +401,7 @@ export class Queue implements Destination {
     const f = this.features;
     if (f.overflow !== 'drop-head') return;
     while ((f.maxLength >= 0 && this.ready.length > f.maxLength) || (f.maxBytes >= 0 && this.ready.bytes > f.maxBytes)) {
-      this.deadLetter(this.ready.shift()!.msg, 'maxlen');
+      this.drop(this.ready.shift()!, 'maxlen');
     }
   }
 
@@ -334,11 +411,23 @@ export class Queue implements Destination {
       const h = this.ready.peek();
       if (h === undefined || h.expiresAt === 0 || h.expiresAt > now) return;
       this.ready.shift();
-      this.deadLetter(h.msg, 'expired');
+      this.drop(h, 'expired');
     }
   }
 
-  private deadLetter(msg: Message, reason: DeathReason): void {
+  /** A ready message leaves without being delivered. */
+  private drop(e: Entry, reason: DeathReason): void {
+    this.deadLetter(e, reason);
+    if (e.persisted) this.journal!.remove(e.seq);
+  }
+
+  private deadLetter(e: Entry, reason: DeathReason): void {
+    if (this.features.dlx === null || this.host === null) return;
+    if (e.msg === null) e.msg = this.journal!.read(e.seq);
+    this.deadLetterMessage(e.msg, reason);
+  }
+
+  private deadLetterMessage(msg: Message, reason: DeathReason): void {
     if (this.features.dlx !== null && this.host !== null) this.host.deadLetter(this, msg, reason);
   }
 

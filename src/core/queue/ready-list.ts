@@ -4,12 +4,22 @@
 import type { Message } from '../message.js';
 
 export interface Entry {
-  readonly msg: Message;
+  /**
+   * The message, or null while its body is only in the store (a long durable queue pages
+   * persistent messages out; the queue reads them back before handing them over).
+   */
+  msg: Message | null;
   /** Enqueue order within the queue; requeue restores it. */
   readonly seq: number;
   redelivered: boolean;
   /** When it expires (ms since the epoch), or 0 for never. Set at enqueue (message/queue TTL). */
   readonly expiresAt: number;
+  /** Body size, for x-max-length-bytes (known without the body). */
+  readonly size: number;
+  /** The message's priority property (0 when absent). */
+  readonly priority: number;
+  /** Written to the store: acks, drops and no-ack deliveries remove it there too. */
+  readonly persisted: boolean;
 }
 
 /** The ready messages of a queue, in delivery order. */
@@ -34,7 +44,7 @@ export class ReadyList implements Ready {
     if (this.length === this.items.length) this.grow();
     this.items[(this.head + this.length) & (this.items.length - 1)] = e;
     this.length++;
-    this.bytes += e.msg.body.length;
+    this.bytes += e.size;
   }
 
   shift(): Entry | undefined {
@@ -43,7 +53,7 @@ export class ReadyList implements Ready {
     this.items[this.head] = undefined;
     this.head = (this.head + 1) & (this.items.length - 1);
     this.length--;
-    this.bytes -= e.msg.body.length;
+    this.bytes -= e.size;
     return e;
   }
 
@@ -75,7 +85,7 @@ export class ReadyList implements Ready {
       this.items[(this.head + lo) & mask] = e;
     }
     this.length++;
-    this.bytes += e.msg.body.length;
+    this.bytes += e.size;
   }
 
   clear(): number {
@@ -116,7 +126,7 @@ export class PriorityReadyList implements Ready {
   }
 
   private level(e: Entry): ReadyList {
-    const p = Math.min(e.msg.priority, this.max);
+    const p = Math.min(e.priority, this.max);
     if (p > this.top) this.top = p;
     return (this.levels[p] ??= new ReadyList());
   }
@@ -134,14 +144,14 @@ export class PriorityReadyList implements Ready {
   push(e: Entry): void {
     this.level(e).push(e);
     this.length++;
-    this.bytes += e.msg.body.length;
+    this.bytes += e.size;
   }
 
   shift(): Entry | undefined {
     const e = this.first()?.shift();
     if (e !== undefined) {
       this.length--;
-      this.bytes -= e.msg.body.length;
+      this.bytes -= e.size;
     }
     return e;
   }
@@ -153,7 +163,7 @@ export class PriorityReadyList implements Ready {
   insertBySeq(e: Entry): void {
     this.level(e).insertBySeq(e);
     this.length++;
-    this.bytes += e.msg.body.length;
+    this.bytes += e.size;
   }
 
   clear(): number {

@@ -1,0 +1,42 @@
+// What the broker model asks of durable storage, as interfaces, so core/ never imports the
+// store: src/persistence/ implements them over src/store/, and a broker without a store (unit
+// tests) simply has none.
+import type { FieldTable } from '../protocol/field-table.js';
+import type { Binding, Exchange } from './exchange/exchange.js';
+import type { Message } from './message.js';
+
+/** A durable queue's persistent messages, by the queue's own sequence numbers. */
+export interface QueueJournal {
+  /** Writes a persistent message (expiresAt 0 = never); durable at the end of this turn's commit. */
+  add(seq: number, msg: Message, expiresAt: number): void;
+  /** Acked, dropped, dead-lettered away or delivered with no-ack. */
+  remove(seq: number): void;
+  /** A delivery of seq was made: after a crash it comes back with redelivered set. */
+  delivered(seq: number): void;
+  /** Reads back a message whose body was left in the store. */
+  read(seq: number): Message;
+  /**
+   * Reads back the stored messages with seq in [from, to], ascending, for the queue to match
+   * against its paged-out entries (one query instead of one per message).
+   */
+  readRange(from: number, to: number, each: (seq: number, msg: Message) => void): void;
+  /** Every message of the queue goes (purge with nothing unacked). */
+  removeAll(): void;
+}
+
+export interface Persistence {
+  /** Message writes so far: a publisher compares it before and after routing. */
+  readonly writes: number;
+  /** cb runs once every write made so far is durable on disk (err if that commit failed). */
+  afterCommit(cb: (err: Error | null) => void): void;
+  /** Commits pending writes now (tx.commit, shutdown). */
+  flush(): void;
+
+  saveExchange(vhost: string, x: Exchange): void;
+  deleteExchange(vhost: string, name: string): void;
+  /** Saves a durable queue's definition; its journal takes the queue's messages. */
+  saveQueue(vhost: string, name: string, autoDelete: boolean, args: FieldTable): QueueJournal;
+  deleteQueue(vhost: string, name: string): void;
+  saveBinding(vhost: string, b: Binding): void;
+  deleteBinding(vhost: string, b: Binding): void;
+}
