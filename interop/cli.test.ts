@@ -1,41 +1,17 @@
 // The `warren` command as a user runs it: flags, env vars, startup log, signals.
 // Uses the compiled dist/main.js (`npm test` builds first).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { external } from '../test/support/broker.js';
+import { built, killAll, MAIN, startWarren } from '../test/support/process.js';
 
-const MAIN = join(__dirname, '..', 'dist', 'main.js');
-const running: ChildProcess[] = [];
-afterEach(() => { for (const p of running.splice(0)) p.kill('SIGKILL'); });
+afterEach(killAll);
 
-/**
- * Start warren and wait for the line that says where it listens. Each gets a fresh data dir
- * (through the environment, so a --data-dir flag still wins) unless env names one.
- */
-function startWarren(args: string[], env: Record<string, string> = {}) {
-  const dataDir = { WARREN_DATA_DIR: mkdtempSync(join(tmpdir(), 'warren-cli-')) };
-  const proc = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...dataDir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.push(proc);
-  let output = '';
-  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-  const listening = new Promise<number>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      const m = /listening for AMQP 0-9-1 on 127\.0\.0\.1:(\d+)/.exec(output);
-      if (m) resolve(Number(m[1]));
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    proc.on('exit', (code) => reject(new Error(`warren exited with ${code}: ${output}`)));
-  });
-  return { proc, listening, exited, output: () => output };
-}
-
-describe.skipIf(external || !existsSync(MAIN))('warren CLI', () => {
+describe.skipIf(external || !built)('warren CLI', () => {
   it('starts on the given port, logs where it listens and its data dir, and stops on SIGTERM with 320 to clients', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'warren-cli-'));
     const w = startWarren(['--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'info']);
@@ -68,7 +44,6 @@ describe.skipIf(external || !existsSync(MAIN))('warren CLI', () => {
 
   it('refuses a bad flag value with a usage message and exit code 2', async () => {
     const proc = spawn(process.execPath, [MAIN, '--port', 'abc'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    running.push(proc);
     let err = '';
     proc.stderr.on('data', (d) => { err += d; });
     const code = await new Promise((r) => proc.on('exit', r));
@@ -81,8 +56,25 @@ describe.skipIf(external || !existsSync(MAIN))('warren CLI', () => {
     const first = startWarren(['--port', '0']);
     const port = await first.listening;
     const second = startWarren(['--port', String(port)]);
-    second.listening.catch(() => {});
     expect(await second.exited).toBe(1);
     expect(second.output()).toMatch(new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`));
+  });
+
+  it('refuses a data directory another broker holds, naming it and that broker\'s pid, and exits 1', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'warren-cli-'));
+    const first = startWarren(['--port', '0', '--data-dir', dataDir]);
+    await first.listening;
+    const second = startWarren(['--port', '0', '--data-dir', dataDir]);
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toContain(`Warren cannot start: data directory ${dataDir} is in use by another process (pid ${first.proc.pid}`);
+  });
+
+  it('refuses a corrupt store file with an error naming it, never an empty broker', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'warren-cli-'));
+    writeFileSync(join(dataDir, 'warren.db'), Buffer.alloc(8192, 0x5a));
+    const w = startWarren(['--port', '0', '--data-dir', dataDir]);
+    expect(await w.exited).toBe(1);
+    expect(w.output()).toContain(`${join(dataDir, 'warren.db')} is not a valid Warren database`);
+    expect(w.output()).not.toMatch(/listening/);
   });
 });

@@ -117,7 +117,8 @@ export class Queue implements Destination {
   deleted = false;
   /** Auto-delete queues go only after they have had a consumer. */
   private hadConsumer = false;
-  private nextSeq = 0;
+  /** From 1: the store's delivered watermark starts at 0, meaning nothing was delivered. */
+  private nextSeq = 1;
   private rr = 0;
   private dispatching = false;
   /** Called when an auto-delete queue loses its last consumer. */
