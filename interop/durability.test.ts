@@ -184,6 +184,26 @@ describe.skipIf(external)('durability: restart', () => {
     expect(elapsed).toBeLessThan(1500 + 2000 /* generous: restart time plus a loaded CI machine */);
   });
 
+  it('priorities and length limits hold for recovered messages', async () => {
+    const dir = dataDir();
+    await restart(dir);
+    let ch = await (await clients.connect()).createConfirmChannel();
+    await ch.assertQueue('prio', { durable: true, arguments: { 'x-max-priority': 5 } });
+    await ch.assertQueue('full', { durable: true, arguments: { 'x-max-length': 2, 'x-overflow': 'reject-publish' } });
+    for (const p of [1, 5, 3, 5, 0]) ch.sendToQueue('prio', Buffer.from(`p${p}`), { ...PERSISTENT, priority: p });
+    ch.sendToQueue('full', Buffer.from('a'), PERSISTENT);
+    ch.sendToQueue('full', Buffer.from('b'), PERSISTENT);
+    await ch.waitForConfirms();
+    await restart(dir);
+    ch = await (await clients.connect()).createConfirmChannel();
+    expect((await drain(ch, 'prio')).map((m) => m.content.toString())).toEqual(['p5', 'p5', 'p3', 'p1', 'p0']);
+    const nacked = await new Promise<boolean>((resolve) => {
+      ch.sendToQueue('full', Buffer.from('c'), PERSISTENT, (err) => resolve(err !== null && err !== undefined));
+    });
+    expect(nacked).toBe(true);
+    expect((await drain(ch, 'full')).map((m) => m.content.toString())).toEqual(['a', 'b']);
+  });
+
   it('logs what it recovered and how long it took', async () => {
     const dir = dataDir();
     await restart(dir);
