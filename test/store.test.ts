@@ -60,6 +60,8 @@ function msg(seq: number, body = `m${seq}`): MessageRecord {
 }
 
 const turn = () => new Promise<void>((r) => setImmediate(r));
+/** Resolves once every afterCommit callback registered before it has run (they run in order). */
+const durable = (s: Store) => new Promise<void>((r) => s.afterCommit(() => r()));
 
 describe('definitions', () => {
   it('round-trip across a reopen, with delete cascades', () => {
@@ -205,7 +207,7 @@ describe('group commit', () => {
     let done = false;
     s.afterCommit(() => (done = true));
     expect(done).toBe(false);
-    await turn();
+    await durable(s);
     expect(done).toBe(true);
     expect(s.commits).toBe(before + 1);
     expect(s.stats().messages).toBe(1000);
@@ -220,7 +222,7 @@ describe('group commit', () => {
     for (let i = 1; i <= 100; i++) s.removeMessage('/', 'q', i);
     const fired: string[] = [];
     s.afterCommit((err) => fired.push(err === null ? 'ok' : err.message));
-    await turn();
+    await durable(s);
     expect(fired).toEqual(['ok']);
     expect(s.commits).toBe(before);
     expect(s.cancelledAdds).toBe(100);
@@ -241,15 +243,15 @@ describe('group commit', () => {
     });
     s.afterCommit(() => order.push(`c:${s.commits}`));
     const c0 = s.commits;
-    await turn();
+    await durable(s);
     expect(order).toEqual([`a:${c0 + 1}`, `b:${c0 + 1}`, `c:${c0 + 1}`]);
-    await turn();
+    await durable(s);
     expect(order[3]).toBe(`d:${c0 + 2}`);
     // Nothing pending: still called back, asynchronously, without a transaction.
     let late = false;
     s.afterCommit(() => (late = true));
     expect(late).toBe(false);
-    await turn();
+    await durable(s);
     expect(late).toBe(true);
     expect(s.commits).toBe(c0 + 2);
   });

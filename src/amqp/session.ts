@@ -9,6 +9,7 @@ import type { Entry } from '../core/queue/ready-list.js';
 import type { VHost } from '../core/vhost.js';
 import type { Channel } from './channel.js';
 import type { Connection } from './connection.js';
+import { Confirms } from './confirms.js';
 import { isCongested, recheck, throttle } from './flow.js';
 
 export interface Unacked {
@@ -44,14 +45,8 @@ export class Session implements ConsumerOwner {
   /** Last queue declared on this channel, for methods that leave the queue name empty. */
   lastQueue: string | null = null;
 
-  confirming = false;
-  private publishSeq = 0;
-  private confirmedUpTo = 0;
-  private confirmScheduled = false;
-  /** Confirms wait for the store's commit: the highest seq held, and the refused ones among them. */
-  private awaitingCommit = false;
-  private heldUpTo = 0;
-  private heldNacks: number[] = [];
+  /** Publisher confirms, once confirm.select was received. */
+  confirms: Confirms | null = null;
 
   tx: { publishes: TxPublish[]; settles: TxSettle[] } | null = null;
 
@@ -82,44 +77,8 @@ export class Session implements ConsumerOwner {
     const store = this.vhost.persistence;
     const writes = store !== null ? store.writes : 0;
     const accepted = this.route(x, msg, mandatory);
-    if (!this.confirming) return;
-    const seq = ++this.publishSeq;
-    // A persistent message written to a durable queue is confirmed once its commit is on disk;
-    // later confirms wait behind it, so acks stay in order.
-    if (this.awaitingCommit || (store !== null && store.writes !== writes)) this.holdConfirm(seq, accepted);
-    else if (accepted) this.confirm(seq);
-    else this.nack(seq);
+    this.confirms?.published(accepted, store !== null && store.writes !== writes);
   }
-
-  private holdConfirm(seq: number, accepted: boolean): void {
-    this.heldUpTo = seq;
-    if (!accepted) this.heldNacks.push(seq);
-    if (!this.awaitingCommit) {
-      this.awaitingCommit = true;
-      this.vhost.persistence!.afterCommit(this.onCommitted);
-    }
-  }
-
-  private readonly onCommitted = (err: Error | null): void => {
-    this.awaitingCommit = false;
-    const upTo = this.heldUpTo;
-    const nacks = this.heldNacks;
-    this.heldNacks = [];
-    if (err !== null) {
-      // The writes are lost: everything held is nacked, as RabbitMQ nacks on a store failure.
-      this.writePendingAck();
-      if (this.released || this.channel.state !== 'open' || upTo <= this.confirmedUpTo) return;
-      this.conn.out.method(this.id, M.BasicNack, { deliveryTag: upTo, multiple: upTo - this.confirmedUpTo > 1, requeue: false });
-      this.confirmedUpTo = this.pendingConfirm = upTo;
-      this.conn.scheduleFlush();
-      return;
-    }
-    for (const n of nacks) {
-      if (n - 1 > this.pendingConfirm) this.pendingConfirm = n - 1;
-      this.nack(n);
-    }
-    if (upTo > this.pendingConfirm) this.confirm(upTo);
-  };
 
   /** Enqueue into every queue the message routes to; false if any refused it (x-overflow). */
   private route(x: Exchange, msg: Message, mandatory: boolean): boolean {
@@ -146,51 +105,20 @@ export class Session implements ConsumerOwner {
     this.conn.scheduleFlush();
   }
 
-  /** Confirms are coalesced: one basic.ack (multiple when it covers several) per flush. */
-  private confirm(seq: number): void {
-    if (!this.confirmScheduled) {
-      this.confirmScheduled = true;
-      this.conn.beforeFlush.push(this);
-      this.conn.scheduleFlush();
-    }
-    this.pendingConfirm = seq;
-  }
-  private pendingConfirm = 0;
-
-  beforeFlush(): void {
-    this.confirmScheduled = false;
-    this.writePendingAck();
-  }
-
-  private writePendingAck(): void {
-    const upTo = this.pendingConfirm;
-    // Once the channel is closed (by either side) pending confirms are dropped, as RabbitMQ
-    // does: nothing may follow channel.close-ok on this channel number.
-    if (upTo <= this.confirmedUpTo || this.released || this.channel.state !== 'open') return;
-    const multiple = upTo - this.confirmedUpTo > 1;
-    this.conn.out.method(this.id, M.BasicAck, { deliveryTag: upTo, multiple });
-    this.confirmedUpTo = upTo;
-  }
-
-  /** A refused publish: acks owed for earlier tags go first, so no ack can cover this one. */
-  private nack(seq: number): void {
-    this.writePendingAck();
-    if (this.released || this.channel.state !== 'open') return;
-    this.conn.out.method(this.id, M.BasicNack, { deliveryTag: seq, multiple: false, requeue: false });
-    this.confirmedUpTo = seq;
-    this.pendingConfirm = seq;
-    this.conn.scheduleFlush();
-  }
-
   selectConfirm(): void {
     if (this.tx) throw ChannelError.preconditionFailed('cannot switch from tx to confirm mode');
-    this.confirming = true;
+    this.confirms ??= new Confirms(this, this.vhost.persistence);
+  }
+
+  /** Frames may still be written for this channel (not closed by either side). */
+  get writable(): boolean {
+    return !this.released && this.channel.state === 'open';
   }
 
   // ---- transactions -------------------------------------------------------------------------
 
   selectTx(): void {
-    if (this.confirming) throw ChannelError.preconditionFailed('cannot switch from confirm to tx mode');
+    if (this.confirms !== null) throw ChannelError.preconditionFailed('cannot switch from confirm to tx mode');
     this.tx ??= { publishes: [], settles: [] };
   }
 

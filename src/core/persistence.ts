@@ -27,6 +27,8 @@ export interface QueueJournal {
 export interface Persistence {
   /** Message writes so far: a publisher compares it before and after routing. */
   readonly writes: number;
+  /** The commit that writes made now will land in (it grows by one per commit). */
+  readonly commitId: number;
   /** cb runs once every write made so far is durable on disk (err if that commit failed). */
   afterCommit(cb: (err: Error | null) => void): void;
   /** Commits pending writes now (tx.commit, shutdown). */

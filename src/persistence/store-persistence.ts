@@ -26,6 +26,10 @@ export class StorePersistence implements Persistence {
 
   constructor(readonly store: Store) {}
 
+  get commitId(): number {
+    return this.store.commitId;
+  }
+
   afterCommit(cb: (err: Error | null) => void): void {
     this.store.afterCommit(cb);
   }

@@ -5,7 +5,8 @@
 // at once inside a transaction opened lazily by the first write of the turn; message adds are
 // held in memory until the commit, so an add removed in the same turn (delivered and acked
 // before the commit) never touches SQLite. afterCommit() callbacks run once the commit holding
-// every write made before them is durable.
+// every write made before them is durable: the WAL is fsynced off the event loop first
+// (wal-sync.ts), so a turn's commit does not stall the broker while the disk catches up.
 import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
@@ -13,6 +14,7 @@ import { acquireLock, type DirLock } from './lock.js';
 import { QueueState } from './queue-state.js';
 import { openDatabase, SCHEMA_VERSION } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
+import { WalSync, type CommitCallback } from './wal-sync.js';
 import type {
   BindingDef, Definitions, ExchangeDef, IndexEntry, InVhost, LogFn, MessageRecord, MessageUpdate,
   QueueDef, StoredMessage, StoreOptions, StoreStats, UserRecord, VhostRecord,
@@ -23,13 +25,15 @@ export { SCHEMA_VERSION } from './schema.js';
 
 export const DB_FILE = 'warren.db';
 
-export type CommitCallback = (err: Error | null) => void;
+export type { CommitCallback } from './wal-sync.js';
 
 export class Store {
   /** Transactions committed so far (a turn with no net writes commits nothing). */
   commits = 0;
   /** Message adds cancelled by a remove (or purge/delete) before they were written. */
   cancelledAdds = 0;
+  /** The commit that writes made now will land in: it grows by one at each commit point. */
+  commitId = 0;
   readonly file: string;
 
   private readonly st: Statements;
@@ -40,9 +44,10 @@ export class Store {
   private inTxn = false;
   private scheduled: NodeJS.Immediate | null = null;
   private closed = false;
+  private readonly wal: WalSync;
   private readonly onImmediate = (): void => {
     this.scheduled = null;
-    this.flush();
+    this.commit(false);
   };
 
   private constructor(
@@ -53,6 +58,7 @@ export class Store {
   ) {
     this.file = path.join(dir, DB_FILE);
     this.st = prepareStatements(db);
+    this.wal = new WalSync(`${this.file}-wal`, (e) => this.log('error', 'afterCommit callback threw', { error: e.message }));
     for (const r of this.st.queueStates.all() as { id: number; vhost: string; name: string; delivered: number }[]) {
       this.vhostQueues(r.vhost).set(r.name, new QueueState(r.id, r.delivered));
     }
@@ -91,8 +97,13 @@ export class Store {
     this.schedule();
   }
 
-  /** Commits pending writes now and runs the waiting afterCommit callbacks. */
+  /** Commits pending writes now, makes them durable, and runs every waiting afterCommit callback. */
   flush(): void {
+    this.commit(true);
+  }
+
+  /** The turn's commit; sync: fsync here and now instead of on the thread pool. */
+  private commit(sync: boolean): void {
     if (this.scheduled !== null) {
       clearImmediate(this.scheduled);
       this.scheduled = null;
@@ -101,12 +112,14 @@ export class Store {
     const dirty = this.dirty;
     this.dirty = [];
     let err: Error | null = null;
+    let wrote = false;
     try {
       for (const q of dirty) if (!q.deleted) this.writePending(q);
       if (this.inTxn) {
         this.st.commit.run();
         this.inTxn = false;
         this.commits++;
+        wrote = true;
       }
     } catch (e) {
       err = e instanceof Error ? e : new Error(String(e));
@@ -120,16 +133,11 @@ export class Store {
       if (err === null) q.delivered = q.deliveredPending;
       else q.deliveredPending = q.delivered;
     }
+    this.commitId++;
     const cbs = this.callbacks;
-    if (cbs.length === 0) return;
     this.callbacks = [];
-    for (const cb of cbs) {
-      try {
-        cb(err);
-      } catch (e) {
-        this.log('error', 'afterCommit callback threw', { error: (e as Error).message });
-      }
-    }
+    this.wal.committed(wrote, cbs, err);
+    if (sync) this.wal.syncNow();
   }
 
   private writePending(q: QueueState): void {
@@ -460,6 +468,7 @@ export class Store {
     } finally {
       this.closed = true;
       try {
+        this.wal.close();
         this.db.close();
       } finally {
         this.lock.release();
