@@ -1,19 +1,18 @@
 // The `warren` command as a user runs it: flags, env vars, startup log, signals.
 // Uses the compiled dist/main.js (`npm test` builds first).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import amqp from 'amqplib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { external } from '../test/support/broker.js';
-import { built, killAll, MAIN, startWarren } from '../test/support/process.js';
+import { built, killAll, MAIN, startWarren, tmpDataDir } from '../test/support/process.js';
 
 afterEach(killAll);
 
 describe.skipIf(external || !built)('warren CLI', () => {
   it('starts on the given port, logs where it listens and its data dir, and stops on SIGTERM with 320 to clients', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'warren-cli-'));
+    const dataDir = tmpDataDir();
     const w = startWarren(['--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'info']);
     const port = await w.listening;
     expect(w.output()).toContain(dataDir);
@@ -61,7 +60,7 @@ describe.skipIf(external || !built)('warren CLI', () => {
   });
 
   it('refuses a data directory another broker holds, naming it and that broker\'s pid, and exits 1', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'warren-cli-'));
+    const dataDir = tmpDataDir();
     const first = startWarren(['--port', '0', '--data-dir', dataDir]);
     await first.listening;
     const second = startWarren(['--port', '0', '--data-dir', dataDir]);
@@ -70,7 +69,7 @@ describe.skipIf(external || !built)('warren CLI', () => {
   });
 
   it('refuses a corrupt store file with an error naming it, never an empty broker', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'warren-cli-'));
+    const dataDir = tmpDataDir();
     writeFileSync(join(dataDir, 'warren.db'), Buffer.alloc(8192, 0x5a));
     const w = startWarren(['--port', '0', '--data-dir', dataDir]);
     expect(await w.exited).toBe(1);

@@ -8,8 +8,11 @@ import { WalSync } from '../src/store/wal-sync.js';
 
 type FsyncCb = (err: NodeJS.ErrnoException | null) => void;
 
+const dirs: string[] = [];
+
 function setup() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-walsync-'));
+  dirs.push(dir);
   const wal = path.join(dir, 'warren.db-wal');
   fs.writeFileSync(wal, 'frames');
   const pending: FsyncCb[] = [];
@@ -20,7 +23,10 @@ function setup() {
   return { w, pending, spy, syncSpy, errors, dir };
 }
 
-afterEach(() => { vi.restoreAllMocks(); });
+afterEach(() => {
+  vi.restoreAllMocks();
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
 
 describe('WalSync', () => {
   it('holds callbacks until the fsync completes; commits meanwhile wait for the next fsync', () => {

@@ -1,7 +1,7 @@
 // The `warren` command as a child process (dist/main.js; `npm test` builds first), for tests
 // of the CLI, signals and crashes. Every process started here is SIGKILLed by killAll().
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,6 +9,7 @@ export const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
 export const built = existsSync(MAIN);
 
 const running: ChildProcess[] = [];
+const dataDirs: string[] = [];
 
 export interface WarrenProcess {
   proc: ChildProcess;
@@ -22,8 +23,15 @@ export interface WarrenProcess {
  * Start warren and watch for the line that says where it listens. Each gets a fresh data dir
  * (through the environment, so a --data-dir flag still wins) unless env names one.
  */
+/** A fresh data directory, removed by killAll(). */
+export function tmpDataDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'warren-cli-'));
+  dataDirs.push(d);
+  return d;
+}
+
 export function startWarren(args: string[], env: Record<string, string> = {}): WarrenProcess {
-  const dataDir = { WARREN_DATA_DIR: mkdtempSync(join(tmpdir(), 'warren-cli-')) };
+  const dataDir = { WARREN_DATA_DIR: tmpDataDir() };
   const proc = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...dataDir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   running.push(proc);
   let output = '';
@@ -42,6 +50,8 @@ export function startWarren(args: string[], env: Record<string, string> = {}): W
   return { proc, listening, exited, output: () => output };
 }
 
+/** SIGKILLs every process started here and removes the data dirs made for them. */
 export function killAll(): void {
   for (const p of running.splice(0)) p.kill('SIGKILL');
+  for (const d of dataDirs.splice(0)) rmSync(d, { recursive: true, force: true });
 }
