@@ -9,6 +9,7 @@ import { typeClass, type FieldTable } from '../protocol/field-table.js';
 import { generatedName, queueRes } from '../core/names.js';
 import { Consumer } from '../core/queue/queue.js';
 import { queueName } from './methods-definitions.js';
+import { checkPublish } from './publish-checks.js';
 import type { Session } from './session.js';
 
 export function basicPublish(s: Session, m: BasicPublish, properties: Buffer, body: Buffer): void {
@@ -17,7 +18,7 @@ export function basicPublish(s: Session, m: BasicPublish, properties: Buffer, bo
   if (x.internal) {
     throw ChannelError.accessRefused(`cannot publish to internal exchange '${m.exchange}' in vhost '${s.vhost.name}'`);
   }
-  s.publish(x, new Message(m.exchange, m.routingKey, properties, body), m.mandatory);
+  s.publish(x, checkPublish(new Message(m.exchange, m.routingKey, properties, body), s.conn.user!), m.mandatory);
 }
 
 export function basicQos(s: Session, m: BasicQos): void {

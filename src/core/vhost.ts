@@ -6,6 +6,7 @@ import { typeClass, type FieldTable, type FieldValue } from '../protocol/field-t
 import { Exchange, type Binding, type Destination, type ExchangeType } from './exchange/exchange.js';
 import { erlangEquals, validateHeadersBindingArgs } from './exchange/headers.js';
 import { createRouter, isExchangeType } from './exchange/index.js';
+import { headerRoutes } from './header-routes.js';
 import type { Message } from './message.js';
 import type { Persistence, QueueJournal } from './persistence.js';
 import { describeBareValue, describeValue, exchangeRes, generatedName, inequivalentArg, queueRes } from './names.js';
@@ -329,7 +330,7 @@ export class VHost implements QueueHost {
    * if it has one that exists (rabbit_exchange:route1 / process_alternate).
    */
   route(x: Exchange, msg: Message, out: Queue[]): void {
-    const keys = msg.routeKeys ?? extraRoutingKeys(msg);
+    const keys = msg.routeKeys ?? headerRoutes(msg);
     if (x.name === '') {
       if (keys === null) {
         const q = this.queues.get(msg.routingKey);
@@ -385,34 +386,6 @@ export class VHost implements QueueHost {
     if (keys === null || x.type === 'fanout' || x.type === 'headers') x.router.route(msg.routingKey, headers, out);
     else for (const k of keys) x.router.route(k, headers, out);
   }
-}
-
-// Field-table keys as encoded (shortstr length + name): a cheap test on the raw property bytes
-// before anything is decoded. A false positive only costs a decode.
-const CC_KEY = Buffer.from('\x02CC', 'latin1');
-const BCC_KEY = Buffer.from('\x03BCC', 'latin1');
-
-/**
- * rabbit_basic:header_routes: the routing key followed by the longstr elements of the CC and
- * BCC array headers (other element types are skipped), or null when there are none, the
- * common case.
- */
-function extraRoutingKeys(msg: Message): string[] | null {
-  if (msg.hasNoProperties) return null;
-  const raw = msg.properties;
-  if (raw.indexOf(CC_KEY) < 0 && raw.indexOf(BCC_KEY) < 0) return null;
-  const headers = msg.props.headers;
-  if (headers === undefined) return null;
-  let keys: string[] | null = null;
-  for (const name of ['CC', 'BCC']) {
-    const v = Object.hasOwn(headers, name) ? headers[name] : undefined;
-    if (v?.type !== 'A') continue;
-    for (const e of v.value) {
-      if (e.type !== 'S') continue;
-      (keys ??= [msg.routingKey]).push(typeof e.value === 'string' ? e.value : e.value.toString('utf8'));
-    }
-  }
-  return keys;
 }
 
 /** RabbitMQ keeps a binding across restarts when both of its ends are durable. */
