@@ -6,6 +6,7 @@ import { createLogger, type Logger } from './log.js';
 import { UserStore } from './core/users.js';
 import { VHost } from './core/vhost.js';
 import { AmqpServer } from './amqp/server.js';
+import { ReplyRegistry } from './amqp/direct-reply-to.js';
 import { MemoryMonitor, type MemoryUse } from './memory-monitor.js';
 import type { BrokerContext, Connection } from './amqp/connection.js';
 import { Store } from './store/store.js';
@@ -26,6 +27,7 @@ export class Broker implements BrokerContext {
   readonly users: UserStore;
   readonly version = VERSION;
   readonly vhosts = new Map<string, VHost>();
+  readonly replies = new ReplyRegistry();
   private readonly server: AmqpServer;
   private readonly memory: MemoryMonitor;
   private store: Store | null = null;

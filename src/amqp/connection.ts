@@ -31,6 +31,7 @@ import { Channel, InternalError } from './channel.js';
 import { forget as forgetFlow } from './flow.js';
 import type { Queue } from '../core/queue/queue.js';
 import { FrameWriter } from './frame-writer.js';
+import type { ReplyRegistry } from './direct-reply-to.js';
 
 export interface BrokerContext {
   config: BrokerConfig;
@@ -38,6 +39,8 @@ export interface BrokerContext {
   users: UserStore;
   version: string;
   vhost(name: string): VHost | undefined;
+  /** Direct reply-to addresses of every channel with a reply consumer. */
+  readonly replies: ReplyRegistry;
   /** True while memory is above the high watermark: publishing connections are blocked. */
   readonly memoryAlarm: boolean;
   /** Bytes arrived from a client (the memory monitor checks more often under load). */

@@ -10,6 +10,7 @@ import { generatedName, queueRes } from '../core/names.js';
 import { Consumer } from '../core/queue/queue.js';
 import { queueName } from './methods-definitions.js';
 import { checkPublish } from './publish-checks.js';
+import { consumeReplies, REPLY_QUEUE, stopReplies, withReplyAddress } from './direct-reply-to.js';
 import type { Session } from './session.js';
 
 export function basicPublish(s: Session, m: BasicPublish, properties: Buffer, body: Buffer): void {
@@ -18,7 +19,8 @@ export function basicPublish(s: Session, m: BasicPublish, properties: Buffer, bo
   if (x.internal) {
     throw ChannelError.accessRefused(`cannot publish to internal exchange '${m.exchange}' in vhost '${s.vhost.name}'`);
   }
-  s.publish(x, checkPublish(new Message(m.exchange, m.routingKey, properties, body), s.conn.user!), m.mandatory);
+  const msg = withReplyAddress(s, new Message(m.exchange, m.routingKey, properties, body));
+  s.publish(x, checkPublish(msg, s.conn.user!), m.mandatory);
 }
 
 export function basicQos(s: Session, m: BasicQos): void {
@@ -39,8 +41,13 @@ export function basicQos(s: Session, m: BasicQos): void {
 export function basicConsume(s: Session, m: BasicConsume): void {
   // RabbitMQ checks the tag before it looks at the queue: a reused tag is 530 even if the
   // queue is missing or locked.
-  if (m.consumerTag !== '' && s.consumers.has(m.consumerTag)) {
+  if (m.consumerTag !== '' && (s.consumers.has(m.consumerTag) || s.reply?.tag === m.consumerTag)) {
     throw ConnectionError.notAllowed(`attempt to reuse consumer tag '${m.consumerTag}'`);
+  }
+  if (m.queue === REPLY_QUEUE) {
+    const replyTag = consumeReplies(s, m.consumerTag, m.noAck);
+    if (!m.noWait) s.conn.send(s.id, M.BasicConsumeOk, { consumerTag: replyTag });
+    return;
   }
   const q = s.vhost.queue(queueName(s, m.queue), s.conn);
   checkConsumeArgs(m.arguments, queueRes(q.name, s.vhost.name));
@@ -69,7 +76,8 @@ function checkConsumeArgs(args: FieldTable, res: string): void {
 
 export function basicCancel(s: Session, m: BasicCancel): void {
   // Unknown tags are fine: RabbitMQ answers cancel-ok anyway.
-  s.removeConsumer(m.consumerTag);
+  if (s.reply?.tag === m.consumerTag) stopReplies(s);
+  else s.removeConsumer(m.consumerTag);
   if (!m.noWait) s.conn.send(s.id, M.BasicCancelOk, { consumerTag: m.consumerTag });
 }
 

@@ -5,6 +5,7 @@ import {
   type QueueBind, type QueueDeclare, type QueueDelete, type QueuePurge, type QueueUnbind,
 } from '../protocol/generated/amqp.js';
 import { stripCrLf } from '../core/names.js';
+import { declareReplyQueue } from './direct-reply-to.js';
 import type { Session } from './session.js';
 
 export function exchangeDeclare(s: Session, m: ExchangeDeclare): void {
@@ -30,6 +31,11 @@ export function exchangeUnbind(s: Session, m: ExchangeUnbind): void {
 }
 
 export function queueDeclare(s: Session, m: QueueDeclare): void {
+  const reply = declareReplyQueue(s, m.queue);
+  if (reply !== null) {
+    if (!m.noWait) s.conn.send(s.id, M.QueueDeclareOk, { queue: reply, messageCount: 0, consumerCount: 1 });
+    return;
+  }
   const q = s.vhost.declareQueue(stripCrLf(m.queue), {
     passive: m.passive, durable: m.durable, exclusive: m.exclusive, autoDelete: m.autoDelete, args: m.arguments,
   }, s.conn);

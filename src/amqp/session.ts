@@ -10,6 +10,7 @@ import type { VHost } from '../core/vhost.js';
 import type { Channel } from './channel.js';
 import type { Connection } from './connection.js';
 import { Confirms } from './confirms.js';
+import { deliverReply, isReplyAddress, stopReplies, type ReplyConsumer } from './direct-reply-to.js';
 import { isCongested, recheck, throttle } from './flow.js';
 
 export interface Unacked {
@@ -45,6 +46,8 @@ export class Session implements ConsumerOwner {
   /** Last queue declared on this channel, for methods that leave the queue name empty. */
   lastQueue: string | null = null;
 
+  /** The direct reply-to consumer (amq.rabbitmq.reply-to), if the channel has one. */
+  reply: ReplyConsumer | null = null;
   /** Publisher confirms, once confirm.select was received. */
   confirms: Confirms | null = null;
 
@@ -82,6 +85,10 @@ export class Session implements ConsumerOwner {
 
   /** Enqueue into every queue the message routes to; false if any refused it (x-overflow). */
   private route(x: Exchange, msg: Message, mandatory: boolean): boolean {
+    if (x.name === '' && isReplyAddress(msg.routingKey)) {
+      if (!deliverReply(this, msg) && mandatory) this.returnMessage(msg, 312, 'NO_ROUTE');
+      return true;
+    }
     const out = this.routed;
     this.vhost.route(x, msg, out);
     if (out.length === 0) {
@@ -192,6 +199,11 @@ export class Session implements ConsumerOwner {
     if (c.noAck) return true;
     if (c.prefetch !== 0 && c.unacked >= c.prefetch) return false;
     return this.channelPrefetch === 0 || this.channelVolume < this.channelPrefetch;
+  }
+
+  /** Delivery tags count every delivery on the channel, replies included. */
+  nextDeliveryTag(): number {
+    return this.nextTag++;
   }
 
   deliver(c: Consumer, q: Queue, e: Entry): void {
@@ -313,6 +325,7 @@ export class Session implements ConsumerOwner {
   /** The channel is going away: cancel consumers, requeue what was not acked. */
   release(): void {
     this.released = true;
+    stopReplies(this);
     this.conn.drainListeners.delete(this.onDrain);
     const consumers = [...this.consumers.values()];
     this.consumers.clear();
