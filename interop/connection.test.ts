@@ -1,16 +1,22 @@
 // amqplib against Warren over TCP: handshake, auth, vhosts, channels, heartbeats, closing.
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBroker, type TestBroker } from '../test/support/broker.js';
+import { external, startBroker, type TestBroker } from '../test/support/broker.js';
 
 let b: TestBroker;
 beforeAll(async () => { b = await startBroker({ users: [{ name: 'guest', password: 'guest' }, { name: 'alice', password: 's3cret' }] }); });
 afterAll(async () => { await b.stop(); });
 
+/**
+ * Tests that need Warren itself: its connection table, its product name, the second user it is
+ * started with, a broker the test can stop. Skipped in differential mode.
+ */
+const warrenOnly = it.skipIf(external);
+
 const closed = (c: amqp.ChannelModel) => new Promise<Error | undefined>((resolve) => c.on('close', resolve));
 
 describe('connection handshake', () => {
-  it('connects with PLAIN and sees the server properties RabbitMQ clients expect', async () => {
+  warrenOnly('connects with PLAIN and sees the server properties RabbitMQ clients expect', async () => {
     const c = await amqp.connect(b.url);
     const props = (c.connection as unknown as { serverProperties: Record<string, unknown> }).serverProperties;
     expect(props.product).toBe('Warren');
@@ -23,7 +29,7 @@ describe('connection handshake', () => {
     await c.close();
   });
 
-  it('connects with AMQPLAIN', async () => {
+  warrenOnly('connects with AMQPLAIN', async () => {
     const c = await amqp.connect(b.url, { credentials: amqp.credentials.amqplain('alice', 's3cret') });
     const ch = await c.createChannel();
     await ch.close();
@@ -49,7 +55,7 @@ describe('connection handshake', () => {
     expect(String(err)).toMatch(/ConnectionClose|530|NOT_ALLOWED/);
   });
 
-  it('negotiates heartbeats and stays up across several intervals', async () => {
+  warrenOnly('negotiates heartbeats and stays up across several intervals', async () => {
     const c = await amqp.connect(`${b.url}?heartbeat=1`);
     const [conn] = [...b.broker!.connections];
     expect(conn.heartbeat).toBe(1);
@@ -59,13 +65,13 @@ describe('connection handshake', () => {
     await c.close();
   });
 
-  it('honours heartbeat=0 (disabled) from the client', async () => {
+  warrenOnly('honours heartbeat=0 (disabled) from the client', async () => {
     const c = await amqp.connect(`${b.url}?heartbeat=0`);
     expect([...b.broker!.connections].some((x) => x.heartbeat === 0)).toBe(true);
     await c.close();
   });
 
-  it('negotiates frame_max down to what the client asks', async () => {
+  warrenOnly('negotiates frame_max down to what the client asks', async () => {
     const c = await amqp.connect(`${b.url}?frameMax=8192`);
     expect([...b.broker!.connections].some((x) => x.frameMax === 8192)).toBe(true);
     await c.close();
@@ -73,7 +79,7 @@ describe('connection handshake', () => {
 });
 
 describe('channels', () => {
-  it('opens 100 channels on one connection and closes them', async () => {
+  warrenOnly('opens 100 channels on one connection and closes them', async () => {
     const c = await amqp.connect(b.url);
     const chans = await Promise.all(Array.from({ length: 100 }, () => c.createChannel()));
     const conn = [...b.broker!.connections].find((x) => x.channels.size === 100);
@@ -104,7 +110,7 @@ describe('channels', () => {
 });
 
 describe('closing', () => {
-  it('client close gets close-ok and the server forgets the connection', async () => {
+  warrenOnly('client close gets close-ok and the server forgets the connection', async () => {
     const before = b.broker!.connections.size;
     const c = await amqp.connect(b.url);
     expect(b.broker!.connections.size).toBe(before + 1);
@@ -113,7 +119,7 @@ describe('closing', () => {
     expect(b.broker!.connections.size).toBe(before);
   });
 
-  it('server shutdown closes clients with 320 CONNECTION_FORCED', async () => {
+  warrenOnly('server shutdown closes clients with 320 CONNECTION_FORCED', async () => {
     const own = await startBroker();
     const c = await amqp.connect(own.url);
     c.on('error', () => {});
