@@ -1,6 +1,6 @@
 // ByteWriter: what take() hands out is never overwritten, large bodies go out by reference in
 // order, and length patches (mark/patchU32) stay right when the buffer grows underneath them.
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, vi } from 'vitest';
 import { FrameWriter } from '../src/amqp/frame-writer.js';
 import { ByteReader } from '../src/protocol/byte-reader.js';
 import { ByteWriter } from '../src/protocol/byte-writer.js';
@@ -297,5 +297,33 @@ describe('FrameWriter.method', () => {
     // channel.open-ok (12 + 4 bytes of longstr) then channel.close-ok, nothing in between.
     expect(bytes.length).toBe(16 + 12);
     expect(bytes.readUInt32BE(bytes.length - 12 + 7)).toBe((20 << 16) | 41);
+  });
+});
+
+describe('ByteWriter buffer sizing', () => {
+  it('a connection that sends a little per turn keeps a small buffer, even after a big turn', () => {
+    const w = new ByteWriter(64 * 1024, 1024);
+    for (let turn = 0; turn < 5000; turn++) {
+      w.bytes(pattern(100, turn));
+      w.take();
+    }
+    expect(w.buf.length).toBeLessThanOrEqual(1024);
+    w.bytes(pattern(200_000, 1)); // one big turn
+    w.take();
+    for (let turn = 0; turn < 5000; turn++) {
+      w.bytes(pattern(100, turn));
+      w.take();
+    }
+    expect(w.buf.length).toBeLessThanOrEqual(1024);
+  });
+
+  it('a big turn written in small pieces moves to new buffers only O(log n) times', () => {
+    const w = new ByteWriter(64 * 1024, 1024);
+    const spy = vi.spyOn(Buffer, 'allocUnsafe');
+    for (let i = 0; i < 10_000; i++) w.bytes(pattern(100, i)); // 1 MB in one turn
+    const allocations = spy.mock.calls.length;
+    spy.mockRestore();
+    expect(allocations).toBeLessThan(20);
+    expect(Buffer.concat(w.take()).length).toBe(1_000_000);
   });
 });

@@ -14,12 +14,18 @@ export class ByteWriter {
   /** Earlier output, in order, when a large slice was appended by reference. */
   private parts: Buffer[] = [];
 
+  private readonly initialSize: number;
+
   /**
-   * Starts small (a thousand idle connections should not hold 64 KiB each) and grows by
-   * doubling up to chunkSize per buffer, beyond it only as far as one write needs.
+   * Starts small (a thousand idle connections should not hold 64 KiB each). A full buffer is
+   * replaced by one sized for the bytes not yet taken, not for the buffer it replaces: twice
+   * them, at least the initial size, at most chunkSize unless one turn needs more. Taken bytes
+   * fill a buffer over many turns, so sizing by the old buffer would leave every connection
+   * that ever wrapped around holding chunkSize bytes.
    */
   constructor(private readonly chunkSize = 64 * 1024, initialSize = 1024) {
-    this.buf = Buffer.allocUnsafe(Math.min(initialSize, chunkSize));
+    this.initialSize = Math.min(initialSize, chunkSize);
+    this.buf = Buffer.allocUnsafe(this.initialSize);
   }
 
   /** Bytes written and not yet taken. */
@@ -33,7 +39,11 @@ export class ByteWriter {
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     const pending = this.pos - this.start;
-    const next = Buffer.allocUnsafe(Math.max(Math.min(this.chunkSize, 2 * this.buf.length), 2 * (pending + n)));
+    const need = pending + n;
+    let size = this.initialSize;
+    while (size < 2 * need && size < this.chunkSize) size *= 2;
+    // Past chunkSize still twice the need, so a big turn costs amortized O(1) copying per byte.
+    const next = Buffer.allocUnsafe(Math.max(size, 2 * need));
     this.buf.copy(next, 0, this.start, this.pos);
     this.buf = next;
     this.start = 0;
