@@ -5,30 +5,38 @@
 // the broker's peak RSS and CPU. Results are appended to bench/results.md, tagged with the
 // commit. Numbers are printed, never asserted. BENCH_SECONDS sets the window (default 5).
 import { spawn, execSync } from 'node:child_process';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { Peer } from './amqp-peer.mjs';
 import { codecBench } from './codec.mjs';
+import { warrenStartMs } from './start.mjs';
 import { M } from '../dist/protocol/generated/amqp.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS || 5);
 const BACKLOG = Number(process.env.BENCH_BACKLOG || 300000);
+const S6_CONNS = Number(process.env.BENCH_S6_CONNS || 1000);
+const LAT_RATE = Number(process.env.BENCH_LAT_RATE || 10000);
 
 const SCENARIOS = {
   S1: { what: '1 -> 1 queue -> 1 consumer, 16 B, autoack', queues: ['s1'], size: 16, noAck: true },
+  S1_lat: { what: `S1 at a fixed ${LAT_RATE} msg/s: latency without queueing`, queues: ['s1lat'], size: 16, noAck: true, rate: LAT_RATE },
   S2: { what: 'S1 with manual ack, prefetch 100, multi-ack every 50', queues: ['s2'], size: 16, noAck: false, prefetch: 100, ackEvery: 50 },
   S3: { what: 'persistent, durable queue, confirms (window 100), manual ack', queues: ['s3'], size: 16, noAck: false, prefetch: 100, ackEvery: 50, durable: true, persistent: true, confirmWindow: 100 },
   S4: { what: 'fanout to 10 queues, a consumer each', queues: Array.from({ length: 10 }, (_, i) => `s4-${i}`), fanout: true, size: 16, noAck: true },
   S5_1k: { what: 'S1 with 1 KiB bodies', queues: ['s5k'], size: 1024, noAck: true },
   S5_64k: { what: 'S1 with 64 KiB bodies', queues: ['s564k'], size: 65536, noAck: true },
+  S6: { what: `${S6_CONNS} consumer connections, a queue each; 1 producer round-robin`, many: true, queues: Array.from({ length: S6_CONNS }, (_, i) => `s6-${i}`), size: 16, noAck: true },
   S7: { what: `${BACKLOG} message backlog, then drain (ack every 500, prefetch 1000)`, backlog: true, queues: ['s7'], size: 16 },
 };
 
+/** A fresh broker on a free port, with a fresh data dir (removed when the scenario ends). */
 function startBroker() {
-  const proc = spawn(process.execPath, [join(here, '..', 'dist', 'main.js'), '--port', '0', '--log-level', 'info'], {
+  const dataDir = mkdtempSync(join(tmpdir(), 'warren-bench-'));
+  const proc = spawn(process.execPath, [join(here, '..', 'dist', 'main.js'), '--port', '0', '--data-dir', dataDir, '--log-level', 'info'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {
@@ -36,7 +44,7 @@ function startBroker() {
     const onData = (d) => {
       out += d;
       const m = /listening for AMQP 0-9-1 on [^:]+:(\d+)/.exec(out);
-      if (m) resolve({ proc, port: Number(m[1]) });
+      if (m) resolve({ proc, port: Number(m[1]), dataDir });
     };
     proc.stdout.on('data', onData);
     proc.stderr.on('data', onData);
@@ -89,13 +97,15 @@ async function setup(port, sc) {
 
 async function runSteady(port, sc) {
   const admin = await setup(port, sc);
-  const consumers = sc.queues.map((queue) => worker({
-    role: 'consumer', port, queue, noAck: sc.noAck, prefetch: sc.prefetch ?? 0, ackEvery: sc.ackEvery ?? 1, durable: sc.durable,
-  }));
+  const consumers = sc.many
+    ? [worker({ role: 'consumers', port, queues: sc.queues })]
+    : sc.queues.map((queue) => worker({
+      role: 'consumer', port, queue, noAck: sc.noAck, prefetch: sc.prefetch ?? 0, ackEvery: sc.ackEvery ?? 1, durable: sc.durable,
+    }));
   await Promise.all(consumers.map((c) => c.ready));
   const producer = worker({
-    role: 'producer', port, size: sc.size, persistent: sc.persistent, confirmWindow: sc.confirmWindow,
-    exchange: sc.fanout ? 'bench-fanout' : '', routingKey: sc.fanout ? '' : sc.queues[0],
+    role: 'producer', port, size: sc.size, persistent: sc.persistent, confirmWindow: sc.confirmWindow, rate: sc.rate,
+    exchange: sc.fanout ? 'bench-fanout' : '', routingKey: sc.fanout ? '' : sc.queues[0], routingKeys: sc.many ? sc.queues : undefined,
   });
   await sleep(1000); // warm-up
   const p0 = producer.count, c0 = consumers.reduce((n, c) => n + c.count, 0);
@@ -137,15 +147,21 @@ const fmt = (n, d = 0) => (Number.isNaN(n) ? 'NA' : n.toFixed(d));
 
 async function main() {
   const wanted = process.argv.slice(2).filter((a) => a !== '--');
-  const names = wanted.length ? wanted : [...Object.keys(SCENARIOS), 'codec', 'http'];
+  const names = wanted.length ? wanted : [...Object.keys(SCENARIOS), 'start', 'codec', 'http'];
   const commit = (() => { try { return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim(); } catch { return 'unknown'; } })();
   const rows = [];
   for (const name of names) {
     if (name === 'codec') { for (const r of codecBench()) console.log(`codec  ${r.what.padEnd(40)} ${fmt(r.opsPerSec)} ops/s`); continue; }
+    if (name === 'start') {
+      const runs = [];
+      for (let i = 0; i < 5; i++) runs.push(await warrenStartMs());
+      console.log(`start   process start to first AMQP connection: median ${fmt(runs.sort((a, b) => a - b)[2])} ms (npm run bench:start compares with RabbitMQ)`);
+      continue;
+    }
     if (name === 'http') { console.log('http   skipped: Warren has no HTTP management API yet (autocannon run lands with it)'); continue; }
     const sc = SCENARIOS[name];
     if (!sc) { console.log(`unknown scenario ${name}`); continue; }
-    const { proc, port } = await startBroker();
+    const { proc, port, dataDir } = await startBroker();
     const s = sampler(proc.pid);
     const cpu0 = s.cpu();
     const t0 = Date.now();
@@ -155,11 +171,14 @@ async function main() {
     } catch (err) {
       console.log(`${name}: failed: ${err.message}`);
       proc.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
       continue;
     }
     const cpuPct = ((s.cpu() - cpu0) / ((Date.now() - t0) / 1000)) * 100;
     const rss = s.stop();
     proc.kill('SIGTERM');
+    await new Promise((r) => proc.on('exit', r));
+    rmSync(dataDir, { recursive: true, force: true });
     const row = { name, ...r, rss, cpuPct };
     rows.push(row);
     console.log(`${name.padEnd(7)} pub ${fmt(r.pub).padStart(8)}/s  cons ${fmt(r.cons).padStart(8)}/s  p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms  rss ${fmt(rss)} MiB  cpu ${fmt(cpuPct)}%   ${sc.what}`);

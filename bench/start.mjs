@@ -9,7 +9,7 @@ import { execFileSync, execSync, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import amqp from 'amqplib';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -33,7 +33,8 @@ async function firstConnection(url, t0, timeoutMs = 120_000) {
   }
 }
 
-async function warrenOnce() {
+/** One Warren start: ms from spawn to the first accepted AMQP connection. */
+export async function warrenStartMs() {
   const dataDir = mkdtempSync(join(tmpdir(), 'warren-start-'));
   const t0 = performance.now();
   const proc = spawn(process.execPath, [join(here, '..', 'dist', 'main.js'), '--port', String(PORT), '--data-dir', dataDir, '--log-level', 'warn'], { stdio: 'ignore' });
@@ -61,7 +62,7 @@ async function rabbitOnce() {
 async function main() {
   const lines = [];
   const w = [];
-  for (let i = 0; i < RUNS; i++) w.push(await warrenOnce());
+  for (let i = 0; i < RUNS; i++) w.push(await warrenStartMs());
   lines.push(`warren    start to first AMQP connection: median ${median(w).toFixed(0)} ms (runs: ${w.map((x) => x.toFixed(0)).join(', ')})`);
   if (existsSync('/usr/lib/rabbitmq/bin/rabbitmq-server')) {
     const r = [];
@@ -77,4 +78,4 @@ async function main() {
   process.exit(0);
 }
 
-main();
+if (import.meta.url === pathToFileURL(process.argv[1]).href) main();

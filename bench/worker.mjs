@@ -1,13 +1,41 @@
-// One load-generator role in a worker thread: a producer or a consumer on its own connection.
+// One load-generator role in a worker thread: a producer or a consumer on its own connection,
+// or (role 'consumers', for S6) many consumer connections, one queue each.
 // Reports counts (and, for consumers, latency samples) to the parent every 250 ms.
 import { parentPort, workerData } from 'node:worker_threads';
 import { Peer } from './amqp-peer.mjs';
 
 const w = workerData;
+let count = 0;
+const samples = [];
+/** Every 16th delivery's latency, from the send time in the first 8 body bytes. */
+const sample = (body) => {
+  if (body.length >= 8 && (count & 15) === 0) samples.push(Number(process.hrtime.bigint() - body.readBigUInt64LE(0)) / 1e6);
+};
+
+if (w.role === 'consumers') {
+  const peers = [];
+  for (const queue of w.queues) {
+    const p = new Peer();
+    await p.connect(w.port);
+    await p.openChannel(1);
+    await p.declareQueue(1, queue);
+    p.onDeliver = (_ch, _tag, body) => { count++; sample(body); };
+    await p.consume(1, queue, true);
+    peers.push(p);
+  }
+  parentPort.postMessage({ type: 'ready' });
+  let stopping = false;
+  parentPort.on('message', (m) => { if (m === 'stop') stopping = true; });
+  setInterval(() => {
+    parentPort.postMessage({ type: 'count', count, samples: samples.splice(0) });
+    if (stopping) { for (const p of peers) p.close(); process.exit(0); }
+  }, 250);
+  await new Promise(() => {}); // runs until stopped
+}
+
 const peer = new Peer();
 await peer.connect(w.port);
 await peer.openChannel(1);
-let count = 0;
 let stop = false;
 parentPort.on('message', (m) => { if (m === 'stop') stop = true; });
 
@@ -49,17 +77,28 @@ if (w.role === 'producer') {
     parentPort.postMessage({ type: 'done', count, confirmed });
   };
   setInterval(() => parentPort.postMessage({ type: 'count', count }), 250).unref();
-  pump();
+  if (w.rate) {
+    // A fixed rate (latency scenario): rate/100 messages every 10 ms.
+    const perTick = Math.max(1, Math.round(w.rate / 100));
+    const tick = setInterval(() => {
+      if (stop) { clearInterval(tick); return done(); }
+      for (let i = 0; i < perTick; i++) {
+        body.writeBigUInt64LE(process.hrtime.bigint(), 0);
+        peer.publish(1, w.exchange, w.routingKey, body, w.persistent);
+        count++;
+      }
+      peer.flush();
+    }, 10);
+  } else {
+    pump();
+  }
 } else {
   await peer.declareQueue(1, w.queue, { durable: w.durable });
   if (!w.noAck) await peer.qos(1, w.prefetch);
-  const samples = [];
   let lastAcked = 0;
   peer.onDeliver = (ch, tag, body) => {
     count++;
-    if (body.length >= 8 && (count & 15) === 0) {
-      samples.push(Number(process.hrtime.bigint() - body.readBigUInt64LE(0)) / 1e6);
-    }
+    sample(body);
     if (!w.noAck && tag - lastAcked >= w.ackEvery) {
       peer.ack(1, tag, true);
       lastAcked = tag;
