@@ -1,40 +1,25 @@
 // The memory high watermark: a publisher far faster than its consumer, on a broker with a small
 // watermark, is blocked (connection.blocked), the broker's RSS stays near the watermark, and
 // once the consumer drains the queue it is unblocked; no message is lost. Functional, not timed.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import amqp from 'amqplib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { external } from '../test/support/broker.js';
+import { built, killAll, startWarren as spawnWarren } from '../test/support/process.js';
 
-const MAIN = join(__dirname, '..', 'dist', 'main.js');
-const running: ChildProcess[] = [];
-afterEach(() => { for (const p of running.splice(0)) p.kill('SIGKILL'); });
+afterEach(killAll);
 
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : 0;
 }
 
-async function startWarren(args: string[]): Promise<{ proc: ChildProcess; port: number; log: () => string }> {
-  const proc = spawn(process.execPath, [MAIN, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  running.push(proc);
-  let out = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      out += d;
-      const m = /listening for AMQP 0-9-1 on [^:]+:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    proc.on('exit', (c) => reject(new Error(`exited ${c}: ${out}`)));
-  });
-  return { proc, port, log: () => out };
+async function startWarren(args: string[]) {
+  const w = spawnWarren(['--port', '0', ...args]);
+  return { proc: w.proc, port: await w.listening, log: w.output };
 }
 
-describe.skipIf(external || !existsSync(MAIN))('memory high watermark', () => {
+describe.skipIf(external || !built)('memory high watermark', () => {
   it('blocks a publisher above the watermark and unblocks it once consumers drain', async () => {
     const watermarkMiB = 96;
     const w = await startWarren(['--memory-high-watermark', `${watermarkMiB}MiB`]);
