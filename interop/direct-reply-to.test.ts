@@ -103,7 +103,7 @@ describe('direct reply-to RPC', () => {
     await r.ch.cancel(r.tag);
     const pub = await (await clients.connect()).createConfirmChannel();
     const returned: string[] = [];
-    pub.on('return', (m: ConsumeMessage) => returned.push(`${m.fields.replyCode} ${m.fields.replyText} ${m.content.toString()}`));
+    pub.on('return', (m: { fields: { replyCode: number; replyText: string }; content: Buffer }) => returned.push(`${m.fields.replyCode} ${m.fields.replyText} ${m.content.toString()}`));
     pub.publish('', address, Buffer.from('after-cancel'));
     pub.publish('', address, Buffer.from('mandatory'), { mandatory: true });
     pub.publish('', `${RT}.not-an-address`, Buffer.from('bogus'), { mandatory: true });

@@ -174,12 +174,12 @@ describe.skipIf(external)('durability: restart', () => {
     const [first] = await drain(ch, 'dead');
     expect(first.content.toString()).toBe('rejected');
     expect(first.properties.headers!['x-first-death-reason']).toBe('rejected');
-    expect(first.properties.headers!['x-death'][0]).toMatchObject({ count: 1, reason: 'rejected', queue: 'src' });
+    expect((first.properties.headers!['x-death'] as unknown[])[0]).toMatchObject({ count: 1, reason: 'rejected', queue: 'src' });
     // 1.5 s from the first publish, not from the restart.
     const expired = await new Promise<ConsumeMessage>((resolve) => { void ch.consume('dead', (d) => resolve(d!), { noAck: true }); });
     const elapsed = Date.now() - published;
     expect(expired.content.toString()).toBe('expires');
-    expect(expired.properties.headers!['x-death'][0]).toMatchObject({ reason: 'expired', queue: 'ttl' });
+    expect((expired.properties.headers!['x-death'] as unknown[])[0]).toMatchObject({ reason: 'expired', queue: 'ttl' });
     expect(elapsed).toBeGreaterThanOrEqual(1400);
     expect(elapsed).toBeLessThan(1500 + 2000 /* generous: restart time plus a loaded CI machine */);
   });

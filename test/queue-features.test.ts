@@ -17,7 +17,7 @@ function props(p: BasicProperties): Buffer {
   return Buffer.concat(w.take());
 }
 const msg = (s: string, p: BasicProperties = {}) => new Message('', 'q', props(p), Buffer.from(s));
-const bodies = (q: Queue) => [...q.ready].map((e) => e.msg.body.toString());
+const bodies = (q: Queue) => [...q.ready].map((e) => e.msg!.body.toString());
 
 class Owner implements ConsumerOwner {
   got: { c: Consumer; e: Entry }[] = [];
@@ -76,7 +76,7 @@ describe('TTL', () => {
     q.enqueue(msg('short', { expiration: '10' }));
     vi.advanceTimersByTime(1000);
     expect(host.dead).toEqual([]);
-    expect(q.take(true)?.msg.body.toString()).toBe('long');
+    expect(q.take(true)?.msg!.body.toString()).toBe('long');
     // The new head is overdue: the re-armed timer fires at once.
     vi.advanceTimersByTime(0);
     expect(host.dead).toEqual([['short', 'expired']]);
@@ -100,7 +100,7 @@ describe('TTL', () => {
     const o = new Owner();
     q.addConsumer(new Consumer('c', q, o, true, false, 0, {}));
     q.enqueue(msg('delivered'));
-    expect(o.got.map((g) => g.e.msg.body.toString())).toEqual(['delivered']);
+    expect(o.got.map((g) => g.e.msg!.body.toString())).toEqual(['delivered']);
     expect(vi.getTimerCount()).toBe(0);
   });
 
@@ -218,7 +218,7 @@ describe('single active consumer', () => {
     q.enqueue(msg('2'));
     q.removeConsumer(c);
     q.enqueue(msg('3'));
-    expect(o.got.map((g) => `${g.c.tag}:${g.e.msg.body.toString()}`)).toEqual(['a:1', 'c:2', 'b:3']);
+    expect(o.got.map((g) => `${g.c.tag}:${g.e.msg!.body.toString()}`)).toEqual(['a:1', 'c:2', 'b:3']);
   });
 });
 

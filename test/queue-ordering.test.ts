@@ -5,7 +5,7 @@ import { Consumer, Queue, type ConsumerOwner } from '../src/core/queue/queue.js'
 import { ReadyList, type Entry } from '../src/core/queue/ready-list.js';
 
 const msg = (s: string) => new Message('', 'q', Buffer.from([0, 0]), Buffer.from(s));
-const bodies = (q: Queue) => [...q.ready].map((e) => e.msg.body.toString());
+const bodies = (q: Queue) => [...q.ready].map((e) => e.msg!.body.toString());
 
 class Owner implements ConsumerOwner {
   got: { c: Consumer; e: Entry }[] = [];
@@ -60,7 +60,7 @@ describe('Queue', () => {
     const c = new Consumer('t', q, owner, false, false, 0, {});
     q.addConsumer(c);
     q.dispatch();
-    expect(owner.got.map((g) => g.e.msg.body.toString())).toEqual(['a', 'b', 'c']);
+    expect(owner.got.map((g) => g.e.msg!.body.toString())).toEqual(['a', 'b', 'c']);
     expect(bodies(q)).toEqual(['d', 'e']);
     // Requeue c then a (out of order): the queue reads a, c, d, e with b still out.
     q.removeConsumer(c);
