@@ -3,91 +3,19 @@
 // per queue and reason, counted, most recent first), x-first-death-*, CC/BCC, cycles, a missing
 // DLX, and the retry-with-delay pattern. Every assertion also holds against RabbitMQ 3.10
 // (WARREN_EXTERNAL_URL=... differential mode).
-import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type GetMessage } from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBroker, uniqueName, type TestBroker } from '../test/support/broker.js';
+import type { Channel, GetMessage, Message, Options } from 'amqplib';
+import { describe, expect, it } from 'vitest';
+import {
+  body, eventually, getN, getOne, interopSuite, sleep, uniqueName, xDeath, type XDeath,
+} from '../test/support/suite.js';
 
-let b: TestBroker;
-let main: ChannelModel;
-let pub: ConfirmChannel;
-const conns: ChannelModel[] = [];
-
-beforeAll(async () => {
-  b = await startBroker();
-  main = await connect();
-  pub = await main.createConfirmChannel();
-});
-afterAll(async () => {
-  for (const c of conns) await c.close().catch(() => {});
-  await b.stop();
-});
-
-async function connect(): Promise<ChannelModel> {
-  const c = await amqp.connect(b.url);
-  c.on('error', () => {});
-  conns.push(c);
-  return c;
-}
-
-async function chan(c: ChannelModel = main): Promise<Channel> {
-  const ch = await c.createChannel();
-  ch.on('error', () => {});
-  return ch;
-}
-
-/** A fresh queue, deleted when the connection goes (exclusive would refuse other connections). */
-async function queue(ch: Channel, prefix: string, args: Record<string, unknown> = {}): Promise<string> {
-  const q = uniqueName(prefix);
-  await ch.assertQueue(q, { durable: false, autoDelete: false, arguments: args });
-  created.push(q);
-  return q;
-}
-const created: string[] = [];
-afterAll(async () => {
-  const ch = await chan();
-  for (const q of created) await ch.deleteQueue(q).catch(() => {});
-});
-
-/**
- * basic.get until a message arrives (dead-lettering is asynchronous in RabbitMQ); `ack` leaves
- * it unacked for the caller to settle.
- */
-async function getOne(ch: Channel, q: string, ack = false, timeoutMs = 5000): Promise<GetMessage> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const m = await ch.get(q, { noAck: !ack });
-    if (m !== false) return m;
-    if (Date.now() > deadline) throw new Error(`no message in ${q} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** Every message `q` will hold once `n` have arrived, in order. */
-async function getN(ch: Channel, q: string, n: number, timeoutMs = 5000): Promise<GetMessage[]> {
-  const out: GetMessage[] = [];
-  while (out.length < n) out.push(await getOne(ch, q, false, timeoutMs));
-  return out;
-}
-
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-type Death = Record<string, unknown>;
-const deaths = (m: amqp.Message): Death[] => (m.properties.headers?.['x-death'] ?? []) as unknown as Death[];
+const s = interopSuite();
+const { connect, chan, queue, send, publish } = s;
 const ts = () => ({ '!': 'timestamp', value: expect.any(Number) });
-const body = (m: amqp.Message) => m.content.toString();
 
 /** Publish, wait for the confirm, basic.get it with ack and return it. */
-async function publishAndGet(ch: Channel, q: string, content: string, options: amqp.Options.Publish = {}): Promise<GetMessage> {
-  pub.sendToQueue(q, Buffer.from(content), options);
-  await pub.waitForConfirms();
+async function publishAndGet(ch: Channel, q: string, content: string, options: Options.Publish = {}): Promise<GetMessage> {
+  await send(q, [content], options);
   return getOne(ch, q, true);
 }
 
@@ -96,8 +24,8 @@ describe('dead-lettering on rejection', () => {
     const ch = await chan();
     const dlx = uniqueName('dlx');
     await ch.assertExchange(dlx, 'direct', { durable: false, autoDelete: true });
-    const dlq = await queue(ch, 'dlq');
-    const q = await queue(ch, 'work', { 'x-dead-letter-exchange': dlx });
+    const dlq = await queue('dlq');
+    const q = await queue('work', { 'x-dead-letter-exchange': dlx });
     await ch.bindQueue(dlq, dlx, q);
     const before = Math.floor(Date.now() / 1000);
     const m = await publishAndGet(ch, q, 'one', {
@@ -116,8 +44,8 @@ describe('dead-lettering on rejection', () => {
       'x-first-death-reason': 'rejected',
     });
     // RabbitMQ's field order: count first, then the event as it was recorded.
-    expect(Object.keys(deaths(d)[0])).toEqual(['count', 'reason', 'queue', 'time', 'exchange', 'routing-keys']);
-    const time = (deaths(d)[0].time as { value: number }).value;
+    expect(Object.keys(xDeath(d)[0])).toEqual(['count', 'reason', 'queue', 'time', 'exchange', 'routing-keys']);
+    const time = (xDeath(d)[0].time as { value: number }).value;
     expect(time).toBeGreaterThanOrEqual(before - 1);
     expect(time).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + 1);
     expect(await ch.checkQueue(q)).toMatchObject({ messageCount: 0 });
@@ -125,10 +53,9 @@ describe('dead-lettering on rejection', () => {
 
   it('basic.nack requeue=false (multiple) dead-letters each message, in order', async () => {
     const ch = await chan();
-    const dlq = await queue(ch, 'dlq');
-    const q = await queue(ch, 'work', { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq });
-    for (const s of ['a', 'b', 'c']) pub.sendToQueue(q, Buffer.from(s));
-    await pub.waitForConfirms();
+    const dlq = await queue('dlq');
+    const q = await queue('work', { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq });
+    await send(q, ['a', 'b', 'c']);
     const msgs: GetMessage[] = [];
     for (let i = 0; i < 3; i++) {
       const m = await ch.get(q);
@@ -140,14 +67,14 @@ describe('dead-lettering on rejection', () => {
     expect(d.map(body)).toEqual(['a', 'b', 'c']);
     for (const m of d) {
       expect(m.fields).toMatchObject({ exchange: '', routingKey: dlq });
-      expect(deaths(m)).toEqual([{ count: 1, reason: 'rejected', queue: q, time: ts(), exchange: '', 'routing-keys': [q] }]);
+      expect(xDeath(m)).toEqual([{ count: 1, reason: 'rejected', queue: q, time: ts(), exchange: '', 'routing-keys': [q] }]);
     }
   });
 
   it('reject and nack with requeue=true, and ack, do not dead-letter', async () => {
     const ch = await chan();
-    const dlq = await queue(ch, 'dlq');
-    const q = await queue(ch, 'work', { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq });
+    const dlq = await queue('dlq');
+    const q = await queue('work', { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq });
     const m = await publishAndGet(ch, q, 'x');
     ch.reject(m, true);
     const again = await getOne(ch, q, true);
@@ -163,20 +90,19 @@ describe('dead-lettering on rejection', () => {
     const ch = await chan();
     const q = uniqueName('self');
     await ch.assertQueue(q, { durable: false, arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': q } });
-    created.push(q);
-    pub.sendToQueue(q, Buffer.from('loop'));
-    await pub.waitForConfirms();
+    s.removeAfter(q);
+    await send(q, ['loop']);
     for (let round = 1; round <= 3; round++) {
       const m = await getOne(ch, q, true);
       expect(m.fields.redelivered).toBe(false);
-      expect(deaths(m).map((d) => [d.reason, d.count])).toEqual(round === 1 ? [] : [['rejected', round - 1]]);
+      expect(xDeath(m).map((d) => [d.reason, d.count])).toEqual(round === 1 ? [] : [['rejected', round - 1]]);
       ch.reject(m, false);
     }
     const last = await getOne(ch, q);
-    expect(deaths(last)).toEqual([{ count: 3, reason: 'rejected', queue: q, time: ts(), exchange: '', 'routing-keys': [q] }]);
+    expect(xDeath(last)).toEqual([{ count: 3, reason: 'rejected', queue: q, time: ts(), exchange: '', 'routing-keys': [q] }]);
     expect(last.properties.headers).toMatchObject({ 'x-first-death-queue': q, 'x-first-death-reason': 'rejected', 'x-first-death-exchange': '' });
     // An incremented entry has its fields sorted by key, as RabbitMQ's sort_field_table leaves them.
-    expect(Object.keys(deaths(last)[0])).toEqual(['count', 'exchange', 'queue', 'reason', 'routing-keys', 'time']);
+    expect(Object.keys(xDeath(last)[0])).toEqual(['count', 'exchange', 'queue', 'reason', 'routing-keys', 'time']);
   });
 });
 
@@ -185,20 +111,19 @@ describe('dead-letter routing', () => {
     const ch = await chan();
     const dlx = uniqueName('dlx');
     await ch.assertExchange(dlx, 'direct', { durable: false, autoDelete: true });
-    const byKey = await queue(ch, 'dl-key');
-    const byCc = await queue(ch, 'dl-cc');
+    const byKey = await queue('dl-key');
+    const byCc = await queue('dl-cc');
     await ch.bindQueue(byKey, dlx, 'main-key');
     await ch.bindQueue(byCc, dlx, 'cc-key');
-    const q = await queue(ch, 'work', { 'x-dead-letter-exchange': dlx });
+    const q = await queue('work', { 'x-dead-letter-exchange': dlx });
     await ch.bindQueue(q, 'amq.direct', 'main-key');
-    pub.publish('amq.direct', 'main-key', Buffer.from('cc'), { CC: ['cc-key'] });
-    await pub.waitForConfirms();
+    await publish('amq.direct', 'main-key', ['cc'], { CC: ['cc-key'] });
     ch.reject(await getOne(ch, q, true), false);
     for (const target of [byKey, byCc]) {
       const d = await getOne(ch, target);
       expect(d.fields).toMatchObject({ exchange: dlx, routingKey: 'main-key' });
       expect(d.properties.headers).toMatchObject({ CC: ['cc-key'] });
-      expect(deaths(d)).toEqual([{ count: 1, reason: 'rejected', queue: q, time: ts(), exchange: 'amq.direct', 'routing-keys': ['main-key', 'cc-key'] }]);
+      expect(xDeath(d)).toEqual([{ count: 1, reason: 'rejected', queue: q, time: ts(), exchange: 'amq.direct', 'routing-keys': ['main-key', 'cc-key'] }]);
     }
   });
 
@@ -206,19 +131,18 @@ describe('dead-letter routing', () => {
     const ch = await chan();
     const dlx = uniqueName('dlx');
     await ch.assertExchange(dlx, 'direct', { durable: false, autoDelete: true });
-    const byDlrk = await queue(ch, 'dl-rk');
-    const byCc = await queue(ch, 'dl-cc');
+    const byDlrk = await queue('dl-rk');
+    const byCc = await queue('dl-cc');
     await ch.bindQueue(byDlrk, dlx, 'dead');
     await ch.bindQueue(byCc, dlx, 'cc-key');
-    const q = await queue(ch, 'work', { 'x-dead-letter-exchange': dlx, 'x-dead-letter-routing-key': 'dead' });
-    pub.sendToQueue(q, Buffer.from('rk'), { CC: ['cc-key'], headers: { keep: true } });
-    await pub.waitForConfirms();
+    const q = await queue('work', { 'x-dead-letter-exchange': dlx, 'x-dead-letter-routing-key': 'dead' });
+    await send(q, ['rk'], { CC: ['cc-key'], headers: { keep: true } });
     ch.reject(await getOne(ch, q, true), false);
     const d = await getOne(ch, byDlrk);
     expect(d.fields).toMatchObject({ exchange: dlx, routingKey: 'dead' });
     expect(d.properties.headers).not.toHaveProperty('CC');
     expect(d.properties.headers).toMatchObject({ keep: true });
-    expect(deaths(d)[0]['routing-keys']).toEqual([q, 'cc-key']);
+    expect(xDeath(d)[0]['routing-keys']).toEqual([q, 'cc-key']);
     await sleep(100);
     expect(await ch.checkQueue(byCc)).toMatchObject({ messageCount: 0 });
   });
@@ -227,22 +151,21 @@ describe('dead-letter routing', () => {
     const ch = await chan();
     const dlx = uniqueName('dlx');
     await ch.assertExchange(dlx, 'direct', { durable: false, autoDelete: true });
-    const byBcc = await queue(ch, 'dl-bcc');
+    const byBcc = await queue('dl-bcc');
     await ch.bindQueue(byBcc, dlx, 'bcc-key');
-    const q = await queue(ch, 'work', { 'x-dead-letter-exchange': dlx });
-    pub.sendToQueue(q, Buffer.from('bcc'), { BCC: ['bcc-key'] });
-    await pub.waitForConfirms();
+    const q = await queue('work', { 'x-dead-letter-exchange': dlx });
+    await send(q, ['bcc'], { BCC: ['bcc-key'] });
     ch.reject(await getOne(ch, q, true), false);
     const d = await getOne(ch, byBcc);
     expect(d.fields).toMatchObject({ exchange: dlx, routingKey: q });
     expect(d.properties.headers).not.toHaveProperty('BCC');
-    expect(deaths(d)[0]['routing-keys']).toEqual([q]);
+    expect(xDeath(d)[0]['routing-keys']).toEqual([q]);
   });
 
   it('the DLX may be the default exchange, with the routing key naming the queue', async () => {
     const ch = await chan();
-    const dlq = await queue(ch, 'dlq');
-    const q = await queue(ch, 'work', { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq });
+    const dlq = await queue('dlq');
+    const q = await queue('work', { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq });
     ch.reject(await publishAndGet(ch, q, 'to-default'), false);
     const d = await getOne(ch, dlq);
     expect(d.fields).toMatchObject({ exchange: '', routingKey: dlq });
@@ -250,7 +173,7 @@ describe('dead-letter routing', () => {
 
   it('a dead-letter exchange that does not exist drops the message silently', async () => {
     const ch = await chan();
-    const q = await queue(ch, 'work', { 'x-dead-letter-exchange': uniqueName('missing') });
+    const q = await queue('work', { 'x-dead-letter-exchange': uniqueName('missing') });
     ch.reject(await publishAndGet(ch, q, 'gone'), false);
     ch.reject(await publishAndGet(ch, q, 'gone too'), false);
     // The channel is fine and the queue empty.
@@ -261,10 +184,10 @@ describe('dead-letter routing', () => {
     const ch = await chan();
     const dlx = uniqueName('dlx');
     const ae = uniqueName('ae');
-    const q = await queue(ch, 'work', { 'x-dead-letter-exchange': dlx });
+    const q = await queue('work', { 'x-dead-letter-exchange': dlx });
     await ch.assertExchange(ae, 'fanout', { durable: false, autoDelete: true });
     await ch.assertExchange(dlx, 'direct', { durable: false, autoDelete: true, alternateExchange: ae });
-    const aq = await queue(ch, 'ae-q');
+    const aq = await queue('ae-q');
     await ch.bindQueue(aq, ae, '');
     ch.reject(await publishAndGet(ch, q, 'via-ae'), false);
     const d = await getOne(ch, aq);
@@ -274,13 +197,11 @@ describe('dead-letter routing', () => {
 
   it('purge and delete do not dead-letter', async () => {
     const ch = await chan();
-    const dlq = await queue(ch, 'dlq');
-    const q = await queue(ch, 'work', { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq });
-    for (const s of ['1', '2']) pub.sendToQueue(q, Buffer.from(s));
-    await pub.waitForConfirms();
+    const dlq = await queue('dlq');
+    const q = await queue('work', { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq });
+    await send(q, ['1', '2']);
     expect(await ch.purgeQueue(q)).toEqual({ messageCount: 2 });
-    pub.sendToQueue(q, Buffer.from('3'));
-    await pub.waitForConfirms();
+    await send(q, ['3']);
     expect(await ch.deleteQueue(q)).toEqual({ messageCount: 1 });
     await sleep(100);
     expect(await ch.checkQueue(dlq)).toMatchObject({ messageCount: 0 });
@@ -290,39 +211,38 @@ describe('dead-letter routing', () => {
 describe('dead-lettering on expiry and max-length', () => {
   it('expired: reason expired; a per-message expiration is removed and kept as original-expiration', async () => {
     const ch = await chan();
-    const dlq = await queue(ch, 'dlq');
-    const q = await queue(ch, 'ttl', { 'x-message-ttl': 50, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq });
-    pub.sendToQueue(q, Buffer.from('queue-ttl'));
-    pub.sendToQueue(q, Buffer.from('msg-ttl'), { expiration: '20' });
-    await pub.waitForConfirms();
+    const dlq = await queue('dlq');
+    const q = await queue('ttl', { 'x-message-ttl': 50, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq });
+    s.pub.sendToQueue(q, Buffer.from('queue-ttl'));
+    s.pub.sendToQueue(q, Buffer.from('msg-ttl'), { expiration: '20' });
+    await s.pub.waitForConfirms();
     const [a, c] = await getN(ch, dlq, 2);
     expect([body(a), body(c)]).toEqual(['queue-ttl', 'msg-ttl']);
     expect(a.properties.expiration).toBeUndefined();
-    expect(deaths(a)).toEqual([{ count: 1, reason: 'expired', queue: q, time: ts(), exchange: '', 'routing-keys': [q] }]);
+    expect(xDeath(a)).toEqual([{ count: 1, reason: 'expired', queue: q, time: ts(), exchange: '', 'routing-keys': [q] }]);
     expect(c.properties.expiration).toBeUndefined();
-    expect(deaths(c)).toEqual([{
+    expect(xDeath(c)).toEqual([{
       count: 1, reason: 'expired', queue: q, time: ts(), exchange: '', 'routing-keys': [q], 'original-expiration': '20',
     }]);
-    expect(Object.keys(deaths(c)[0])).toEqual(['count', 'reason', 'queue', 'time', 'exchange', 'routing-keys', 'original-expiration']);
+    expect(Object.keys(xDeath(c)[0])).toEqual(['count', 'reason', 'queue', 'time', 'exchange', 'routing-keys', 'original-expiration']);
     expect(c.properties.headers).toMatchObject({ 'x-first-death-reason': 'expired' });
   });
 
   it('max-length drop-head: the dropped head is dead-lettered with reason maxlen', async () => {
     const ch = await chan();
-    const dlq = await queue(ch, 'dlq');
-    const q = await queue(ch, 'max', { 'x-max-length': 2, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq });
-    for (const s of ['1', '2', '3', '4']) pub.sendToQueue(q, Buffer.from(s));
-    await pub.waitForConfirms();
+    const dlq = await queue('dlq');
+    const q = await queue('max', { 'x-max-length': 2, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq });
+    await send(q, ['1', '2', '3', '4']);
     const d = await getN(ch, dlq, 2);
     expect(d.map(body)).toEqual(['1', '2']);
-    expect(deaths(d[0])).toEqual([{ count: 1, reason: 'maxlen', queue: q, time: ts(), exchange: '', 'routing-keys': [q] }]);
+    expect(xDeath(d[0])).toEqual([{ count: 1, reason: 'maxlen', queue: q, time: ts(), exchange: '', 'routing-keys': [q] }]);
     expect((await getN(ch, q, 2)).map(body)).toEqual(['3', '4']);
   });
 
   it('a client-set x-death that is not an array is replaced, without x-first-death-* headers', async () => {
     const ch = await chan();
-    const dlq = await queue(ch, 'dlq');
-    const q = await queue(ch, 'work', { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq });
+    const dlq = await queue('dlq');
+    const q = await queue('work', { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq });
     ch.reject(await publishAndGet(ch, q, 'odd', { headers: { 'x-death': 'not an array' } }), false);
     const d = await getOne(ch, dlq);
     expect(d.properties.headers).toEqual({
@@ -339,15 +259,14 @@ describe('x-death history', () => {
     for (let i = 3; i >= 0; i--) {
       const args = i === 3 ? {} : { 'x-message-ttl': 0, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': names[i + 1] };
       await ch.assertQueue(names[i], { durable: false, arguments: args });
-      created.push(names[i]);
+      s.removeAfter(names[i]);
     }
-    pub.sendToQueue(names[0], Buffer.from('hops'));
-    await pub.waitForConfirms();
+    await send(names[0], ['hops']);
     const m = await getOne(ch, names[3]);
     // The older entries are re-grouped at each step; RabbitMQ 3.10's grouping reverses them.
-    expect(deaths(m).map((d) => d.queue)).toEqual([names[2], names[0], names[1]]);
-    expect(deaths(m).map((d) => d.count)).toEqual([1, 1, 1]);
-    expect(deaths(m).map((d) => d['routing-keys'])).toEqual([[names[2]], [names[0]], [names[1]]]);
+    expect(xDeath(m).map((d) => d.queue)).toEqual([names[2], names[0], names[1]]);
+    expect(xDeath(m).map((d) => d.count)).toEqual([1, 1, 1]);
+    expect(xDeath(m).map((d) => d['routing-keys'])).toEqual([[names[2]], [names[0]], [names[1]]]);
     expect(m.properties.headers).toMatchObject({ 'x-first-death-queue': names[0], 'x-first-death-reason': 'expired' });
   });
 
@@ -357,16 +276,16 @@ describe('x-death history', () => {
     const workX = uniqueName('work-x');
     await ch.assertExchange(retryX, 'direct', { durable: false, autoDelete: true });
     await ch.assertExchange(workX, 'direct', { durable: false, autoDelete: true });
-    const work = await queue(ch, 'work', { 'x-dead-letter-exchange': retryX });
-    const delay = await queue(ch, 'delay', { 'x-message-ttl': 100, 'x-dead-letter-exchange': workX });
+    const work = await queue('work', { 'x-dead-letter-exchange': retryX });
+    const delay = await queue('delay', { 'x-message-ttl': 100, 'x-dead-letter-exchange': workX });
     await ch.bindQueue(work, workX, 'job');
     await ch.bindQueue(delay, retryX, 'job');
     const consumer = await chan(await connect());
-    const seen: { at: number; deaths: Death[]; redelivered: boolean }[] = [];
-    const done = new Promise<amqp.Message>((resolve) => {
+    const seen: { at: number; deaths: XDeath[]; redelivered: boolean }[] = [];
+    const done = new Promise<Message>((resolve) => {
       void consumer.consume(work, (m) => {
         if (m === null) return;
-        seen.push({ at: Date.now(), deaths: deaths(m), redelivered: m.fields.redelivered });
+        seen.push({ at: Date.now(), deaths: xDeath(m), redelivered: m.fields.redelivered });
         if (seen.length <= 3) consumer.reject(m, false); // fail three times
         else {
           consumer.ack(m);
@@ -374,22 +293,21 @@ describe('x-death history', () => {
         }
       });
     });
-    pub.publish(workX, 'job', Buffer.from('job-1'), { messageId: 'job-1' });
-    await pub.waitForConfirms();
+    await publish(workX, 'job', ['job-1'], { messageId: 'job-1' });
     const final = await done;
     expect(body(final)).toBe('job-1');
     expect(final.properties.messageId).toBe('job-1');
     expect(final.fields).toMatchObject({ exchange: workX, routingKey: 'job', redelivered: false });
     // Each round adds one rejection in `work` and one expiry in `delay`.
-    expect(seen.map((s) => s.deaths.map((d) => `${d.queue === work ? 'work' : 'delay'}:${d.reason}:${d.count}`))).toEqual([
+    expect(seen.map((e) => e.deaths.map((d) => `${d.queue === work ? 'work' : 'delay'}:${d.reason}:${d.count}`))).toEqual([
       [],
       ['delay:expired:1', 'work:rejected:1'],
       ['delay:expired:2', 'work:rejected:2'],
       ['delay:expired:3', 'work:rejected:3'],
     ]);
     for (let i = 1; i < seen.length; i++) expect(seen[i].at - seen[i - 1].at).toBeGreaterThanOrEqual(90);
-    expect(deaths(final)[0]).toEqual({ count: 3, reason: 'expired', queue: delay, time: ts(), exchange: retryX, 'routing-keys': ['job'] });
-    expect(deaths(final)[1]).toEqual({ count: 3, reason: 'rejected', queue: work, time: ts(), exchange: workX, 'routing-keys': ['job'] });
+    expect(xDeath(final)[0]).toEqual({ count: 3, reason: 'expired', queue: delay, time: ts(), exchange: retryX, 'routing-keys': ['job'] });
+    expect(xDeath(final)[1]).toEqual({ count: 3, reason: 'rejected', queue: work, time: ts(), exchange: workX, 'routing-keys': ['job'] });
     expect(final.properties.headers).toMatchObject({
       'x-first-death-queue': work, 'x-first-death-reason': 'rejected', 'x-first-death-exchange': workX,
     });
@@ -401,9 +319,8 @@ describe('dead-letter cycles', () => {
     const ch = await chan();
     const q = uniqueName('cycle');
     await ch.assertQueue(q, { durable: false, arguments: { 'x-message-ttl': 20, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': q } });
-    created.push(q);
-    pub.sendToQueue(q, Buffer.from('round and round'));
-    await pub.waitForConfirms();
+    s.removeAfter(q);
+    await send(q, ['round and round']);
     await eventually(async () => (await ch.checkQueue(q)).messageCount === 0, 'the message is gone');
     await sleep(200);
     expect(await ch.checkQueue(q)).toMatchObject({ messageCount: 0 });
@@ -417,14 +334,13 @@ describe('dead-letter cycles', () => {
     const bq = uniqueName('cb');
     await ch.assertQueue(a, { durable: false, arguments: { 'x-message-ttl': 10, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': bq } });
     await ch.assertQueue(bq, { durable: false, arguments: { 'x-message-ttl': 10, 'x-dead-letter-exchange': fan } });
-    created.push(a, bq);
-    const watcher = await queue(ch, 'watch');
+    s.removeAfter(a, bq);
+    const watcher = await queue('watch');
     await ch.bindQueue(a, fan, '');
     await ch.bindQueue(watcher, fan, '');
-    pub.sendToQueue(a, Buffer.from('x'));
-    await pub.waitForConfirms();
+    await send(a, ['x']);
     const w = await getOne(ch, watcher);
-    expect(deaths(w).map((d) => [d.queue, d.reason])).toEqual([[bq, 'expired'], [a, 'expired']]);
+    expect(xDeath(w).map((d) => [d.queue, d.reason])).toEqual([[bq, 'expired'], [a, 'expired']]);
     await sleep(200);
     expect(await ch.checkQueue(a)).toMatchObject({ messageCount: 0 });
     expect(await ch.checkQueue(bq)).toMatchObject({ messageCount: 0 });
@@ -438,9 +354,9 @@ describe('dead-letter cycles', () => {
     const delay = uniqueName('rd');
     await ch.assertQueue(work, { durable: false, arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': delay } });
     await ch.assertQueue(delay, { durable: false, arguments: { 'x-message-ttl': 10, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': work } });
-    created.push(work, delay);
+    s.removeAfter(work, delay);
     ch.reject(await publishAndGet(ch, work, 'r'), false);
     const back = await getOne(ch, work);
-    expect(deaths(back).map((d) => [d.queue, d.reason, d.count])).toEqual([[delay, 'expired', 1], [work, 'rejected', 1]]);
+    expect(xDeath(back).map((d) => [d.queue, d.reason, d.count])).toEqual([[delay, 'expired', 1], [work, 'rejected', 1]]);
   });
 });

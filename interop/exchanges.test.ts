@@ -2,37 +2,16 @@
 // texts, the predeclared amq.* exchanges, auto-delete, exchange-to-exchange bindings (chains,
 // fan-in, loops) and topic/headers routing. Every assertion here also holds against RabbitMQ
 // 3.10 (WARREN_EXTERNAL_URL=... differential mode), so names come from uniqueName().
-import amqp from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Channel, Message } from 'amqplib';
+import { describe, expect, it } from 'vitest';
 import type { TopicRouter } from '../src/core/exchange/topic.js';
-import { external, startBroker, uniqueName, type TestBroker } from '../test/support/broker.js';
+import { resourceLocked as locked } from '../test/support/amqp.js';
+import { drain, external, interopSuite, uniqueName } from '../test/support/suite.js';
 
-let b: TestBroker;
-let conn: amqp.ChannelModel;
-let pub: amqp.ConfirmChannel;
-const others: amqp.ChannelModel[] = [];
-beforeAll(async () => {
-  b = await startBroker();
-  conn = await amqp.connect(b.url);
-  pub = await conn.createConfirmChannel();
-});
-afterAll(async () => {
-  for (const c of [...others, conn]) await c?.close().catch(() => {});
-  await b?.stop();
-});
-
-/** A fresh channel on the shared connection; channel errors are asserted on the promise. */
-async function channel(): Promise<amqp.Channel> {
-  const ch = await conn.createChannel();
-  ch.on('error', () => {});
-  return ch;
-}
-
-async function connect(): Promise<amqp.ChannelModel> {
-  const c = await amqp.connect(b.url);
-  others.push(c);
-  return c;
-}
+// The connections have no 'error' listener (an unexpected connection error fails the run), but
+// the one connectionError() opens: channel errors are asserted on the promise.
+const s = interopSuite({ onConnectionError: null });
+const { connect, chan: channel } = s;
 
 const CODES: Record<string, number> = {
   ACCESS_REFUSED: 403, NOT_FOUND: 404, RESOURCE_LOCKED: 405, PRECONDITION_FAILED: 406, COMMAND_INVALID: 503,
@@ -51,8 +30,8 @@ async function channelError(p: Promise<unknown>, method: string, text: string): 
 }
 
 /** `op` on a fresh connection closes the whole connection with `text`. */
-async function connectionError(op: (ch: amqp.Channel) => Promise<unknown>, text: string): Promise<void> {
-  const c = await amqp.connect(b.url);
+async function connectionError(op: (ch: Channel) => Promise<unknown>, text: string): Promise<void> {
+  const c = await connect();
   const closed = new Promise<Error>((resolve) => c.on('error', resolve));
   const ch = await c.createChannel();
   ch.on('error', () => {});
@@ -60,29 +39,14 @@ async function connectionError(op: (ch: amqp.Channel) => Promise<unknown>, text:
   expect((await closed).message).toBe(`Connection closed: ${closeText(text)}`);
 }
 
-/** Everything in `q` now (bodies as strings), emptying it. */
-async function drain(ch: amqp.Channel, q: string): Promise<string[]> {
-  const out: string[] = [];
-  for (;;) {
-    const m = await ch.get(q, { noAck: true });
-    if (m === false) return out;
-    out.push(m.content.toString());
-  }
-}
-
 /** Publish and wait for the broker's confirm: by then the message is in every queue it routes to. */
-async function publish(x: string, key: string, body: string, headers?: Record<string, unknown>): Promise<void> {
-  pub.publish(x, key, Buffer.from(body), headers ? { headers } : {});
-  await pub.waitForConfirms();
-}
+const publish = (x: string, key: string, body: string, headers?: Record<string, unknown>) =>
+  s.publish(x, key, [body], headers ? { headers } : {});
 
-async function queue(ch: amqp.Channel, prefix = 'q'): Promise<string> {
+async function queue(ch: Channel, prefix = 'q'): Promise<string> {
   return (await ch.assertQueue(uniqueName(prefix), { exclusive: true })).queue;
 }
 
-const locked = (q: string) =>
-  `RESOURCE_LOCKED - cannot obtain exclusive access to locked queue '${q}' in vhost '/'. It could be originally ` +
-  'declared on another connection or the exclusive property value does not match that of the original declaration.';
 const DEFAULT_REFUSED = 'ACCESS_REFUSED - operation not permitted on the default exchange';
 const inequivalent = (arg: string, x: string, received: string, current: string) =>
   `PRECONDITION_FAILED - inequivalent arg '${arg}' for exchange '${x}' in vhost '/': received ${received} but current is ${current}`;
@@ -496,12 +460,12 @@ describe('auto-delete exchanges', () => {
 });
 
 describe('exchange-to-exchange bindings', () => {
-  async function exchanges(ch: amqp.Channel, n: number, type = 'fanout'): Promise<string[]> {
+  async function exchanges(ch: Channel, n: number, type = 'fanout'): Promise<string[]> {
     const xs = Array.from({ length: n }, () => uniqueName('e2e'));
     for (const x of xs) await ch.assertExchange(x, type, { durable: false, autoDelete: false });
     return xs;
   }
-  async function cleanup(ch: amqp.Channel, xs: string[]): Promise<void> {
+  async function cleanup(ch: Channel, xs: string[]): Promise<void> {
     for (const x of xs) await ch.deleteExchange(x);
     await ch.close();
   }
@@ -639,7 +603,7 @@ describe('exchange-to-exchange bindings', () => {
 
 describe('binding bookkeeping (Warren internals)', () => {
   it.skipIf(external)('deleting exchanges and queues leaves no binding records behind', async () => {
-    const vhost = b.broker!.vhost('/')!;
+    const vhost = s.warren!.vhost('/')!;
     const ch = await channel();
     const [xa, xb] = [uniqueName('book-a'), uniqueName('book-b')];
     await ch.assertExchange(xa, 'fanout', { durable: false });
@@ -671,7 +635,7 @@ describe('alternate exchanges', () => {
   it('take what an exchange\'s own bindings do not, hop by hop, and satisfy mandatory', async () => {
     const ch = await (await connect()).createConfirmChannel();
     const returned: string[] = [];
-    ch.on('return', (m: amqp.Message) => returned.push(m.content.toString()));
+    ch.on('return', (m: Message) => returned.push(m.content.toString()));
     const n = (s: string) => uniqueName(`ae-${s}`);
     const [main, ae, ae2, chain, loop1, loop2, dangling] =
       [n('main'), n('ae'), n('ae2'), n('chain'), n('loop1'), n('loop2'), n('dangling')];
@@ -810,9 +774,9 @@ describe('headers routing', () => {
       ['size-str', { color: 'green', size: '1' }], // a string is not the number 1
     ];
     for (const [body, headers] of messages) {
-      pub.publish(x, 'whatever', Buffer.from(body), headers ? { headers } : {});
+      s.pub.publish(x, 'whatever', Buffer.from(body), headers ? { headers } : {});
     }
-    await pub.waitForConfirms();
+    await s.pub.waitForConfirms();
     const got: Record<string, string[]> = {};
     for (const name of Object.keys(bindings)) got[name] = await drain(ch, queues[name]);
     const all = messages.map(([m]) => m);

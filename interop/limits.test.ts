@@ -3,143 +3,93 @@
 // goes, dead-lettered as maxlen), reject-publish (the new message is refused; a confirming
 // publisher gets a nack), reject-publish-dlx (refused and dead-lettered). Every assertion also
 // holds against RabbitMQ 3.10.
-import amqp, { type Channel, type ConfirmChannel, type GetMessage } from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Clients } from '../test/support/amqp.js';
-import { external, startBroker, uniqueName, type TestBroker } from '../test/support/broker.js';
+import type { ConfirmChannel, GetMessage, Message, Options } from 'amqplib';
+import { describe, expect, it } from 'vitest';
+import { body, drain, getN, interopSuite, sleep, xDeath } from '../test/support/suite.js';
 
-/**
- * Needs the channel to nack a publish the queue refused (Queue.enqueue returning false), which
- * src/amqp/session.ts does not do yet: passes on RabbitMQ, still fails on Warren.
- */
-
-let b: TestBroker;
-const clients = new Clients(() => b.url);
-let ch: Channel;
-const created: string[] = [];
-
-beforeAll(async () => {
-  b = await startBroker();
-  ch = await clients.chan(await clients.connect());
-});
-afterAll(async () => {
-  const c = await clients.chan(await clients.connect());
-  for (const q of created) await c.deleteQueue(q).catch(() => {});
-  await clients.closeAll();
-  await b.stop();
-});
-
-async function queue(prefix: string, args: Record<string, unknown> = {}): Promise<string> {
-  const q = uniqueName(prefix);
-  await ch.assertQueue(q, { durable: false, arguments: args });
-  created.push(q);
-  return q;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const body = (m: amqp.Message) => m.content.toString();
+const s = interopSuite();
+const { queue } = s;
 
 /** Publish each body on a confirm channel; the outcome of each: 'ack' or 'nack'. */
 async function publishConfirmed(pub: ConfirmChannel, q: string, bodies: string[]): Promise<string[]> {
-  const outcomes = bodies.map((s) => new Promise<string>((resolve) => {
-    pub.sendToQueue(q, Buffer.from(s), {}, (err) => resolve(err ? 'nack' : 'ack'));
+  const outcomes = bodies.map((b) => new Promise<string>((resolve) => {
+    pub.sendToQueue(q, Buffer.from(b), {}, (err) => resolve(err ? 'nack' : 'ack'));
   }));
   return Promise.all(outcomes);
 }
 
+/** A confirm channel on a connection of its own. */
 async function confirmChannel(): Promise<ConfirmChannel> {
-  const c = await (await clients.connect()).createConfirmChannel();
+  const c = await (await s.connect()).createConfirmChannel();
   c.on('error', () => {});
   return c;
 }
 
 /** Publish and wait until the broker has handled them (without depending on nacks). */
-async function publish(q: string, bodies: string[], options: amqp.Options.Publish = {}): Promise<void> {
+async function publish(q: string, bodies: string[], options: Options.Publish = {}): Promise<void> {
   const pub = await confirmChannel();
-  await Promise.all(bodies.map((s) => new Promise<void>((resolve) => {
-    pub.sendToQueue(q, Buffer.from(s), options, () => resolve());
+  await Promise.all(bodies.map((b) => new Promise<void>((resolve) => {
+    pub.sendToQueue(q, Buffer.from(b), options, () => resolve());
   })));
   await pub.close();
 }
 
-async function drain(q: string): Promise<string[]> {
-  const out: string[] = [];
-  for (;;) {
-    const m = await ch.get(q, { noAck: true });
-    if (m === false) return out;
-    out.push(body(m));
-  }
-}
-
-async function getN(q: string, n: number, timeoutMs = 5000): Promise<GetMessage[]> {
-  const out: GetMessage[] = [];
-  const deadline = Date.now() + timeoutMs;
-  while (out.length < n) {
-    const m = await ch.get(q, { noAck: true });
-    if (m !== false) out.push(m);
-    else if (Date.now() > deadline) throw new Error(`only ${out.length} of ${n} messages in ${q}`);
-    else await sleep(10);
-  }
-  return out;
-}
-
-const reasons = (m: amqp.Message) =>
-  ((m.properties.headers?.['x-death'] ?? []) as unknown as Record<string, unknown>[]).map((d) => `${String(d.queue)}:${String(d.reason)}`);
+const reasons = (m: Message) => xDeath(m).map((d) => `${String(d.queue)}:${String(d.reason)}`);
 
 describe('x-overflow drop-head (the default)', () => {
   it('x-max-length keeps the newest messages; every publish is confirmed', async () => {
     const q = await queue('max', { 'x-max-length': 3 });
     expect(await publishConfirmed(await confirmChannel(), q, ['1', '2', '3', '4', '5'])).toEqual(['ack', 'ack', 'ack', 'ack', 'ack']);
-    expect(await ch.checkQueue(q)).toMatchObject({ messageCount: 3 });
-    expect(await drain(q)).toEqual(['3', '4', '5']);
+    expect(await s.ch.checkQueue(q)).toMatchObject({ messageCount: 3 });
+    expect(await drain(s.ch, q)).toEqual(['3', '4', '5']);
   });
 
   it('dropped heads are dead-lettered with reason maxlen, in order', async () => {
     const dlq = await queue('dlq');
     const q = await queue('max', { 'x-max-length': 2, 'x-overflow': 'drop-head', 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq });
     await publish(q, ['a', 'b', 'c', 'd', 'e']);
-    const dead = await getN(dlq, 3);
+    const dead = await getN(s.ch, dlq, 3);
     expect(dead.map(body)).toEqual(['a', 'b', 'c']);
     for (const d of dead) expect(reasons(d)).toEqual([`${q}:maxlen`]);
-    expect(await drain(q)).toEqual(['d', 'e']);
+    expect(await drain(s.ch, q)).toEqual(['d', 'e']);
   });
 
   it('x-max-length-bytes counts body bytes of ready messages', async () => {
     const q = await queue('bytes', { 'x-max-length-bytes': 10 });
     await publish(q, ['aaaa', 'bbbb', 'cccc']); // 12 bytes: the first goes
-    expect(await drain(q)).toEqual(['bbbb', 'cccc']);
+    expect(await drain(s.ch, q)).toEqual(['bbbb', 'cccc']);
     await publish(q, ['0123456789A']); // longer than the limit on its own: dropped at once
-    expect(await drain(q)).toEqual([]);
+    expect(await drain(s.ch, q)).toEqual([]);
     await publish(q, ['0123456789']);
-    expect(await drain(q)).toEqual(['0123456789']);
+    expect(await drain(s.ch, q)).toEqual(['0123456789']);
   });
 
   it('both limits at once: whichever is exceeded', async () => {
     const q = await queue('both', { 'x-max-length': 3, 'x-max-length-bytes': 6 });
     await publish(q, ['11', '22', '33', '44']);
-    expect(await drain(q)).toEqual(['22', '33', '44']);
+    expect(await drain(s.ch, q)).toEqual(['22', '33', '44']);
     await publish(q, ['1', '2', '3', '4567']);
-    expect(await drain(q)).toEqual(['2', '3', '4567']); // 6 bytes: at the limit, not over it
+    expect(await drain(s.ch, q)).toEqual(['2', '3', '4567']); // 6 bytes: at the limit, not over it
   });
 
   it('unacked messages do not count', async () => {
     const q = await queue('unacked', { 'x-max-length': 2 });
     await publish(q, ['1', '2']);
-    const held = [await ch.get(q), await ch.get(q)];
+    const held = [await s.ch.get(q), await s.ch.get(q)];
     expect(held.map((m) => m && body(m))).toEqual(['1', '2']);
     await publish(q, ['3', '4']);
-    expect(await ch.checkQueue(q)).toMatchObject({ messageCount: 2 });
+    expect(await s.ch.checkQueue(q)).toMatchObject({ messageCount: 2 });
     // Requeued messages go back to the head, over the limit: drop-head removes them again.
-    for (const m of held) ch.nack(m as GetMessage, false, true);
+    for (const m of held) s.ch.nack(m as GetMessage, false, true);
     await sleep(100);
-    expect(await drain(q)).toEqual(['3', '4']);
+    expect(await drain(s.ch, q)).toEqual(['3', '4']);
   });
 
   it('x-max-length 0 with a consumer waiting: delivered; with none: dropped', async () => {
     const q = await queue('zero', { 'x-max-length': 0 });
     await publish(q, ['dropped']);
-    expect(await ch.checkQueue(q)).toMatchObject({ messageCount: 0 });
-    const c = await clients.chan(await clients.connect());
+    expect(await s.ch.checkQueue(q)).toMatchObject({ messageCount: 0 });
+    const c = await s.chan(await s.connect());
     const got: string[] = [];
     await c.consume(q, (m) => { if (m) got.push(body(m)); }, { noAck: true });
     await publish(q, ['delivered']);
@@ -153,16 +103,16 @@ describe('x-overflow reject-publish', () => {
   it('refused publishes are not stored: the queue keeps the oldest', async () => {
     const q = await queue('rp', { 'x-max-length': 3, 'x-overflow': 'reject-publish' });
     await publish(q, ['1', '2', '3', '4', '5']);
-    expect(await drain(q)).toEqual(['1', '2', '3']);
+    expect(await drain(s.ch, q)).toEqual(['1', '2', '3']);
     await publish(q, ['6']);
-    expect(await drain(q)).toEqual(['6']);
+    expect(await drain(s.ch, q)).toEqual(['6']);
   });
 
   it('with confirms, a refused publish is nacked and the rest are acked', async () => {
     const q = await queue('rp', { 'x-max-length': 3, 'x-overflow': 'reject-publish' });
     const pub = await confirmChannel();
     expect(await publishConfirmed(pub, q, ['1', '2', '3', '4', '5'])).toEqual(['ack', 'ack', 'ack', 'nack', 'nack']);
-    expect(await ch.get(q, { noAck: true })).toMatchObject({ content: Buffer.from('1') });
+    expect(await s.ch.get(q, { noAck: true })).toMatchObject({ content: Buffer.from('1') });
     expect(await publishConfirmed(pub, q, ['6', '7'])).toEqual(['ack', 'nack']);
     const bq = await queue('rpb', { 'x-max-length-bytes': 4, 'x-overflow': 'reject-publish' });
     expect(await publishConfirmed(pub, bq, ['12', '34', '5'])).toEqual(['ack', 'ack', 'nack']);
@@ -172,17 +122,17 @@ describe('x-overflow reject-publish', () => {
     const dlq = await queue('dlq');
     const q = await queue('rp', { 'x-max-length': 1, 'x-overflow': 'reject-publish', 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq });
     await publish(q, ['1']);
-    const held = await ch.get(q);
+    const held = await s.ch.get(q);
     await publish(q, ['2', '3']);
-    ch.nack(held as GetMessage, false, true);
+    s.ch.nack(held as GetMessage, false, true);
     await sleep(100);
-    expect(await drain(q)).toEqual(['1', '2']);
-    expect(await drain(dlq)).toEqual([]);
+    expect(await drain(s.ch, q)).toEqual(['1', '2']);
+    expect(await drain(s.ch, dlq)).toEqual([]);
   });
 
   it('x-max-length 0 refuses every publish, even with a consumer waiting', async () => {
     const q = await queue('rp0', { 'x-max-length': 0, 'x-overflow': 'reject-publish' });
-    const c = await clients.chan(await clients.connect());
+    const c = await s.chan(await s.connect());
     const got: string[] = [];
     await c.consume(q, (m) => { if (m) got.push(body(m)); }, { noAck: true });
     await publish(q, ['refused']);
@@ -198,13 +148,13 @@ describe('x-overflow reject-publish-dlx', () => {
       'x-max-length': 2, 'x-overflow': 'reject-publish-dlx', 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq,
     });
     await publish(q, ['1', '2', '3', '4'], { headers: { h: 1 } });
-    const dead = await getN(dlq, 2);
+    const dead = await getN(s.ch, dlq, 2);
     expect(dead.map(body)).toEqual(['3', '4']);
     for (const d of dead) {
       expect(reasons(d)).toEqual([`${q}:maxlen`]);
       expect(d.properties.headers).toMatchObject({ h: 1, 'x-first-death-reason': 'maxlen', 'x-first-death-queue': q });
     }
-    expect(await drain(q)).toEqual(['1', '2']);
+    expect(await drain(s.ch, q)).toEqual(['1', '2']);
   });
 
   it('with confirms, the refused publishes are nacked', async () => {
@@ -213,6 +163,6 @@ describe('x-overflow reject-publish-dlx', () => {
       'x-max-length': 2, 'x-overflow': 'reject-publish-dlx', 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq,
     });
     expect(await publishConfirmed(await confirmChannel(), q, ['1', '2', '3'])).toEqual(['ack', 'ack', 'nack']);
-    expect((await getN(dlq, 1)).map(body)).toEqual(['3']);
+    expect((await getN(s.ch, dlq, 1)).map(body)).toEqual(['3']);
   });
 });

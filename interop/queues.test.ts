@@ -2,59 +2,17 @@
 // exclusive and auto-delete life cycles, counts, purge, delete, reserved names and the
 // "empty name = last declared queue" shortcut. Every assertion also holds against RabbitMQ
 // (WARREN_EXTERNAL_URL=... differential mode).
-import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { external, startBroker, uniqueName, type TestBroker } from '../test/support/broker.js';
+import type { Channel, ChannelModel, Message } from 'amqplib';
+import { describe, expect, it } from 'vitest';
+import { amqpError, resourceLocked as locked } from '../test/support/amqp.js';
+import { eventually, external, interopSuite, uniqueName } from '../test/support/suite.js';
 
-let b: TestBroker;
-let main: ChannelModel;
-let pub: ConfirmChannel;
-const conns: ChannelModel[] = [];
-
-beforeAll(async () => {
-  b = await startBroker();
-  main = await connect();
-  pub = await main.createConfirmChannel();
-});
-afterAll(async () => {
-  for (const c of conns) await c.close().catch(() => {});
-  await b.stop();
-});
-
-async function connect(): Promise<ChannelModel> {
-  const c = await amqp.connect(b.url);
-  c.on('error', () => {});
-  conns.push(c);
-  return c;
-}
-
-/** A fresh channel whose errors are expected (a channel error closes only that channel). */
-async function chan(c: ChannelModel = main): Promise<Channel> {
-  const ch = await c.createChannel();
-  ch.on('error', () => {});
-  return ch;
-}
-
-const CODE_NAMES: Record<number, string> = {
-  403: 'ACCESS-REFUSED', 404: 'NOT-FOUND', 405: 'RESOURCE-LOCKED', 406: 'PRECONDITION-FAILED',
-  530: 'NOT-ALLOWED', 540: 'NOT-IMPLEMENTED',
-};
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-/** amqplib's rendering of a close frame, matched in full: `406 (PRECONDITION-FAILED) with message "..."`. */
-const amqpError = (code: number, text: string) =>
-  new RegExp(`${code} \\(${CODE_NAMES[code]}\\) with message "${escapeRe(text)}"$`);
-
-const locked = (q: string) =>
-  `RESOURCE_LOCKED - cannot obtain exclusive access to locked queue '${q}' in vhost '/'. It could be originally ` +
-  'declared on another connection or the exclusive property value does not match that of the original declaration.';
-
-async function publish(q: string, ...bodies: string[]): Promise<void> {
-  for (const body of bodies) pub.sendToQueue(q, Buffer.from(body));
-  await pub.waitForConfirms();
-}
+const s = interopSuite();
+const { connect, chan } = s;
+const publish = (q: string, ...bodies: string[]) => s.send(q, bodies);
 
 /** Passive declare on a throw-away channel: does the queue exist (for this connection)? */
-async function exists(q: string, c: ChannelModel = main): Promise<boolean> {
+async function exists(q: string, c: ChannelModel = s.main): Promise<boolean> {
   const ch = await chan(c);
   try {
     await ch.checkQueue(q);
@@ -63,16 +21,6 @@ async function exists(q: string, c: ChannelModel = main): Promise<boolean> {
   } catch (err) {
     if ((err as { code?: number }).code === 404) return false;
     throw err;
-  }
-}
-
-/** Retry until `check` holds: for things RabbitMQ does asynchronously (queue deletion after an owner or consumer goes). */
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -471,7 +419,7 @@ describe('queue.purge', () => {
     expect(held && held.content.toString()).toBe('1');
     expect(await ch.purgeQueue(q)).toEqual({ messageCount: 4 });
     expect(await ch.purgeQueue(q)).toEqual({ messageCount: 0 });
-    ch.nack(held as amqp.Message, false, true);
+    ch.nack(held as Message, false, true);
     const back = await ch.get(q, { noAck: true });
     expect(back && [back.content.toString(), back.fields.redelivered, back.fields.messageCount]).toEqual(['1', true, 0]);
     await ch.deleteQueue(q);
@@ -536,10 +484,7 @@ describe('an empty queue name means the last queue declared on the channel', () 
     const q = uniqueName('last');
     await ch.assertQueue(q, { durable: false });
     await ch.bindQueue('', 'amq.direct', 'last-key');
-    pub.publish('amq.direct', 'last-key', Buffer.from('one'));
-    pub.publish('amq.direct', 'last-key', Buffer.from('two'));
-    pub.publish('amq.direct', 'last-key', Buffer.from('three'));
-    await pub.waitForConfirms();
+    await s.publish('amq.direct', 'last-key', ['one', 'two', 'three']);
     const m = await ch.get('', { noAck: true });
     expect(m && m.content.toString()).toBe('one');
     expect(m && m.fields.messageCount).toBe(2);
@@ -555,13 +500,11 @@ describe('an empty queue name means the last queue declared on the channel', () 
     const ch = await chan();
     const { queue: q } = await ch.assertQueue('', { exclusive: true });
     await ch.bindQueue('', 'amq.direct', '');
-    pub.publish('amq.direct', q, Buffer.from('by name'));
-    await pub.waitForConfirms();
+    await s.publish('amq.direct', q, ['by name']);
     const m = await ch.get(q, { noAck: true });
     expect(m && m.content.toString()).toBe('by name');
     await ch.unbindQueue('', 'amq.direct', '');
-    pub.publish('amq.direct', q, Buffer.from('unbound'));
-    await pub.waitForConfirms();
+    await s.publish('amq.direct', q, ['unbound']);
     expect(await ch.get(q)).toBe(false);
   });
 

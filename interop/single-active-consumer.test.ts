@@ -2,77 +2,35 @@
 // subscribe, whatever its priority); when it is cancelled or its channel or connection goes, the
 // highest-priority, earliest remaining consumer takes over, getting the old one's requeued
 // unacked messages first. Every assertion also holds against RabbitMQ 3.10.
-import amqp, { type Channel, type ChannelModel } from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Clients, amqpError } from '../test/support/amqp.js';
-import { external, startBroker, uniqueName, type TestBroker } from '../test/support/broker.js';
+import type { Channel, ChannelModel, Message, Options } from 'amqplib';
+import { describe, expect, it } from 'vitest';
+import { amqpError } from '../test/support/amqp.js';
+import { body, eventually, external, interopSuite, sleep } from '../test/support/suite.js';
 
-/**
- * Needs basic.consume (src/amqp/methods-basic.ts) to refuse an exclusive consumer on a
- * single-active-consumer queue: passes on RabbitMQ, still fails on Warren.
- */
+const s = interopSuite();
+const { send } = s;
+const sacQueue = () => s.queue('sac', { 'x-single-active-consumer': true });
+const until = (check: () => boolean, what: string) => eventually(check, what, { intervalMs: 10 });
 
-let b: TestBroker;
-const clients = new Clients(() => b.url);
-let ch: Channel;
-let pub: amqp.ConfirmChannel;
-const created: string[] = [];
-
-beforeAll(async () => {
-  b = await startBroker();
-  const c = await clients.connect();
-  ch = await clients.chan(c);
-  pub = await c.createConfirmChannel();
-});
-afterAll(async () => {
-  const c = await clients.chan(await clients.connect());
-  for (const q of created) await c.deleteQueue(q).catch(() => {});
-  await clients.closeAll();
-  await b.stop();
-});
-
-async function sacQueue(): Promise<string> {
-  const q = uniqueName('sac');
-  await ch.assertQueue(q, { durable: false, arguments: { 'x-single-active-consumer': true } });
-  created.push(q);
-  return q;
-}
-
-async function send(q: string, bodies: string[]): Promise<void> {
-  for (const s of bodies) pub.sendToQueue(q, Buffer.from(s));
-  await pub.waitForConfirms();
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const body = (m: amqp.Message) => m.content.toString();
-
-async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(10);
-  }
-}
-
-interface Sub { name: string; ch: Channel; conn: ChannelModel; tag: string; got: amqp.Message[] }
+interface Sub { name: string; ch: Channel; conn: ChannelModel; tag: string; got: Message[] }
 
 /** A consumer on its own connection; manual ack, nothing acked unless the test does it. */
-async function subscribe(q: string, name: string, options: amqp.Options.Consume = {}, prefetch = 0): Promise<Sub> {
-  const conn = await clients.connect();
-  const c = await clients.chan(conn);
+async function subscribe(q: string, name: string, options: Options.Consume = {}, prefetch = 0): Promise<Sub> {
+  const conn = await s.connect();
+  const c = await s.chan(conn);
   if (prefetch) await c.prefetch(prefetch);
-  const got: amqp.Message[] = [];
+  const got: Message[] = [];
   const { consumerTag } = await c.consume(q, (m) => { if (m) got.push(m); }, options);
   return { name, ch: c, conn, tag: consumerTag, got };
 }
 
-const bodies = (s: Sub) => s.got.map(body);
+const bodies = (sub: Sub) => sub.got.map(body);
 
 describe('x-single-active-consumer', () => {
   it('only the first consumer receives; all are counted', async () => {
     const q = await sacQueue();
     const subs = [await subscribe(q, 'a'), await subscribe(q, 'b'), await subscribe(q, 'c')];
-    expect(await ch.checkQueue(q)).toMatchObject({ consumerCount: 3 });
+    expect(await s.ch.checkQueue(q)).toMatchObject({ consumerCount: 3 });
     await send(q, ['1', '2', '3', '4', '5', '6']);
     await until(() => subs[0].got.length === 6, 'the first consumer got all');
     await sleep(100);
@@ -87,7 +45,7 @@ describe('x-single-active-consumer', () => {
     await until(() => a.got.length === 2, 'a is full');
     await sleep(150);
     expect([bodies(a), bodies(bsub)]).toEqual([['1', '2'], []]);
-    expect(await ch.checkQueue(q)).toMatchObject({ messageCount: 2 });
+    expect(await s.ch.checkQueue(q)).toMatchObject({ messageCount: 2 });
     a.ch.ack(a.got[1], true);
     await until(() => a.got.length === 4, 'a got the rest');
     expect(bodies(bsub)).toEqual([]);
@@ -105,7 +63,7 @@ describe('x-single-active-consumer', () => {
     expect(bodies(bsub)).toEqual(['3', '4']);
     a.ch.ack(a.got[1], true);
     await sleep(100);
-    expect(await ch.checkQueue(q)).toMatchObject({ messageCount: 0, consumerCount: 1 });
+    expect(await s.ch.checkQueue(q)).toMatchObject({ messageCount: 0, consumerCount: 1 });
     expect(bodies(a)).toEqual(['1', '2']);
   });
 
@@ -151,10 +109,10 @@ describe('x-single-active-consumer', () => {
       await subscribe(q, 'A', { priority: 0 }), await subscribe(q, 'B', { priority: 0 }),
       await subscribe(q, 'C', { priority: 10 }), await subscribe(q, 'D', { priority: 10 }),
     ];
-    const order: amqp.Message[] = [];
+    const order: Message[] = [];
     const who = () => {
-      for (const s of subs) for (const m of s.got) if (!order.includes(m)) order.push(m);
-      return order.map((m) => `${subs.find((s) => s.got.includes(m))!.name}:${body(m)}`);
+      for (const sub of subs) for (const m of sub.got) if (!order.includes(m)) order.push(m);
+      return order.map((m) => `${subs.find((sub) => sub.got.includes(m))!.name}:${body(m)}`);
     };
     const step = async (n: string) => {
       await send(q, [n]);
@@ -185,13 +143,13 @@ describe('x-single-active-consumer', () => {
     const a = await subscribe(q, 'a', {}, 1);
     await send(q, ['1', '2']);
     await until(() => a.got.length === 1, 'a is full');
-    const m = await ch.get(q, { noAck: true });
+    const m = await s.ch.get(q, { noAck: true });
     expect(m && body(m)).toBe('2');
   });
 
   it('an exclusive consumer is refused: 403 ... in exclusive use', async () => {
     const q = await sacQueue();
-    const c = await clients.chan(await clients.connect());
+    const c = await s.chan(await s.connect());
     await expect(c.consume(q, () => {}, { exclusive: true })).rejects.toThrow(amqpError(403,
       `ACCESS_REFUSED - queue '${q}' in vhost '/' in exclusive use`));
   });

@@ -2,80 +2,14 @@
 // amqplib. Classic-queue semantics: a message expires only at the head of the queue, the lower
 // of the two TTLs applies, TTL 0 means "deliver now or drop". Timing-based: generous margins,
 // polling with deadlines. Every assertion also holds against RabbitMQ 3.10.
-import amqp, { type Channel, type GetMessage } from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Clients } from '../test/support/amqp.js';
-import { startBroker, uniqueName, type TestBroker } from '../test/support/broker.js';
+import type { ChannelModel, GetMessage, Message } from 'amqplib';
+import { describe, expect, it } from 'vitest';
+import { body, drain, eventually, getN, interopSuite, sleep, xDeath } from '../test/support/suite.js';
 
-let b: TestBroker;
-const clients = new Clients(() => b.url);
-let ch: Channel;
-let pub: amqp.ConfirmChannel;
-const created: string[] = [];
-
-beforeAll(async () => {
-  b = await startBroker();
-  const c = await clients.connect();
-  ch = await clients.chan(c);
-  pub = await c.createConfirmChannel();
-});
-afterAll(async () => {
-  const c = await clients.chan(await clients.connect());
-  for (const q of created) await c.deleteQueue(q).catch(() => {});
-  await clients.closeAll();
-  await b.stop();
-});
-
-async function queue(prefix: string, args: Record<string, unknown> = {}): Promise<string> {
-  const q = uniqueName(prefix);
-  await ch.assertQueue(q, { durable: false, arguments: args });
-  created.push(q);
-  return q;
-}
-
-async function send(q: string, bodies: string[], options: amqp.Options.Publish = {}): Promise<void> {
-  for (const s of bodies) pub.sendToQueue(q, Buffer.from(s), options);
-  await pub.waitForConfirms();
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const body = (m: amqp.Message) => m.content.toString();
-const count = async (q: string) => (await ch.checkQueue(q)).messageCount;
-
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(20);
-  }
-}
-
-/** Everything in `q` now, no ack. */
-async function drain(q: string): Promise<string[]> {
-  const out: string[] = [];
-  for (;;) {
-    const m = await ch.get(q, { noAck: true });
-    if (m === false) return out;
-    out.push(body(m));
-  }
-}
-
-/** basic.get until `n` messages came, each within the deadline. */
-async function getN(q: string, n: number, timeoutMs = 5000): Promise<GetMessage[]> {
-  const out: GetMessage[] = [];
-  const deadline = Date.now() + timeoutMs;
-  while (out.length < n) {
-    const m = await ch.get(q, { noAck: true });
-    if (m !== false) out.push(m);
-    else if (Date.now() > deadline) throw new Error(`only ${out.length} of ${n} messages in ${q}`);
-    else await sleep(10);
-  }
-  return out;
-}
-
-const deathReasons = (m: amqp.Message) =>
-  ((m.properties.headers?.['x-death'] ?? []) as unknown as Record<string, unknown>[]).map((d) => `${String(d.reason)}:${String(d.count)}`);
+const s = interopSuite();
+const { queue, send } = s;
+const count = async (q: string) => (await s.ch.checkQueue(q)).messageCount;
+const deathReasons = (m: Message) => xDeath(m).map((d) => `${String(d.reason)}:${String(d.count)}`);
 
 describe('x-message-ttl', () => {
   it('messages left unconsumed longer than the TTL are removed without anyone looking', async () => {
@@ -88,7 +22,7 @@ describe('x-message-ttl', () => {
   it('messages consumed in time are delivered as published, expiration property untouched', async () => {
     const q = await queue('ttl', { 'x-message-ttl': 60000 });
     await send(q, ['a'], { expiration: '50000', messageId: 'id' });
-    const m = await ch.get(q, { noAck: true });
+    const m = await s.ch.get(q, { noAck: true });
     expect(m && [body(m), m.properties.expiration, m.properties.messageId]).toEqual(['a', '50000', 'id']);
   });
 
@@ -96,10 +30,10 @@ describe('x-message-ttl', () => {
     const dlq = await queue('dlq');
     const q = await queue('ttl0', { 'x-message-ttl': 0, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq });
     await send(q, ['nobody there']);
-    const d = await getN(dlq, 1);
+    const d = await getN(s.ch, dlq, 1);
     expect(body(d[0])).toBe('nobody there');
     expect(deathReasons(d[0])).toEqual(['expired:1']);
-    const c = await clients.chan(await clients.connect());
+    const c = await s.chan(await s.connect());
     const got: string[] = [];
     await c.consume(q, (m) => { if (m) got.push(body(m)); }, { noAck: true });
     await send(q, ['x', 'y', 'z']);
@@ -111,13 +45,13 @@ describe('x-message-ttl', () => {
   it('a manual-ack consumer at its prefetch limit does not count as waiting: TTL 0 messages are dropped', async () => {
     const dlq = await queue('dlq');
     const q = await queue('ttl0', { 'x-message-ttl': 0, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq });
-    const c = await clients.chan(await clients.connect());
+    const c = await s.chan(await s.connect());
     await c.prefetch(1);
-    const got: amqp.Message[] = [];
+    const got: Message[] = [];
     await c.consume(q, (m) => { if (m) got.push(m); });
     await send(q, ['first', 'second', 'third']);
     await eventually(async () => got.length === 1, 'the first delivery');
-    expect((await getN(dlq, 2)).map(body)).toEqual(['second', 'third']);
+    expect((await getN(s.ch, dlq, 2)).map(body)).toEqual(['second', 'third']);
     c.ack(got[0]);
     await send(q, ['fourth']);
     await eventually(async () => got.length === 2, 'the next delivery');
@@ -127,7 +61,7 @@ describe('x-message-ttl', () => {
   it('expiry while the consumer is slow (prefetch 1): the waiting messages expire and are dead-lettered in order', async () => {
     const dlq = await queue('dlq');
     const q = await queue('slow', { 'x-message-ttl': 300, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq });
-    const c = await clients.chan(await clients.connect());
+    const c = await s.chan(await s.connect());
     await c.prefetch(1);
     const got: string[] = [];
     await c.consume(q, (m) => {
@@ -136,7 +70,7 @@ describe('x-message-ttl', () => {
       setTimeout(() => c.ack(m), 1200); // slow work
     });
     await send(q, ['1', '2', '3', '4', '5']);
-    const dead = await getN(dlq, 4);
+    const dead = await getN(s.ch, dlq, 4);
     expect(dead.map(body)).toEqual(['2', '3', '4', '5']);
     for (const d of dead) expect(deathReasons(d)).toEqual(['expired:1']);
     // Fresh messages published after the slow consumer is free again reach it.
@@ -151,11 +85,11 @@ describe('x-message-ttl', () => {
     const dlq = await queue('dlq');
     const q = await queue('rq', { 'x-message-ttl': 200, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq });
     await send(q, ['late']);
-    const m = await ch.get(q);
+    const m = await s.ch.get(q);
     expect(m && body(m)).toBe('late');
     await sleep(400);
-    ch.nack(m as GetMessage, false, true);
-    const d = await getN(dlq, 1);
+    s.ch.nack(m as GetMessage, false, true);
+    const d = await getN(s.ch, dlq, 1);
     expect(body(d[0])).toBe('late');
     expect(deathReasons(d[0])).toEqual(['expired:1']);
     expect(await count(q)).toBe(0);
@@ -168,7 +102,7 @@ describe('per-message expiration', () => {
     await send(q, ['short'], { expiration: '100' });
     await send(q, ['long'], { expiration: '60000' });
     await eventually(async () => (await count(q)) === 1, 'the short one expired');
-    expect(await drain(q)).toEqual(['long']);
+    expect(await drain(s.ch, q)).toEqual(['long']);
   });
 
   it('expires only once it reaches the head: one behind a longer-lived message waits for it', async () => {
@@ -180,12 +114,12 @@ describe('per-message expiration', () => {
     expect(await count(q)).toBe(2);
     expect(await count(dlq)).toBe(0);
     // Taking the head lets the expired one be noticed.
-    const m = await ch.get(q, { noAck: true });
+    const m = await s.ch.get(q, { noAck: true });
     expect(m && body(m)).toBe('no expiry');
-    const d = await getN(dlq, 1);
+    const d = await getN(s.ch, dlq, 1);
     expect(body(d[0])).toBe('expires soon');
     expect(d[0].properties.headers?.['x-death']).toMatchObject([{ reason: 'expired', 'original-expiration': '50' }]);
-    expect(await ch.get(q)).toBe(false);
+    expect(await s.ch.get(q)).toBe(false);
   });
 
   it('the lower of x-message-ttl and expiration applies', async () => {
@@ -200,7 +134,7 @@ describe('per-message expiration', () => {
     const q = await queue('exp0');
     await send(q, ['dropped'], { expiration: '0' });
     expect(await count(q)).toBe(0);
-    const c = await clients.chan(await clients.connect());
+    const c = await s.chan(await s.connect());
     const got: string[] = [];
     await c.consume(q, (m) => { if (m) got.push(body(m)); }, { noAck: true });
     await send(q, ['delivered'], { expiration: '0' });
@@ -210,10 +144,10 @@ describe('per-message expiration', () => {
 });
 
 describe('x-expires', () => {
-  let probe: amqp.ChannelModel | undefined;
+  let probe: ChannelModel | undefined;
   /** Does `q` exist? Probed with queue.purge, which (unlike a passive declare) does not count as use. */
   async function alive(q: string): Promise<boolean> {
-    const c = await clients.chan(probe ??= await clients.connect());
+    const c = await s.chan(probe ??= await s.connect());
     try {
       await c.purgeQueue(q);
       await c.close();
@@ -234,7 +168,7 @@ describe('x-expires', () => {
 
   it('a consumer keeps it; after the last consumer goes, the countdown starts again', async () => {
     const q = await queue('exp', { 'x-expires': 300 });
-    const c = await clients.chan(await clients.connect());
+    const c = await s.chan(await s.connect());
     const { consumerTag } = await c.consume(q, () => {});
     await sleep(700);
     expect(await alive(q)).toBe(true);
@@ -248,12 +182,12 @@ describe('x-expires', () => {
     const q = await queue('exp', { 'x-expires': 400 });
     for (let i = 0; i < 5; i++) {
       await sleep(200);
-      await ch.get(q);
+      await s.ch.get(q);
     }
     expect(await alive(q)).toBe(true);
     for (let i = 0; i < 5; i++) {
       await sleep(200);
-      await ch.assertQueue(q, { durable: false, arguments: { 'x-expires': 400 } });
+      await s.ch.assertQueue(q, { durable: false, arguments: { 'x-expires': 400 } });
     }
     expect(await alive(q)).toBe(true);
     await eventually(async () => !(await alive(q)), 'the queue is gone');

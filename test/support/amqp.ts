@@ -2,14 +2,21 @@
 // channels for error cases, and matchers for amqplib's rendering of close frames.
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 
+/**
+ * What a suite's connections do with an 'error' event: call this function (the default ignores
+ * it: the tests that provoke connection errors assert on the close itself), or, with null, have
+ * no listener, so that an unexpected connection error fails the run.
+ */
+export type OnConnectionError = ((err: Error) => void) | null;
+
 /** Connections opened by a suite, all closed by closeAll() in its afterAll. */
 export class Clients {
   private readonly conns: ChannelModel[] = [];
-  constructor(private readonly url: () => string) {}
+  constructor(private readonly url: () => string, private readonly onError: OnConnectionError = () => {}) {}
 
   async connect(): Promise<ChannelModel> {
     const c = await amqp.connect(this.url());
-    c.on('error', () => {});
+    if (this.onError !== null) c.on('error', this.onError);
     this.conns.push(c);
     return c;
   }
@@ -42,3 +49,8 @@ export const amqpError = (code: number, text: string): RegExp =>
 export const channelError = (ch: Channel): Promise<Error> => new Promise((resolve) => ch.once('error', resolve));
 /** The error a connection is closed with (hard errors). */
 export const connectionError = (c: ChannelModel): Promise<Error> => new Promise((resolve) => c.once('error', resolve));
+
+/** RabbitMQ's text for a queue exclusive to another connection (405). */
+export const resourceLocked = (q: string): string =>
+  `RESOURCE_LOCKED - cannot obtain exclusive access to locked queue '${q}' in vhost '/'. It could be originally ` +
+  'declared on another connection or the exclusive property value does not match that of the original declaration.';
