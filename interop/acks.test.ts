@@ -2,41 +2,15 @@
 // original position, delivery-tag errors, requeue of everything unacked when a channel or
 // connection closes, basic.get and basic.recover. Every assertion also holds against RabbitMQ
 // (WARREN_EXTERNAL_URL=... differential mode).
-import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type GetMessage } from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Clients, amqpError, channelError, connectionError } from '../test/support/amqp.js';
-import { external, startBroker, uniqueName, type TestBroker } from '../test/support/broker.js';
+import type { Channel, ChannelModel, GetMessage, Message } from 'amqplib';
+import { describe, expect, it } from 'vitest';
+import { amqpError, channelError, connectionError, rpc } from '../test/support/amqp.js';
+import { Inbox, body, interopSuite, numbered, sleep, takeAll, uniqueName } from '../test/support/suite.js';
 
-let b: TestBroker;
-let main: ChannelModel;
-let pub: ConfirmChannel;
-const clients = new Clients(() => b.url);
-
-beforeAll(async () => {
-  b = await startBroker();
-  main = await connect();
-  pub = await main.createConfirmChannel();
-});
-afterAll(async () => {
-  await clients.closeAll();
-  await b.stop();
-});
-
-const connect = () => clients.connect();
-const chan = (c: ChannelModel = main) => clients.chan(c);
-
-async function queue(): Promise<string> {
-  const q = uniqueName('aq');
-  const ch = await chan();
-  await ch.assertQueue(q, { durable: false });
-  await ch.close();
-  return q;
-}
-
-async function publish(q: string, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) pub.sendToQueue(q, Buffer.from(String(i)));
-  await pub.waitForConfirms();
-}
+const s = interopSuite();
+const { connect, chan } = s;
+const queue = () => s.queue('aq');
+const publish = (q: string, n: number) => s.send(q, numbered(n));
 
 async function get(ch: Channel, q: string, noAck = false): Promise<GetMessage> {
   const m = await ch.get(q, { noAck });
@@ -47,10 +21,7 @@ async function get(ch: Channel, q: string, noAck = false): Promise<GetMessage> {
 /** Drain the queue with basic.get (noAck) on a fresh channel: [body, redelivered] in order. */
 async function drain(q: string): Promise<[string, boolean][]> {
   const ch = await chan();
-  const out: [string, boolean][] = [];
-  for (let m = await ch.get(q, { noAck: true }); m !== false; m = await ch.get(q, { noAck: true })) {
-    out.push([m.content.toString(), m.fields.redelivered]);
-  }
+  const out = (await takeAll(ch, q)).map((m): [string, boolean] => [body(m), m.fields.redelivered]);
   await ch.close();
   return out;
 }
@@ -71,28 +42,8 @@ async function readyBecomes(q: string, n: number, timeoutMs = 5000): Promise<voi
   const deadline = Date.now() + timeoutMs;
   for (let got = await readyCount(q); got !== n; got = await readyCount(q)) {
     if (Date.now() > deadline) throw new Error(`queue ${q} has ${got} ready messages, expected ${n}`);
-    await new Promise((r) => setTimeout(r, 10));
+    await sleep(10);
   }
-}
-
-class Inbox {
-  readonly msgs: ConsumeMessage[] = [];
-  private waiters: { n: number; resolve: () => void }[] = [];
-  readonly cb = (m: ConsumeMessage | null): void => {
-    if (m === null) return;
-    this.msgs.push(m);
-    this.waiters = this.waiters.filter((w) => (this.msgs.length >= w.n ? (w.resolve(), false) : true));
-  };
-  async waitFor(n: number, timeoutMs = 5000): Promise<ConsumeMessage[]> {
-    if (this.msgs.length < n) {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`got ${this.msgs.length} of ${n} messages`)), timeoutMs);
-        this.waiters.push({ n, resolve: () => { clearTimeout(timer); resolve(); } });
-      });
-    }
-    return this.msgs;
-  }
-  get seen(): [string, boolean][] { return this.msgs.map((m) => [m.content.toString(), m.fields.redelivered]); }
 }
 
 describe('settling', () => {
@@ -208,7 +159,7 @@ describe('settling', () => {
 });
 
 describe('delivery tag errors (406 PRECONDITION_FAILED, channel closed)', () => {
-  const fake = (deliveryTag: number) => ({ fields: { deliveryTag } }) as unknown as amqp.Message;
+  const fake = (deliveryTag: number) => ({ fields: { deliveryTag } }) as unknown as Message;
 
   it('an unknown delivery tag', async () => {
     const ch = await chan();
@@ -301,7 +252,7 @@ describe('unacked messages are requeued, in order and redelivered', () => {
   it('when their channel closes', async () => {
     const q = await queue();
     await publish(q, 6);
-    const ch = await holdSome(main, q);
+    const ch = await holdSome(s.main, q);
     await ch.close();
     await readyBecomes(q, 6);
     expect(await drain(q)).toEqual([['0', true], ['1', true], ['2', true], ['3', true], ['4', false], ['5', false]]);
@@ -320,7 +271,7 @@ describe('unacked messages are requeued, in order and redelivered', () => {
   it('when their channel is closed by an error', async () => {
     const q = await queue();
     await publish(q, 6);
-    const ch = await holdSome(main, q);
+    const ch = await holdSome(s.main, q);
     await expect(ch.checkQueue(uniqueName('missing'))).rejects.toThrow(/404/);
     await readyBecomes(q, 6);
     expect(await drain(q)).toEqual([['0', true], ['1', true], ['2', true], ['3', true], ['4', false], ['5', false]]);
@@ -443,8 +394,7 @@ describe('basic.recover', () => {
     const closed = connectionError(c);
     const ch = await chan(c);
     // amqplib's recover() always sends requeue=true; basic.recover is (60,110), recover-ok (60,111).
-    const rpc = (ch as unknown as { rpc(method: number, fields: object, expect: number): Promise<unknown> }).rpc.bind(ch);
-    await expect(rpc((60 << 16) | 110, { requeue: false }, (60 << 16) | 111)).rejects.toThrow();
+    await expect(rpc(ch, (60 << 16) | 110, { requeue: false }, (60 << 16) | 111)).rejects.toThrow();
     expect((await closed).message).toMatch(amqpError(540, 'NOT_IMPLEMENTED - requeue=false'));
   });
 });

@@ -1,5 +1,6 @@
 // Shared helpers for interop suites: amqplib connections that are closed after the file, fresh
-// channels for error cases, and matchers for amqplib's rendering of close frames.
+// channels for error cases, matchers for amqplib's rendering of close frames, and raw methods for
+// what amqplib has no API for.
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 
 /**
@@ -54,3 +55,16 @@ export const connectionError = (c: ChannelModel): Promise<Error> => new Promise(
 export const resourceLocked = (q: string): string =>
   `RESOURCE_LOCKED - cannot obtain exclusive access to locked queue '${q}' in vhost '/'. It could be originally ` +
   'declared on another connection or the exclusive property value does not match that of the original declaration.';
+
+// Methods amqplib has no API for (or sends only with fixed fields), by id: class << 16 | method,
+// as in amqplib's lib/defs.js (not exported by the package).
+type RawChannel = {
+  rpc(method: number, fields: object, expect: number): Promise<unknown>;
+  sendImmediately(method: number, fields: object): void;
+};
+/** Send `method` on `ch` and wait for `expect`; rejects if the server closes the channel instead. */
+export const rpc = (ch: Channel, method: number, fields: object, expect: number): Promise<unknown> =>
+  (ch as unknown as RawChannel).rpc(method, fields, expect);
+/** Send `method` on `ch`, expecting no reply. */
+export const sendRaw = (ch: Channel, method: number, fields: object): void =>
+  (ch as unknown as RawChannel).sendImmediately(method, fields);

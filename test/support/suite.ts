@@ -3,7 +3,7 @@
 // a random port (in differential mode it takes the external broker instead: see broker.ts) and
 // opens the suite's connection with a channel and a confirm channel on it; after them it deletes
 // the queues made by queue(), closes every connection the suite opened and stops the broker.
-import type { Channel, ChannelModel, ConfirmChannel, GetMessage, Message, Options } from 'amqplib';
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, GetMessage, Message, Options } from 'amqplib';
 import { afterAll, beforeAll } from 'vitest';
 import type { Broker } from '../../src/broker.js';
 import { Clients, type OnConnectionError } from './amqp.js';
@@ -93,6 +93,8 @@ export function interopSuite(options: SuiteOptions = {}): InteropSuite {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 export const body = (m: Message): string => m.content.toString();
+/** '0', '1', ... : `n` numbered bodies. */
+export const numbered = (n: number, from = 0): string[] => Array.from({ length: n }, (_, i) => String(from + i));
 
 /** Retry until `check` holds: for what a broker does asynchronously (RabbitMQ does much that way). */
 export async function eventually(
@@ -140,3 +142,52 @@ export const drain = async (ch: Channel, q: string): Promise<string[]> => (await
 /** A message's x-death header: one entry per queue and reason, most recent first. */
 export type XDeath = Record<string, unknown>;
 export const xDeath = (m: Message): XDeath[] => (m.properties.headers?.['x-death'] ?? []) as unknown as XDeath[];
+
+/** Called after every delivery to any Inbox (see waitTotal). */
+const deliveryListeners = new Set<() => void>();
+
+/** Collects deliveries for a consumer (pass `cb`); null (server-sent basic.cancel) resolves `cancelled`. */
+export class Inbox {
+  readonly msgs: ConsumeMessage[] = [];
+  private waiters: { n: number; resolve: () => void }[] = [];
+  private onCancel!: () => void;
+  readonly cancelled = new Promise<void>((r) => { this.onCancel = r; });
+  readonly cb = (m: ConsumeMessage | null): void => {
+    if (m === null) return this.onCancel();
+    this.msgs.push(m);
+    this.waiters = this.waiters.filter((w) => (this.msgs.length >= w.n ? (w.resolve(), false) : true));
+    for (const l of deliveryListeners) l();
+  };
+  /** Resolves once `n` messages arrived; rejects after a few seconds so a miss fails fast. */
+  async waitFor(n: number, timeoutMs = 5000): Promise<ConsumeMessage[]> {
+    if (this.msgs.length < n) {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`got ${this.msgs.length} of ${n} messages: ${this.bodies}`)), timeoutMs);
+        this.waiters.push({ n, resolve: () => { clearTimeout(timer); resolve(); } });
+      });
+    }
+    return this.msgs;
+  }
+  get bodies(): string[] { return this.msgs.map(body); }
+  /** [body, redelivered] of each delivery. */
+  get seen(): [string, boolean][] { return this.msgs.map((m) => [body(m), m.fields.redelivered]); }
+}
+
+/** Resolves once `total` messages arrived over all inboxes; rejects after a few seconds. */
+export async function waitTotal(inboxes: Inbox[], total: number, timeoutMs = 5000): Promise<void> {
+  const count = () => inboxes.reduce((s, i) => s + i.msgs.length, 0);
+  await new Promise<void>((resolve, reject) => {
+    const check = () => {
+      if (count() < total) return;
+      clearTimeout(timer);
+      deliveryListeners.delete(check);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      deliveryListeners.delete(check);
+      reject(new Error(`got ${count()} of ${total} messages`));
+    }, timeoutMs);
+    deliveryListeners.add(check);
+    check();
+  });
+}
