@@ -1,69 +1,21 @@
 // Publisher confirms (confirm.select, basic.ack from the server) through amqplib's ConfirmChannel.
 // Every assertion here holds on RabbitMQ 3.x too: run with WARREN_EXTERNAL_URL to check
 // (see interop/differential/rabbitmq.sh). Warren-internal checks are it.skipIf(external).
-import amqp from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { external, startBroker, uniqueName, type TestBroker } from '../test/support/broker.js';
+import type { Channel, Message } from 'amqplib';
+import { describe, expect, it } from 'vitest';
+import { returned, rpc, sendRaw, serverClose, serverConnectionClose, type AmqpError } from '../test/support/amqp.js';
+import { external, interopSuite, uniqueName } from '../test/support/suite.js';
 
 // Method ids (class << 16 | method) for the methods amqplib has no API for.
 const CONFIRM_SELECT = (85 << 16) | 10;
 const CONFIRM_SELECT_OK = (85 << 16) | 11;
 const TX_SELECT = (90 << 16) | 10;
 const TX_SELECT_OK = (90 << 16) | 11;
-const CONNECTION_CLOSE = (10 << 16) | 50;
 
-/** The low-level RPC every amqplib channel has (channel_model.js), untyped in index.d.ts. */
-function rpc(ch: amqp.Channel, method: number, expect: number): Promise<unknown> {
-  return (ch as unknown as { rpc(m: number, f: object, e: number): Promise<unknown> }).rpc(method, {}, expect);
-}
-
-/** A bug Warren has and RabbitMQ does not: the test must pass on RabbitMQ and (still) fails on Warren. */
-
-type AmqpError = Error & { code?: number };
-/** The fields of a basic.return (amqplib types them as a delivery's). */
-type ReturnFields = { replyCode: number; replyText: string; exchange: string; routingKey: string };
-const returned = (m: amqp.Message) => m.fields as unknown as ReturnFields;
-
-let b: TestBroker;
-const conns: amqp.ChannelModel[] = [];
+/** Every connection error, in order: a test checks that none came. */
 const connErrors: Error[] = [];
-beforeAll(async () => { b = await startBroker(); });
-afterAll(async () => {
-  for (const c of conns) await c.close().catch(() => {});
-  await b.stop();
-});
-
-async function connect(): Promise<amqp.ChannelModel> {
-  const c = await amqp.connect(b.url);
-  c.on('error', (err: Error) => connErrors.push(err));
-  conns.push(c);
-  return c;
-}
-
-type CloseFields = { replyCode: number; replyText: string; classId: number; methodId: number };
-/** Resolves with the connection.close the server sends on `c` (read off amqplib's frame loop). */
-function serverConnectionClose(c: amqp.ChannelModel): Promise<CloseFields> {
-  const conn = c.connection as unknown as { accept(f: { channel: number; id: number; fields: unknown }): void };
-  const accept = conn.accept;
-  c.on('error', () => {}); // expected here
-  return new Promise((resolve) => {
-    conn.accept = function (this: unknown, f) {
-      if (f.channel === 0 && f.id === CONNECTION_CLOSE) resolve(f.fields as CloseFields);
-      return accept.call(this, f);
-    };
-  });
-}
-
-/**
- * Resolves with the error the server closed `ch` with (attach before provoking it), or with an
- * error without a code if the channel closed otherwise.
- */
-function serverClose(ch: amqp.Channel): Promise<AmqpError> {
-  return new Promise((resolve) => {
-    ch.once('error', resolve);
-    ch.once('close', () => resolve(new Error('channel closed without an error')));
-  });
-}
+const s = interopSuite({ onConnectionError: (err) => connErrors.push(err) });
+const { connect } = s;
 
 /** Confirm callback: records the outcome, in the order the callbacks run. */
 function recorder() {
@@ -76,7 +28,7 @@ function recorder() {
  * confirm every sequence number exactly once: a single ack names an unconfirmed tag, a multiple
  * ack confirms everything unconfirmed up to its tag and must confirm something new.
  */
-function ackTracker(ch: amqp.Channel) {
+function ackTracker(ch: Channel) {
   const frames: { deliveryTag: number; multiple: boolean }[] = [];
   const confirmed = new Set<number>();
   let highest = 0;
@@ -103,14 +55,14 @@ function ackTracker(ch: amqp.Channel) {
   };
 }
 
-async function exclusiveQueue(ch: amqp.Channel): Promise<string> {
+async function exclusiveQueue(ch: Channel): Promise<string> {
   return (await ch.assertQueue('', { exclusive: true })).queue;
 }
 
 describe('confirm.select', () => {
   it('is answered with select-ok, and selecting again on a confirm channel is fine', async () => {
     const ch = await (await connect()).createConfirmChannel();
-    await expect(rpc(ch, CONFIRM_SELECT, CONFIRM_SELECT_OK)).resolves.toBeDefined();
+    await expect(rpc(ch, CONFIRM_SELECT, {}, CONFIRM_SELECT_OK)).resolves.toBeDefined();
     const q = await exclusiveQueue(ch);
     const r = recorder();
     ch.sendToQueue(q, Buffer.from('x'), {}, r.cb(0));
@@ -120,7 +72,7 @@ describe('confirm.select', () => {
 
   it('confirm.select with nowait: no select-ok comes back, and publishes are still acked', async () => {
     const ch = await (await connect()).createChannel();
-    (ch as unknown as { sendImmediately(m: number, f: object): void }).sendImmediately(CONFIRM_SELECT, { nowait: true });
+    sendRaw(ch, CONFIRM_SELECT, { nowait: true });
     const acked = new Promise<{ deliveryTag: number; multiple: boolean }>((r) => ch.once('ack', r));
     // A stray select-ok would be taken as the reply to this declare, and amqplib would fail it.
     const q = await exclusiveQueue(ch);
@@ -131,9 +83,9 @@ describe('confirm.select', () => {
 
   it('tx then confirm.select: 406 cannot switch from tx to confirm mode', async () => {
     const ch = await (await connect()).createChannel();
-    await rpc(ch, TX_SELECT, TX_SELECT_OK);
+    await rpc(ch, TX_SELECT, {}, TX_SELECT_OK);
     const closed = serverClose(ch);
-    const err = await rpc(ch, CONFIRM_SELECT, CONFIRM_SELECT_OK).then(() => null, (e: AmqpError) => e);
+    const err = await rpc(ch, CONFIRM_SELECT, {}, CONFIRM_SELECT_OK).then(() => null, (e: AmqpError) => e);
     expect(err?.code).toBe(406);
     expect(err?.message).toContain('"PRECONDITION_FAILED - cannot switch from tx to confirm mode"');
     expect((await closed).code).toBe(406);
@@ -142,7 +94,7 @@ describe('confirm.select', () => {
   it('confirm then tx.select: 406 cannot switch from confirm to tx mode', async () => {
     const ch = await (await connect()).createConfirmChannel();
     const closed = serverClose(ch);
-    const err = await rpc(ch, TX_SELECT, TX_SELECT_OK).then(() => null, (e: AmqpError) => e);
+    const err = await rpc(ch, TX_SELECT, {}, TX_SELECT_OK).then(() => null, (e: AmqpError) => e);
     expect(err?.code).toBe(406);
     expect(err?.message).toContain('"PRECONDITION_FAILED - cannot switch from confirm to tx mode"');
     expect((await closed).code).toBe(406);
@@ -152,7 +104,7 @@ describe('confirm.select', () => {
     const c = await connect();
     const closed = serverConnectionClose(c);
     const ch = await c.createConfirmChannel();
-    (ch as unknown as { sendImmediately(m: number, f: object): void }).sendImmediately(CONFIRM_SELECT_OK, {});
+    sendRaw(ch, CONFIRM_SELECT_OK, {});
     expect(await closed).toEqual({ replyCode: 503, replyText: 'COMMAND_INVALID - unimplemented method', classId: 85, methodId: 11 });
   });
 });
@@ -200,7 +152,7 @@ describe('acks', () => {
     ch.sendToQueue(q, Buffer.from('second'), {}, () => {});
     await ch.waitForConfirms();
     expect(acks.frames).toEqual([{ deliveryTag: 2, multiple: false }]);
-    ch.ack(m as amqp.Message);
+    ch.ack(m as Message);
     expect((await ch.checkQueue(q)).messageCount).toBe(1);
   });
 
@@ -222,8 +174,8 @@ describe('acks', () => {
     const ch = await (await connect()).createConfirmChannel();
     const x = uniqueName('confirm-unroutable');
     await ch.assertExchange(x, 'direct', { durable: false });
-    const returns: amqp.Message[] = [];
-    ch.on('return', (m: amqp.Message) => returns.push(m));
+    const returns: Message[] = [];
+    ch.on('return', (m: Message) => returns.push(m));
     const r = recorder();
     ch.publish(x, 'nobody', Buffer.from('lost'), {}, r.cb(0));
     ch.sendToQueue(uniqueName('no-such-queue'), Buffer.from('lost too'), {}, r.cb(1));
@@ -238,7 +190,7 @@ describe('acks', () => {
     const x = uniqueName('confirm-mandatory');
     await ch.assertExchange(x, 'direct', { durable: false });
     const events: string[] = [];
-    ch.on('return', (m: amqp.Message) => {
+    ch.on('return', (m: Message) => {
       events.push(`return ${returned(m).replyCode} ${returned(m).replyText} ${returned(m).exchange} ${returned(m).routingKey} ${m.content}`);
     });
     ch.on('ack', (f: { deliveryTag: number }) => events.push(`ack ${f.deliveryTag}`));
@@ -256,7 +208,7 @@ describe('acks', () => {
     const q = await exclusiveQueue(ch);
     const events: string[] = [];
     let confirmedUpTo = 0;
-    ch.on('return', (m: amqp.Message) => events.push(`return ${m.content} (confirmed up to ${confirmedUpTo})`));
+    ch.on('return', (m: Message) => events.push(`return ${m.content} (confirmed up to ${confirmedUpTo})`));
     ch.on('ack', (f: { deliveryTag: number; multiple: boolean }) => {
       // Single acks may come out of order across queues; a return must come before ITS tag.
       confirmedUpTo = f.multiple ? f.deliveryTag : Math.max(confirmedUpTo, f.deliveryTag);

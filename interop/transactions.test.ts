@@ -2,9 +2,10 @@
 // tx methods go through the channel's low-level rpc(). Every assertion here holds on RabbitMQ
 // 3.x too: run with WARREN_EXTERNAL_URL to check (see interop/differential/rabbitmq.sh).
 import type { Socket } from 'node:net';
-import amqp from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { external, startBroker, uniqueName, type TestBroker } from '../test/support/broker.js';
+import type { Channel, ChannelModel, ConsumeMessage, GetMessage, Message } from 'amqplib';
+import { describe, expect, it } from 'vitest';
+import { rpc, returned, sendRaw, serverClose, serverConnectionClose, type AmqpError } from '../test/support/amqp.js';
+import { external, interopSuite, takeAll, uniqueName } from '../test/support/suite.js';
 
 // Method ids (class << 16 | method), as in amqplib's lib/defs.js (not exported by the package).
 const TX_SELECT = (90 << 16) | 10;
@@ -13,67 +14,23 @@ const TX_COMMIT = (90 << 16) | 20;
 const TX_COMMIT_OK = (90 << 16) | 21;
 const TX_ROLLBACK = (90 << 16) | 30;
 const TX_ROLLBACK_OK = (90 << 16) | 31;
-const CONNECTION_CLOSE = (10 << 16) | 50;
-
-type AmqpError = Error & { code?: number };
-/** The fields of a basic.return (amqplib types them as a delivery's). */
-type ReturnFields = { replyCode: number; replyText: string; exchange: string; routingKey: string };
-const returned = (m: amqp.Message) => m.fields as unknown as ReturnFields;
-type RawChannel = { rpc(method: number, fields: object, expect: number): Promise<unknown> };
 
 /** tx.* on an amqplib channel; each resolves on the -ok and rejects if the server closes the channel. */
-function tx(ch: amqp.Channel) {
-  const raw = ch as unknown as RawChannel;
+function tx(ch: Channel) {
   return {
-    select: () => raw.rpc(TX_SELECT, {}, TX_SELECT_OK),
-    commit: () => raw.rpc(TX_COMMIT, {}, TX_COMMIT_OK),
-    rollback: () => raw.rpc(TX_ROLLBACK, {}, TX_ROLLBACK_OK),
+    select: () => rpc(ch, TX_SELECT, {}, TX_SELECT_OK),
+    commit: () => rpc(ch, TX_COMMIT, {}, TX_COMMIT_OK),
+    rollback: () => rpc(ch, TX_ROLLBACK, {}, TX_ROLLBACK_OK),
   };
 }
 
-/** A bug Warren has and RabbitMQ does not: the test must pass on RabbitMQ and (still) fails on Warren. */
-
-let b: TestBroker;
-const conns: amqp.ChannelModel[] = [];
-beforeAll(async () => { b = await startBroker(); });
-afterAll(async () => {
-  for (const c of conns) await c.close().catch(() => {});
-  await b.stop();
-});
-
-async function connect(): Promise<amqp.ChannelModel> {
-  const c = await amqp.connect(b.url);
-  conns.push(c);
-  return c;
-}
-
-type CloseFields = { replyCode: number; replyText: string; classId: number; methodId: number };
-/** Resolves with the connection.close the server sends on `c` (read off amqplib's frame loop). */
-function serverConnectionClose(c: amqp.ChannelModel): Promise<CloseFields> {
-  const conn = c.connection as unknown as { accept(f: { channel: number; id: number; fields: unknown }): void };
-  const accept = conn.accept;
-  c.on('error', () => {}); // expected here
-  return new Promise((resolve) => {
-    conn.accept = function (this: unknown, f) {
-      if (f.channel === 0 && f.id === CONNECTION_CLOSE) resolve(f.fields as CloseFields);
-      return accept.call(this, f);
-    };
-  });
-}
-
-/**
- * Resolves with the error the server closed `ch` with (attach before provoking it), or with an
- * error without a code if the channel closed otherwise.
- */
-function serverClose(ch: amqp.Channel): Promise<AmqpError> {
-  return new Promise((resolve) => {
-    ch.once('error', resolve);
-    ch.once('close', () => resolve(new Error('channel closed without an error')));
-  });
-}
+// The connections have no 'error' listener: an unexpected connection error fails the run
+// (serverConnectionClose() adds one where a test expects the close).
+const s = interopSuite({ onConnectionError: null });
+const { connect } = s;
 
 /** A queue (deleted when the test's connection closes) holding `bodies`, confirmed in. */
-async function seededQueue(c: amqp.ChannelModel, bodies: string[]): Promise<string> {
+async function seededQueue(c: ChannelModel, bodies: string[]): Promise<string> {
   const ch = await c.createConfirmChannel();
   const q = uniqueName('tx-q');
   await ch.assertQueue(q, { exclusive: true });
@@ -84,23 +41,16 @@ async function seededQueue(c: amqp.ChannelModel, bodies: string[]): Promise<stri
 }
 
 /** basic.get with manual ack, as "body" or "body (redelivered)", or null when empty. */
-async function take(ch: amqp.Channel, q: string): Promise<amqp.GetMessage | null> {
+async function take(ch: Channel, q: string): Promise<GetMessage | null> {
   const m = await ch.get(q, { noAck: false });
   return m === false ? null : m;
 }
-function show(m: amqp.Message | null): string | null {
+function show(m: Message | null): string | null {
   if (m === null) return null;
   return m.fields.redelivered ? `${m.content} (redelivered)` : `${m.content}`;
 }
 /** Everything left in the queue, taken with no-ack. */
-async function drain(ch: amqp.Channel, q: string): Promise<string[]> {
-  const out: string[] = [];
-  for (;;) {
-    const m = await ch.get(q, { noAck: true });
-    if (m === false) return out;
-    out.push(show(m)!);
-  }
-}
+const drain = async (ch: Channel, q: string): Promise<string[]> => (await takeAll(ch, q)).map((m) => show(m)!);
 
 describe('tx.select', () => {
   it('is answered with select-ok, and selecting again is fine', async () => {
@@ -136,7 +86,7 @@ describe('tx.select', () => {
       const closed = serverConnectionClose(c);
       const ch = await c.createChannel();
       await tx(ch).select();
-      (ch as unknown as { sendImmediately(m: number, f: object): void }).sendImmediately(id, {});
+      sendRaw(ch, id, {});
       expect(await closed).toEqual({ replyCode: 503, replyText: 'COMMAND_INVALID - unimplemented method', classId, methodId });
     }
   });
@@ -223,7 +173,7 @@ describe('publishing in a transaction', () => {
     const t = tx(ch);
     await t.select();
     const events: string[] = [];
-    ch.on('return', (m: amqp.Message) => {
+    ch.on('return', (m: Message) => {
       events.push(`return ${returned(m).replyCode} ${returned(m).replyText} '${returned(m).exchange}' ${m.content}`);
     });
     const missing = uniqueName('no-such-queue');
@@ -241,7 +191,7 @@ describe('publishing in a transaction', () => {
     const t = tx(ch);
     await t.select();
     const returns: string[] = [];
-    ch.on('return', (m: amqp.Message) => returns.push(`${m.content}`));
+    ch.on('return', (m: Message) => returns.push(`${m.content}`));
     ch.sendToQueue(uniqueName('no-such-queue'), Buffer.from('bounce'), { mandatory: true });
     await t.rollback();
     await t.commit();
@@ -257,7 +207,7 @@ describe('publishing in a transaction', () => {
     const t = tx(ch);
     await t.select();
     const events: string[] = [];
-    ch.on('return', (m: amqp.Message) => events.push(`return ${returned(m).replyText} ${m.content}`));
+    ch.on('return', (m: Message) => events.push(`return ${returned(m).replyText} ${m.content}`));
     ch.sendToQueue(q, Buffer.from('orphan'), { mandatory: true });
     const other = await c.createChannel();
     await other.deleteQueue(q);
@@ -276,7 +226,7 @@ describe('publishing in a transaction', () => {
     const t = tx(ch);
     await t.select();
     const events: string[] = [];
-    ch.on('return', (m: amqp.Message) => events.push(`return ${returned(m).replyText} ${m.content}`));
+    ch.on('return', (m: Message) => events.push(`return ${returned(m).replyText} ${m.content}`));
     ch.publish(x, 'k', Buffer.from('early'), { mandatory: true });
     await ch.bindQueue(q, x, 'k');
     ch.publish(x, 'k', Buffer.from('late'), { mandatory: true });
@@ -298,7 +248,7 @@ describe('publishing in a transaction', () => {
     const t = tx(ch);
     await t.select();
     const returns: string[] = [];
-    ch.on('return', (m: amqp.Message) => returns.push(`${returned(m).replyText} ${m.content}`));
+    ch.on('return', (m: Message) => returns.push(`${returned(m).replyText} ${m.content}`));
     ch.publish(x, '', Buffer.from('routed'), { mandatory: true });
     await (await c.createChannel()).deleteExchange(x);
     await t.commit();
@@ -377,7 +327,7 @@ describe('acknowledging in a transaction', () => {
     const ch = await (await connect()).createChannel();
     await tx(ch).select();
     const closed = serverClose(ch);
-    ch.ack({ fields: { deliveryTag: 99 } } as amqp.Message);
+    ch.ack({ fields: { deliveryTag: 99 } } as Message);
     const err = await closed;
     expect(err.code).toBe(406);
     expect(err.message).toContain('"PRECONDITION_FAILED - unknown delivery tag 99"');
@@ -474,7 +424,7 @@ describe('acknowledging in a transaction', () => {
     const t = tx(ch);
     await t.select();
     await ch.prefetch(1, global);
-    const got: amqp.ConsumeMessage[] = [];
+    const got: ConsumeMessage[] = [];
     let wake: (() => void) | null = null;
     const next = (n: number) => new Promise<void>((r) => { wake = () => { if (got.length >= n) r(); }; wake(); });
     await ch.consume(q, (m) => { got.push(m!); wake?.(); }, { noAck: false });
@@ -505,8 +455,8 @@ it.skipIf(external)('Warren: a committed tx leaves nothing pending on the channe
   ch.sendToQueue(q, Buffer.from('w2'));
   await t.commit();
   const port = (c.connection as unknown as { stream: Socket }).stream.localPort;
-  const server = [...b.broker!.connections].find((x) => x.socket.remotePort === port)!;
-  const sessions = [...server.channels.values()].map((x) => x.session).filter((s) => s?.tx);
+  const server = [...s.warren!.connections].find((x) => x.socket.remotePort === port)!;
+  const sessions = [...server.channels.values()].map((x) => x.session).filter((x) => x?.tx);
   expect(sessions.length).toBe(1);
   expect(sessions[0]!.tx).toEqual({ publishes: [], settles: [] });
   expect(sessions[0]!.unacked.size).toBe(0);

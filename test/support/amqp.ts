@@ -1,7 +1,7 @@
 // Shared helpers for interop suites: amqplib connections that are closed after the file, fresh
-// channels for error cases, matchers for amqplib's rendering of close frames, and raw methods for
-// what amqplib has no API for.
-import amqp, { type Channel, type ChannelModel } from 'amqplib';
+// channels for error cases, matchers for amqplib's rendering of close frames, the closes a test
+// provokes as the server sends them, and raw methods for what amqplib has no API for.
+import amqp, { type Channel, type ChannelModel, type Message } from 'amqplib';
 
 /**
  * What a suite's connections do with an 'error' event: call this function (the default ignores
@@ -68,3 +68,36 @@ export const rpc = (ch: Channel, method: number, fields: object, expect: number)
 /** Send `method` on `ch`, expecting no reply. */
 export const sendRaw = (ch: Channel, method: number, fields: object): void =>
   (ch as unknown as RawChannel).sendImmediately(method, fields);
+
+/** A channel or connection error as amqplib raises it: the reply code is on the error. */
+export type AmqpError = Error & { code?: number };
+
+/**
+ * Resolves with the error the server closed `ch` with (attach before provoking it), or with an
+ * error without a code if the channel closed otherwise.
+ */
+export function serverClose(ch: Channel): Promise<AmqpError> {
+  return new Promise((resolve) => {
+    ch.once('error', resolve);
+    ch.once('close', () => resolve(new Error('channel closed without an error')));
+  });
+}
+
+const CONNECTION_CLOSE = (10 << 16) | 50;
+export type CloseFields = { replyCode: number; replyText: string; classId: number; methodId: number };
+/** Resolves with the connection.close the server sends on `c` (read off amqplib's frame loop). */
+export function serverConnectionClose(c: ChannelModel): Promise<CloseFields> {
+  const conn = c.connection as unknown as { accept(f: { channel: number; id: number; fields: unknown }): void };
+  const accept = conn.accept;
+  c.on('error', () => {}); // expected here
+  return new Promise((resolve) => {
+    conn.accept = function (this: unknown, f) {
+      if (f.channel === 0 && f.id === CONNECTION_CLOSE) resolve(f.fields as CloseFields);
+      return accept.call(this, f);
+    };
+  });
+}
+
+/** The fields of a basic.return (amqplib types them as a delivery's). */
+export type ReturnFields = { replyCode: number; replyText: string; exchange: string; routingKey: string };
+export const returned = (m: Message): ReturnFields => m.fields as unknown as ReturnFields;
