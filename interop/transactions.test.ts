@@ -52,6 +52,16 @@ function show(m: Message | null): string | null {
 /** Everything left in the queue, taken with no-ack. */
 const drain = async (ch: Channel, q: string): Promise<string[]> => (await takeAll(ch, q)).map((m) => show(m)!);
 
+/** A new connection with a queue holding `bodies` (see seededQueue), and a channel on it in tx mode. */
+async function inTx(bodies: string[]) {
+  const c = await connect();
+  const q = await seededQueue(c, bodies);
+  const ch = await c.createChannel();
+  const t = tx(ch);
+  await t.select();
+  return { c, q, ch, t };
+}
+
 describe('tx.select', () => {
   it('is answered with select-ok, and selecting again is fine', async () => {
     const ch = await (await connect()).createChannel();
@@ -62,19 +72,10 @@ describe('tx.select', () => {
     await expect(t.rollback()).resolves.toBeDefined();
   });
 
-  it('tx.commit without tx.select: 406 channel is not transactional', async () => {
+  it.each(['commit', 'rollback'] as const)('tx.%s without tx.select: 406 channel is not transactional', async (method) => {
     const ch = await (await connect()).createChannel();
     const closed = serverClose(ch);
-    const err = await tx(ch).commit().then(() => null, (e: AmqpError) => e);
-    expect(err?.code).toBe(406);
-    expect(err?.message).toContain('"PRECONDITION_FAILED - channel is not transactional"');
-    expect((await closed).code).toBe(406);
-  });
-
-  it('tx.rollback without tx.select: 406 channel is not transactional', async () => {
-    const ch = await (await connect()).createChannel();
-    const closed = serverClose(ch);
-    const err = await tx(ch).rollback().then(() => null, (e: AmqpError) => e);
+    const err = await tx(ch)[method]().then(() => null, (e: AmqpError) => e);
     expect(err?.code).toBe(406);
     expect(err?.message).toContain('"PRECONDITION_FAILED - channel is not transactional"');
     expect((await closed).code).toBe(406);
@@ -94,11 +95,7 @@ describe('tx.select', () => {
 
 describe('publishing in a transaction', () => {
   it('messages are invisible to basic.get and queue counts until tx.commit', async () => {
-    const c = await connect();
-    const q = await seededQueue(c, []);
-    const pub = await c.createChannel();
-    const t = tx(pub);
-    await t.select();
+    const { c, q, ch: pub, t } = await inTx([]);
     for (const body of ['a', 'b', 'c']) pub.sendToQueue(q, Buffer.from(body));
     // Round trips on the publishing channel: the server has seen the publishes.
     expect((await pub.checkQueue(q)).messageCount).toBe(0);
@@ -131,11 +128,7 @@ describe('publishing in a transaction', () => {
   });
 
   it('tx.rollback discards the publishes; the channel stays transactional', async () => {
-    const c = await connect();
-    const q = await seededQueue(c, []);
-    const pub = await c.createChannel();
-    const t = tx(pub);
-    await t.select();
+    const { q, ch: pub, t } = await inTx([]);
     for (const body of ['x', 'y']) pub.sendToQueue(q, Buffer.from(body));
     await t.rollback();
     await t.commit(); // nothing left to commit
@@ -147,10 +140,7 @@ describe('publishing in a transaction', () => {
   });
 
   it('closing the channel discards uncommitted publishes', async () => {
-    const c = await connect();
-    const q = await seededQueue(c, []);
-    const pub = await c.createChannel();
-    await tx(pub).select();
+    const { c, q, ch: pub } = await inTx([]);
     pub.sendToQueue(q, Buffer.from('never'));
     await pub.close();
     const other = await c.createChannel();
@@ -259,11 +249,7 @@ describe('publishing in a transaction', () => {
 
 describe('acknowledging in a transaction', () => {
   it('an ack takes effect only at commit', async () => {
-    const c = await connect();
-    const q = await seededQueue(c, ['m']);
-    const ch = await c.createChannel();
-    const t = tx(ch);
-    await t.select();
+    const { c, q, ch, t } = await inTx(['m']);
     const m = await take(ch, q);
     expect(show(m)).toBe('m');
     ch.ack(m!);
@@ -275,10 +261,7 @@ describe('acknowledging in a transaction', () => {
   });
 
   it('an uncommitted ack is lost when the channel closes: the message is requeued, redelivered', async () => {
-    const c = await connect();
-    const q = await seededQueue(c, ['m']);
-    const ch = await c.createChannel();
-    await tx(ch).select();
+    const { c, q, ch } = await inTx(['m']);
     const m = await take(ch, q);
     expect(show(m)).toBe('m');
     ch.ack(m!);
@@ -290,11 +273,7 @@ describe('acknowledging in a transaction', () => {
   });
 
   it('tx.rollback of an ack: the message stays unacked, may be acked again, and is requeued on close', async () => {
-    const c = await connect();
-    const q = await seededQueue(c, ['m1', 'm2']);
-    const ch = await c.createChannel();
-    const t = tx(ch);
-    await t.select();
+    const { c, q, ch, t } = await inTx(['m1', 'm2']);
     const m1 = await take(ch, q);
     const m2 = await take(ch, q);
     expect([show(m1), show(m2)]).toEqual(['m1', 'm2']);
@@ -310,11 +289,7 @@ describe('acknowledging in a transaction', () => {
   });
 
   it('ack multiple in a tx covers the tags up to it, at commit', async () => {
-    const c = await connect();
-    const q = await seededQueue(c, ['a', 'b', 'c']);
-    const ch = await c.createChannel();
-    const t = tx(ch);
-    await t.select();
+    const { c, q, ch, t } = await inTx(['a', 'b', 'c']);
     const got = [await take(ch, q), await take(ch, q), await take(ch, q)];
     ch.ack(got[1]!, true); // a and b
     await t.commit();
@@ -337,11 +312,7 @@ describe('acknowledging in a transaction', () => {
     // Warren bug (src/amqp/session.ts onSettle): acks in a tx are validated but not taken out
     // of the unacked map, so a second ack of the same tag is accepted. RabbitMQ removes the tags
     // at basic.ack (and puts them back on tx.rollback).
-    const c = await connect();
-    const q = await seededQueue(c, ['m']);
-    const ch = await c.createChannel();
-    const t = tx(ch);
-    await t.select();
+    const { q, ch, t } = await inTx(['m']);
     const m = await take(ch, q);
     const closed = serverClose(ch);
     ch.ack(m!);
@@ -356,11 +327,7 @@ describe('acknowledging in a transaction', () => {
   it('basic.recover inside a tx does not requeue a message already acked in that tx', async () => {
     // Same Warren bug as above: the tx-acked message is still in Warren's unacked map, so
     // recover requeues (and redelivers) it, and the commit then acks nothing.
-    const c = await connect();
-    const q = await seededQueue(c, ['m']);
-    const ch = await c.createChannel();
-    const t = tx(ch);
-    await t.select();
+    const { c, q, ch, t } = await inTx(['m']);
     const m = await take(ch, q);
     ch.ack(m!);
     await ch.recover();
@@ -372,11 +339,7 @@ describe('acknowledging in a transaction', () => {
   });
 
   it('reject with requeue in a tx: the message goes back to the queue only at commit', async () => {
-    const c = await connect();
-    const q = await seededQueue(c, ['m']);
-    const ch = await c.createChannel();
-    const t = tx(ch);
-    await t.select();
+    const { c, q, ch, t } = await inTx(['m']);
     const m = await take(ch, q);
     ch.reject(m!, true);
     const other = await c.createChannel();
@@ -387,11 +350,7 @@ describe('acknowledging in a transaction', () => {
   });
 
   it('nack multiple with requeue in a tx: nothing until commit, rolled back, then requeued in order at commit', async () => {
-    const c = await connect();
-    const q = await seededQueue(c, ['n1', 'n2', 'n3']);
-    const ch = await c.createChannel();
-    const t = tx(ch);
-    await t.select();
+    const { c, q, ch, t } = await inTx(['n1', 'n2', 'n3']);
     const got = [await take(ch, q), await take(ch, q)];
     ch.nack(got[1]!, true, true);
     const other = await c.createChannel();
@@ -404,11 +363,7 @@ describe('acknowledging in a transaction', () => {
   });
 
   it('nack without requeue in a tx drops the message at commit', async () => {
-    const c = await connect();
-    const q = await seededQueue(c, ['gone', 'kept']);
-    const ch = await c.createChannel();
-    const t = tx(ch);
-    await t.select();
+    const { c, q, ch, t } = await inTx(['gone', 'kept']);
     const m = await take(ch, q);
     ch.nack(m!, false, false);
     await t.commit();
@@ -418,11 +373,7 @@ describe('acknowledging in a transaction', () => {
   });
 
   it.each([false, true])('a consumer with prefetch 1 (global=%s) gets its next message only once the tx with the ack commits', async (global) => {
-    const c = await connect();
-    const q = await seededQueue(c, ['p1', 'p2']);
-    const ch = await c.createChannel();
-    const t = tx(ch);
-    await t.select();
+    const { c, q, ch, t } = await inTx(['p1', 'p2']);
     await ch.prefetch(1, global);
     const got: ConsumeMessage[] = [];
     let wake: (() => void) | null = null;
@@ -445,11 +396,7 @@ describe('acknowledging in a transaction', () => {
 });
 
 it.skipIf(external)('Warren: a committed tx leaves nothing pending on the channel', async () => {
-  const c = await connect();
-  const q = await seededQueue(c, ['w']);
-  const ch = await c.createChannel();
-  const t = tx(ch);
-  await t.select();
+  const { c, q, ch, t } = await inTx(['w']);
   const m = await take(ch, q);
   ch.ack(m!);
   ch.sendToQueue(q, Buffer.from('w2'));
