@@ -15,6 +15,7 @@ import {
   decodeBasicProperties, decodeMethod, writeBasicProperties,
   type BasicProperties, type MethodArgs, type MethodInfo,
 } from '../src/protocol/generated/amqp.js';
+import { typed as tv } from './support/field-values.js';
 
 // amqplib's package.json `exports` hides lib/, so load defs.js by its path.
 const require = createRequire(import.meta.url);
@@ -218,26 +219,6 @@ function ourPlain(t: FieldTable): unknown {
   };
   return norm(plainTable(t));
 }
-
-const tv = {
-  t: (value: boolean): FieldValue => ({ type: 't', value }),
-  b: (value: number): FieldValue => ({ type: 'b', value }),
-  B: (value: number): FieldValue => ({ type: 'B', value }),
-  s: (value: number): FieldValue => ({ type: 's', value }),
-  u: (value: number): FieldValue => ({ type: 'u', value }),
-  I: (value: number): FieldValue => ({ type: 'I', value }),
-  i: (value: number): FieldValue => ({ type: 'i', value }),
-  l: (value: number | bigint): FieldValue => ({ type: 'l', value }),
-  f: (value: number): FieldValue => ({ type: 'f', value }),
-  d: (value: number): FieldValue => ({ type: 'd', value }),
-  D: (scale: number, value: number): FieldValue => ({ type: 'D', value: { scale, value } }),
-  S: (value: string): FieldValue => ({ type: 'S', value }),
-  x: (value: Buffer): FieldValue => ({ type: 'x', value }),
-  T: (value: number): FieldValue => ({ type: 'T', value }),
-  V: (): FieldValue => ({ type: 'V', value: null }),
-  A: (value: FieldValue[]): FieldValue => ({ type: 'A', value }),
-  F: (value: FieldTable): FieldValue => ({ type: 'F', value }),
-};
 
 /** Every type letter amqplib can write, nested. */
 const TYPED: FieldTable = {

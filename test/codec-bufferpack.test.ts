@@ -6,12 +6,12 @@ import bufferpack from 'bufferpack';
 import { FrameWriter } from '../src/amqp/frame-writer.js';
 import { ByteReader } from '../src/protocol/byte-reader.js';
 import { ByteWriter } from '../src/protocol/byte-writer.js';
-import type { FieldTable, FieldValue } from '../src/protocol/field-table.js';
 import { FrameParser } from '../src/protocol/frame-parser.js';
 import {
   M, decodeBasicProperties, decodeMethod, writeBasicProperties,
   type BasicProperties, type MethodArgs,
 } from '../src/protocol/generated/amqp.js';
+import { typed as t } from './support/field-values.js';
 
 // --- bufferpack building blocks --------------------------------------------------------------
 
@@ -58,28 +58,6 @@ const frame = (type: number, channel: number, payload: Buffer): Buffer =>
   cat(pk('>BHI', type, channel, payload.length), payload, pk('>B', 0xce));
 const methodPayload = (classId: number, methodId: number, ...fields: Buffer[]): Buffer =>
   cat(pk('>HH', classId, methodId), ...fields);
-
-// --- our typed values, for the same content --------------------------------------------------
-
-const t = {
-  t: (value: boolean): FieldValue => ({ type: 't', value }),
-  b: (value: number): FieldValue => ({ type: 'b', value }),
-  B: (value: number): FieldValue => ({ type: 'B', value }),
-  s: (value: number): FieldValue => ({ type: 's', value }),
-  u: (value: number): FieldValue => ({ type: 'u', value }),
-  I: (value: number): FieldValue => ({ type: 'I', value }),
-  i: (value: number): FieldValue => ({ type: 'i', value }),
-  l: (value: number | bigint): FieldValue => ({ type: 'l', value }),
-  f: (value: number): FieldValue => ({ type: 'f', value }),
-  d: (value: number): FieldValue => ({ type: 'd', value }),
-  D: (scale: number, value: number): FieldValue => ({ type: 'D', value: { scale, value } }),
-  S: (value: string): FieldValue => ({ type: 'S', value }),
-  x: (value: Buffer): FieldValue => ({ type: 'x', value }),
-  T: (value: number): FieldValue => ({ type: 'T', value }),
-  V: (): FieldValue => ({ type: 'V', value: null }),
-  A: (value: FieldValue[]): FieldValue => ({ type: 'A', value }),
-  F: (value: FieldTable): FieldValue => ({ type: 'F', value }),
-};
 
 interface MethodCase {
   name: string;

@@ -10,6 +10,7 @@ import {
   checkBasicProperties, decodeBasicProperties, decodeMethod, writeBasicProperties, writeMethod,
   type BasicProperties, type FieldInfo, type MethodArgs, type MethodInfo,
 } from '../src/protocol/generated/amqp.js';
+import { typed as f } from './support/field-values.js';
 
 const camel = (s: string) => s.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
 
@@ -46,26 +47,6 @@ function decodeProps(bytes: Buffer): BasicProperties {
 // Field tables with every RabbitMQ type letter. Values are given in the form the decoder returns
 // ('l' as a number when it is a safe integer, a bigint otherwise; 'S' as a string), so that a
 // round trip must reproduce them exactly.
-
-const f = {
-  t: (value: boolean): FieldValue => ({ type: 't', value }),
-  b: (value: number): FieldValue => ({ type: 'b', value }),
-  B: (value: number): FieldValue => ({ type: 'B', value }),
-  s: (value: number): FieldValue => ({ type: 's', value }),
-  u: (value: number): FieldValue => ({ type: 'u', value }),
-  I: (value: number): FieldValue => ({ type: 'I', value }),
-  i: (value: number): FieldValue => ({ type: 'i', value }),
-  l: (value: number | bigint): FieldValue => ({ type: 'l', value }),
-  f: (value: number): FieldValue => ({ type: 'f', value }),
-  d: (value: number): FieldValue => ({ type: 'd', value }),
-  D: (scale: number, value: number): FieldValue => ({ type: 'D', value: { scale, value } }),
-  S: (value: string): FieldValue => ({ type: 'S', value }),
-  x: (value: Buffer): FieldValue => ({ type: 'x', value }),
-  T: (value: number): FieldValue => ({ type: 'T', value }),
-  V: (): FieldValue => ({ type: 'V', value: null }),
-  A: (value: FieldValue[]): FieldValue => ({ type: 'A', value }),
-  F: (value: FieldTable): FieldValue => ({ type: 'F', value }),
-};
 
 const RICH: FieldTable = {
   't-true': f.t(true),
