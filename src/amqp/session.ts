@@ -1,5 +1,6 @@
-// The messaging state of one channel: consumers, delivery tags and unacked messages, prefetch,
-// publisher confirms and transactions. It is the ConsumerOwner the queues deliver through.
+// The messaging state of one channel: consumers, delivery tags and unacked messages, prefetch
+// and transactions; publisher confirms (confirms.ts) and the direct reply-to consumer
+// (direct-reply-to.ts) hang off it. It is the ConsumerOwner the queues deliver through.
 import { ChannelError } from '../protocol/errors.js';
 import { M, writeBasicDeliver } from '../protocol/generated/amqp.js';
 import type { Exchange } from '../core/exchange/exchange.js';
