@@ -3,7 +3,7 @@
 // code and text. Every assertion also holds against RabbitMQ 3.10 (WARREN_EXTERNAL_URL=...).
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { amqpError, Clients } from '../test/support/amqp.js';
+import { amqpError, Clients, rpc } from '../test/support/amqp.js';
 import { startBroker, uniqueName, type TestBroker } from '../test/support/broker.js';
 
 const RT = 'amq.rabbitmq.reply-to';
@@ -115,6 +115,19 @@ describe('direct reply-to RPC', () => {
     // The server and other requesters are unaffected.
     const other = await requester();
     expect((await other.call(5)).content.toString()).toBe('10');
+  });
+
+  it('a reply published in a transaction goes to the requester at once, as RabbitMQ does', async () => {
+    const r = await requester();
+    const address = await replyAddress(r.ch);
+    const txc = await clients.chan(await clients.connect());
+    await rpc(txc, (90 << 16) | 10, {}, (90 << 16) | 11); // tx.select
+    txc.publish('', address, Buffer.from('in-tx'), { correlationId: 'tx' });
+    for (let i = 0; i < 100 && !r.replies.has('tx'); i++) await sleep(10);
+    expect(r.replies.get('tx')?.content.toString()).toBe('in-tx');
+    await rpc(txc, (90 << 16) | 30, {}, (90 << 16) | 31); // tx.rollback takes nothing back
+    await sleep(50);
+    expect([...r.replies.keys()]).toEqual(['tx']);
   });
 
   it('queue.declare of the pseudo-queue or of a live address is ok (0 messages, 1 consumer); a dead address is 404', async () => {

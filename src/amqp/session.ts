@@ -69,7 +69,8 @@ export class Session implements ConsumerOwner {
   // ---- publishing ---------------------------------------------------------------------------
 
   publish(x: Exchange, msg: Message, mandatory: boolean): void {
-    if (this.tx) {
+    // As RabbitMQ: a direct reply goes out at once, transaction or not.
+    if (this.tx && !(x.name === '' && isReplyAddress(msg.routingKey))) {
       // rabbit_channel routes at basic.publish and keeps the queue names until the commit, so
       // bindings made or exchanges deleted in between do not change where the message goes.
       const out = this.routed;
