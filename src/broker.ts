@@ -97,6 +97,7 @@ export class Broker implements BrokerContext {
 
   private openStore(): void {
     const store = (this.store = Store.open(this.config.dataDir, { log: (level, msg, meta) => this.log.log(level, msg, meta) }));
+    store.startReclaiming();
     const persistence = new StorePersistence(store);
     const r = recover(persistence, (name) => this.vhostForRecovery(name), (msg, meta) => this.log.warn(msg, meta));
     for (const v of this.vhosts.values()) v.persistence = persistence;

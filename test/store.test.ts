@@ -180,6 +180,23 @@ describe('messages', () => {
     expect(fs.statSync(path.join(dir, 'warren.db')).size).toBeLessThan(200_000);
   });
 
+  it('startReclaiming() shrinks the file a step at a time once a backlog is gone', async () => {
+    const dir = tmpDir();
+    const s = open(dir);
+    s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
+    for (let i = 1; i <= 3000; i++) s.addMessage('/', 'q', msg(i, 'b'.repeat(1024)));
+    s.flush();
+    for (let i = 1; i <= 3000; i++) s.removeMessage('/', 'q', i);
+    s.flush();
+    expect(s.freePages()).toBeGreaterThan(700);
+    s.startReclaiming(5, 100, 10);
+    for (let i = 0; i < 200 && s.freePages() > 10; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(s.freePages()).toBeLessThanOrEqual(10);
+    await durable(s);
+    s.close();
+    expect(fs.statSync(path.join(dir, 'warren.db')).size).toBeLessThan(300_000);
+  });
+
   it('a message not yet committed can be read back and updated', () => {
     const s = open(tmpDir());
     s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });

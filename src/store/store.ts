@@ -44,6 +44,7 @@ export class Store {
   private inTxn = false;
   private scheduled: NodeJS.Immediate | null = null;
   private closed = false;
+  private reclaimTimer: NodeJS.Timeout | null = null;
   private readonly wal: WalSync;
   private readonly onImmediate = (): void => {
     this.scheduled = null;
@@ -452,7 +453,7 @@ export class Store {
    * messages anyway, so call it now and then (e.g. from an idle timer), not per message.
    */
   reclaimSpace(maxPages = 4096): number {
-    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    const free = this.freePages();
     if (free > 0) {
       this.write();
       this.db.pragma(`incremental_vacuum(${Math.max(1, Math.floor(maxPages))})`);
@@ -460,9 +461,34 @@ export class Store {
     return free;
   }
 
+  /** Pages of the file no message or definition uses (left by acked messages). */
+  freePages(): number {
+    return this.db.pragma('freelist_count', { simple: true }) as number;
+  }
+
+  /**
+   * From now on, every intervalMs, hands up to pagesPerStep free pages back to the filesystem
+   * when more than minFree are free: after a large backlog drains the file shrinks a bounded
+   * step at a time (a few milliseconds each), never in one long pause.
+   */
+  startReclaiming(intervalMs = 10_000, pagesPerStep = 2048, minFree = 4096): void {
+    if (this.reclaimTimer !== null) return;
+    this.reclaimTimer = setInterval(() => {
+      if (this.closed) return;
+      try {
+        if (this.freePages() > minFree) this.reclaimSpace(pagesPerStep);
+      } catch (e) {
+        this.log('warn', 'reclaiming free space failed', { file: this.file, error: (e as Error).message });
+      }
+    }, intervalMs);
+    this.reclaimTimer.unref();
+  }
+
   /** Commits pending writes (running their callbacks), closes the file, releases the lock. */
   close(): void {
     if (this.closed) return;
+    if (this.reclaimTimer !== null) clearInterval(this.reclaimTimer);
+    this.reclaimTimer = null;
     try {
       this.flush();
     } finally {
