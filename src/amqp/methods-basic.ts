@@ -3,24 +3,31 @@ import { ChannelError, ConnectionError } from '../protocol/errors.js';
 import {
   M, type BasicCancel, type BasicConsume, type BasicGet, type BasicPublish, type BasicQos,
 } from '../protocol/generated/amqp.js';
+import type { Exchange } from '../core/exchange/exchange.js';
 import { Message } from '../core/message.js';
 import { TYPE_ATOMS } from '../protocol/erlang-format.js';
 import { typeClass, type FieldTable } from '../protocol/field-table.js';
 import { generatedName, queueRes } from '../core/names.js';
 import { Consumer } from '../core/queue/queue.js';
 import { queueName } from './methods-definitions.js';
-import { checkPublish } from './publish-checks.js';
+import { checkedMessage } from './publish-checks.js';
 import { consumeReplies, REPLY_QUEUE, stopReplies, withReplyAddress } from './direct-reply-to.js';
 import type { Session } from './session.js';
 
 export function basicPublish(s: Session, m: BasicPublish, properties: Buffer, body: Buffer): void {
+  const x = publishTarget(s, m);
+  const props = withReplyAddress(s, new Message(m.exchange, m.routingKey, properties, body)).properties;
+  s.publish(x, checkedMessage(s, m.exchange, m.routingKey, props, body), m.mandatory);
+}
+
+/** The checks RabbitMQ makes before it looks at the message itself. */
+export function publishTarget(s: Session, m: BasicPublish): Exchange {
   if (m.immediate) throw ConnectionError.notImplemented('immediate=true');
   const x = s.vhost.exchange(m.exchange);
   if (x.internal) {
     throw ChannelError.accessRefused(`cannot publish to internal exchange '${m.exchange}' in vhost '${s.vhost.name}'`);
   }
-  const msg = withReplyAddress(s, new Message(m.exchange, m.routingKey, properties, body));
-  s.publish(x, checkPublish(msg, s.conn.user!), m.mandatory);
+  return x;
 }
 
 export function basicQos(s: Session, m: BasicQos): void {

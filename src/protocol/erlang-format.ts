@@ -54,22 +54,6 @@ export function erlBinary(b: Buffer): string {
   return `<<"${Buffer.from(escapeLatin1(b), 'latin1').toString('utf8')}">>`;
 }
 
-/** ~p of a list of bytes (binary_to_list): "text" when printable Latin-1, else [1,127]. */
-export function erlString(b: Buffer): string {
-  const bin = erlBinary(b);
-  return bin.startsWith('<<"') ? bin.slice(2, -2) : bin === '<<>>' ? '[]' : `[${bin.slice(2, -2)}]`;
-}
-
-/**
- * ~p of a tagged pair `{tag,value}` printed at column `col` of its line: io_lib_pretty keeps it
- * on one line when it ends by column 78, else breaks after the tag and indents the value under
- * the brace's first element (measured against RabbitMQ 3.10's reply texts).
- */
-export function erlTaggedPair(tag: string, value: string, col: number): string {
-  const flat = `{${tag},${value}}`;
-  return col + flat.length <= 78 ? flat : `{${tag},\n${' '.repeat(col + 1)}${value}}`;
-}
-
 /**
  * ~p of a float (OTP 25 float_to_list(F, [short])): shortest round-trip digits, in plain or
  * exponent notation, whichever is shorter (plain on a tie), but always exponent from 2^53 up.
