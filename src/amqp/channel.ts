@@ -12,7 +12,7 @@ import { M, checkBasicProperties, type AnyMethod, type BasicPublish } from '../p
 import { CommandAssembler, type CommandSink } from './command-assembler.js';
 import type { Connection } from './connection.js';
 import { handleMethod } from './methods.js';
-import { basicPublish } from './methods-basic.js';
+import { basicPublish, publishTarget } from './methods-basic.js';
 import { Session } from './session.js';
 
 type State = 'new' | 'open' | 'closing' | 'closed';
@@ -77,12 +77,8 @@ export class Channel implements CommandSink {
       if (props === null) {
         // RabbitMQ decodes the properties only after its own checks of the publish (immediate,
         // the exchange exists and is not internal), and a failure there crashes the channel.
-        // Run basicPublish's checks in its order, on a view of the session that refuses to
-        // publish, so its errors come first.
-        const refuse = Object.create(this.session!) as Session;
-        refuse.publish = () => { throw new InternalError('content header properties do not decode'); };
-        basicPublish(refuse, m, properties, body);
-        return;
+        publishTarget(this.session!, m);
+        throw new InternalError('content header properties do not decode');
       }
       basicPublish(this.session!, m, props, body);
       if (this.conn.broker.memoryAlarm) this.conn.blockForAlarm();

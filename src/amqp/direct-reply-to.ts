@@ -1,31 +1,33 @@
-// Direct reply-to, as RabbitMQ 3.x does it: RPC replies without a reply queue.
+// Direct reply-to (amq.rabbitmq.reply-to) as RabbitMQ 3.10's rabbit_channel does it. A channel
+// consumes the pseudo queue "amq.rabbitmq.reply-to" with no_ack (one such consumer per
+// channel); a message it then publishes with reply_to "amq.rabbitmq.reply-to" leaves with the
+// channel's reply address instead (publish-checks.ts), and whatever anyone publishes to the
+// default exchange with that address as routing key (or CC/BCC key) is written straight to that
+// consumer, from any connection or vhost of the broker. No queue is involved: a reply goes out
+// at once (prefetch and flow do not hold it, a transaction does not either), it is dropped when
+// the channel is gone or no longer consuming, and since no queue took it a mandatory reply is
+// returned as unroutable even when it was delivered, as on RabbitMQ.
 //
-// A requester consumes from the pseudo-queue `amq.rabbitmq.reply-to` (no-ack only, one such
-// consumer per channel) and publishes requests with reply_to = `amq.rabbitmq.reply-to`; the
-// broker rewrites that to an address naming the requester's channel. A reply published to the
-// default exchange with that address as routing key goes straight to the requester's channel,
-// bypassing queues. A reply to an address nobody holds any more is unroutable (dropped, or
-// returned when mandatory). Addresses carry 144 random bits, so they cannot be guessed.
+// An address is "amq.rabbitmq.reply-to.<id>.<random>": the per-broker counter keeps addresses
+// unique, 128 random bits make them unguessable from others; both parts are [0-9A-Za-z_-],
+// safe in any routing key. Each basic.consume makes a new one, so an old one goes stale.
 import { randomBytes } from 'node:crypto';
 import { ChannelError } from '../protocol/errors.js';
-import { ByteWriter } from '../protocol/byte-writer.js';
-import { writeBasicDeliver, writeBasicProperties } from '../protocol/generated/amqp.js';
-import { Message } from '../core/message.js';
-import { generatedName, queueRes } from '../core/names.js';
+import { writeBasicDeliver } from '../protocol/generated/amqp.js';
+import type { Message } from '../core/message.js';
+import { generatedName } from '../core/names.js';
 import type { Session } from './session.js';
 
 export const REPLY_QUEUE = 'amq.rabbitmq.reply-to';
-const PREFIX = `${REPLY_QUEUE}.`;
-const REPLY_TO_BIT = 0x02; // byte 0 of the property flags
+export const REPLY_PREFIX = `${REPLY_QUEUE}.`;
 
-const writer = new ByteWriter(64 * 1024, 1024);
-
-/** One per broker: reply address -> the channel whose reply consumer it names. */
+/** One per broker (Broker.replies): reply address -> the channel whose reply consumer it names. */
 export class ReplyRegistry {
   private readonly targets = new Map<string, Session>();
+  private lastId = 0;
 
   add(s: Session): string {
-    const address = `${PREFIX}${randomBytes(18).toString('base64url')}`;
+    const address = `${REPLY_PREFIX}${(++this.lastId).toString(36)}.${randomBytes(16).toString('base64url')}`;
     this.targets.set(address, s);
     return address;
   }
@@ -45,12 +47,7 @@ export interface ReplyConsumer {
   readonly address: string;
 }
 
-/** Could this routing key (on the default exchange) be a reply address? Cheap enough for every publish. */
-export function isReplyAddress(routingKey: string): boolean {
-  return routingKey.length > PREFIX.length && routingKey.startsWith(PREFIX);
-}
-
-/** basic.consume on amq.rabbitmq.reply-to. Returns the consumer tag. */
+/** basic.consume on amq.rabbitmq.reply-to; returns the consumer tag. Checks as rabbit_channel. */
 export function consumeReplies(s: Session, tag: string, noAck: boolean): string {
   if (!noAck) throw ChannelError.preconditionFailed('reply consumer cannot acknowledge');
   if (s.reply !== null) throw ChannelError.preconditionFailed('reply consumer already set');
@@ -59,48 +56,45 @@ export function consumeReplies(s: Session, tag: string, noAck: boolean): string 
   return consumerTag;
 }
 
-/** basic.cancel of the reply consumer, or the channel going away: later replies are unroutable. */
+/** basic.cancel of the reply consumer, or the channel going away: its address goes stale. */
 export function stopReplies(s: Session): void {
   if (s.reply === null) return;
   s.conn.broker.replies.remove(s.reply.address);
   s.reply = null;
 }
 
-/**
- * queue.declare of the pseudo-queue, or (as RabbitMQ allows, to ask whether a requester is
- * still there) of a live reply address: declare-ok with 0 messages and 1 consumer. Null when
- * `name` is neither, so the ordinary declare applies; a dead address is 404.
- */
-export function declareReplyQueue(s: Session, name: string): string | null {
-  if (name === REPLY_QUEUE) return name;
-  if (!isReplyAddress(name)) return null;
-  if (s.conn.broker.replies.get(name) === undefined) throw ChannelError.notFound(`no ${queueRes(name, s.vhost.name)}`);
-  return name;
+/** queue.declare of a name starting with amq.rabbitmq.reply-to: does it answer declare-ok? */
+export function replyQueueExists(s: Session, name: string): boolean {
+  return name === REPLY_QUEUE || s.conn.broker.replies.get(name) !== undefined;
 }
 
 /**
- * A publish whose reply_to is amq.rabbitmq.reply-to gets the channel's reply address instead
- * (rabbit_channel:maybe_set_fast_reply_to); without a reply consumer it is refused.
+ * A publish to the default exchange: hand it to the reply consumers its routing keys name,
+ * each once (rabbit_exchange:route). The cost for every other publish is one startsWith.
  */
-export function withReplyAddress(s: Session, msg: Message): Message {
-  const p = msg.properties;
-  if (p.length < 2 || (p[0] & REPLY_TO_BIT) === 0) return msg;
-  const props = msg.props;
-  if (props.replyTo !== REPLY_QUEUE) return msg;
-  if (s.reply === null) throw ChannelError.preconditionFailed('fast reply consumer does not exist');
-  writeBasicProperties(writer, { ...props, replyTo: s.reply.address });
-  return new Message(msg.exchange, msg.routingKey, Buffer.concat(writer.take()), msg.body);
+export function deliverReplies(from: Session, msg: Message): void {
+  const keys = msg.routeKeys;
+  if (keys === null) {
+    if (msg.routingKey.startsWith(REPLY_PREFIX)) deliverReply(from, msg.routingKey, msg);
+    return;
+  }
+  for (let i = 0; i < keys.length; i++) {
+    if (keys[i].startsWith(REPLY_PREFIX) && keys.indexOf(keys[i]) === i) deliverReply(from, keys[i], msg);
+  }
 }
 
-/** A reply published to the default exchange: delivered to its requester, or false if none. */
-export function deliverReply(from: Session, msg: Message): boolean {
-  const to = from.conn.broker.replies.get(msg.routingKey);
-  if (to === undefined || !to.writable) return false;
+/**
+ * rabbit_channel's deliver_reply: basic.deliver with the exchange and routing key the message
+ * was published with, and the channel's next delivery tag, which it does not use up (no ack
+ * will ever name it).
+ */
+function deliverReply(from: Session, address: string, msg: Message): void {
+  const to = from.conn.broker.replies.get(address);
+  if (to === undefined || !to.writable || to.conn.state !== 'running') return;
   const out = to.conn.out;
   const at = out.beginFrame(1, to.id);
   writeBasicDeliver(out, to.reply!.tag, to.nextDeliveryTag(), false, msg.exchange, msg.routingKey);
   out.endFrame(at);
   out.content(to.id, msg.properties, msg.body);
   to.conn.scheduleFlush();
-  return true;
 }

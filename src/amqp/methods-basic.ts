@@ -3,24 +3,32 @@ import { ChannelError, ConnectionError } from '../protocol/errors.js';
 import {
   M, type BasicCancel, type BasicConsume, type BasicGet, type BasicPublish, type BasicQos,
 } from '../protocol/generated/amqp.js';
-import { Message } from '../core/message.js';
+import type { Exchange } from '../core/exchange/exchange.js';
 import { TYPE_ATOMS } from '../protocol/erlang-format.js';
 import { typeClass, type FieldTable } from '../protocol/field-table.js';
 import { generatedName, queueRes } from '../core/names.js';
 import { Consumer } from '../core/queue/queue.js';
 import { queueName } from './methods-definitions.js';
-import { checkPublish } from './publish-checks.js';
-import { consumeReplies, REPLY_QUEUE, stopReplies, withReplyAddress } from './direct-reply-to.js';
+import { checkedMessage } from './publish-checks.js';
+import { consumeReplies, deliverReplies, REPLY_QUEUE, stopReplies } from './direct-reply-to.js';
 import type { Session } from './session.js';
 
 export function basicPublish(s: Session, m: BasicPublish, properties: Buffer, body: Buffer): void {
+  const x = publishTarget(s, m);
+  const msg = checkedMessage(s, m.exchange, m.routingKey, properties, body);
+  // As rabbit_exchange:route, which hands replies over while routing, in a transaction too.
+  if (m.exchange === '') deliverReplies(s, msg);
+  s.publish(x, msg, m.mandatory);
+}
+
+/** The checks RabbitMQ makes before it looks at the message itself. */
+export function publishTarget(s: Session, m: BasicPublish): Exchange {
   if (m.immediate) throw ConnectionError.notImplemented('immediate=true');
   const x = s.vhost.exchange(m.exchange);
   if (x.internal) {
     throw ChannelError.accessRefused(`cannot publish to internal exchange '${m.exchange}' in vhost '${s.vhost.name}'`);
   }
-  const msg = withReplyAddress(s, new Message(m.exchange, m.routingKey, properties, body));
-  s.publish(x, checkPublish(msg, s.conn.user!), m.mandatory);
+  return x;
 }
 
 export function basicQos(s: Session, m: BasicQos): void {
@@ -40,16 +48,17 @@ export function basicQos(s: Session, m: BasicQos): void {
 
 export function basicConsume(s: Session, m: BasicConsume): void {
   // RabbitMQ checks the tag before it looks at the queue: a reused tag is 530 even if the
-  // queue is missing or locked.
-  if (m.consumerTag !== '' && (s.consumers.has(m.consumerTag) || s.reply?.tag === m.consumerTag)) {
+  // queue is missing or locked. The reply consumer's tag does not count (nor in RabbitMQ).
+  if (m.consumerTag !== '' && s.consumers.has(m.consumerTag)) {
     throw ConnectionError.notAllowed(`attempt to reuse consumer tag '${m.consumerTag}'`);
   }
-  if (m.queue === REPLY_QUEUE) {
+  const name = queueName(s, m.queue);
+  if (name === REPLY_QUEUE) {
     const replyTag = consumeReplies(s, m.consumerTag, m.noAck);
     if (!m.noWait) s.conn.send(s.id, M.BasicConsumeOk, { consumerTag: replyTag });
     return;
   }
-  const q = s.vhost.queue(queueName(s, m.queue), s.conn);
+  const q = s.vhost.queue(name, s.conn);
   checkConsumeArgs(m.arguments, queueRes(q.name, s.vhost.name));
   const tag = m.consumerTag === '' ? generatedName('amq.ctag') : m.consumerTag;
   if (q.hasExclusiveConsumer() || (m.exclusive && (q.consumerCount > 0 || q.singleActiveConsumer))) {

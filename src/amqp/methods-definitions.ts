@@ -4,8 +4,8 @@ import {
   M, type ExchangeBind, type ExchangeDeclare, type ExchangeDelete, type ExchangeUnbind,
   type QueueBind, type QueueDeclare, type QueueDelete, type QueuePurge, type QueueUnbind,
 } from '../protocol/generated/amqp.js';
-import { stripCrLf } from '../core/names.js';
-import { declareReplyQueue } from './direct-reply-to.js';
+import { queueRes, stripCrLf } from '../core/names.js';
+import { REPLY_QUEUE, replyQueueExists } from './direct-reply-to.js';
 import type { Session } from './session.js';
 
 export function exchangeDeclare(s: Session, m: ExchangeDeclare): void {
@@ -31,11 +31,8 @@ export function exchangeUnbind(s: Session, m: ExchangeUnbind): void {
 }
 
 export function queueDeclare(s: Session, m: QueueDeclare): void {
-  const reply = declareReplyQueue(s, m.queue);
-  if (reply !== null) {
-    if (!m.noWait) s.conn.send(s.id, M.QueueDeclareOk, { queue: reply, messageCount: 0, consumerCount: 1 });
-    return;
-  }
+  // rabbit_channel: any declare (passive or not) of a name with this prefix asks direct reply-to.
+  if (m.queue.startsWith(REPLY_QUEUE)) return declareReplyQueue(s, m);
   const q = s.vhost.declareQueue(stripCrLf(m.queue), {
     passive: m.passive, durable: m.durable, exclusive: m.exclusive, autoDelete: m.autoDelete, args: m.arguments,
   }, s.conn);
@@ -43,6 +40,14 @@ export function queueDeclare(s: Session, m: QueueDeclare): void {
   if (!m.noWait) {
     s.conn.send(s.id, M.QueueDeclareOk, { queue: q.name, messageCount: q.messageCount, consumerCount: q.consumerCount });
   }
+}
+
+/** The pseudo queue, or a live reply consumer's name: declare-ok with 0 messages, 1 consumer. */
+function declareReplyQueue(s: Session, m: QueueDeclare): void {
+  const name = stripCrLf(m.queue);
+  if (!replyQueueExists(s, name)) throw ChannelError.notFound(`no ${queueRes(name, s.vhost.name)}`);
+  s.lastQueue = name;
+  if (!m.noWait) s.conn.send(s.id, M.QueueDeclareOk, { queue: name, messageCount: 0, consumerCount: 1 });
 }
 
 /**

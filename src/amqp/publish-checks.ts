@@ -1,58 +1,70 @@
-// The checks rabbit_channel makes on basic.publish once the exchange is known, in its order:
-// user_id must be the user who logged in (unless tagged impersonator), expiration must parse
-// (rabbit_basic:parse_expiration), CC and BCC must be arrays; then BCC is removed from what
-// queues keep. All 406 PRECONDITION_FAILED channel errors with RabbitMQ's texts. Nearly every
-// publish passes on a look at the raw property flags, without decoding anything.
+// What rabbit_channel checks of a published message after its exchange, in its order and with
+// its 406 texts: direct reply-to's reply_to, user_id, expiration, then (rabbit_basic:message)
+// the CC and BCC headers (core/header-routes.ts) and delivery_mode. BCC is cut out of the
+// headers, as RabbitMQ never delivers it, but still routes: the keys go into Message.routeKeys.
+//
+// The properties stay raw bytes and a field is read only when its flag bit is set; headers
+// are walked only when their bytes contain a CC or BCC key. A message that sets none of these
+// fields costs one flag test.
+import { erlPrettyAfter } from '../protocol/erlang-pretty.js';
 import { ChannelError } from '../protocol/errors.js';
-import { erlString, erlTaggedPair } from '../protocol/erlang-format.js';
-import { headerRoutesError, mayHaveHeaderRoutes, withoutBcc } from '../core/header-routes.js';
-import type { Message } from '../core/message.js';
-import type { User } from '../core/users.js';
+import { parseExpiration } from '../core/expiration.js';
+import { publishedHeaderRoutes } from '../core/header-routes.js';
+import { Message } from '../core/message.js';
+import { P, propertyAt, propertyFlags, shortstrAt, spliceBytes } from '../core/properties.js';
+import { REPLY_QUEUE } from './direct-reply-to.js';
+import type { Session } from './session.js';
 
-// Property flag bits: byte 0 holds bits 15..8, byte 1 bits 7..0.
-const EXPIRATION_BIT = 0x01; // byte 0
-const USER_ID_BIT = 0x10; // byte 1
+const CHECKED = P.headers | P.deliveryMode | P.replyTo | P.expiration | P.userId;
+const REPLY_QUEUE_BYTES = Buffer.from(REPLY_QUEUE, 'latin1');
 
-/** rabbit_misc:check_expiry: ten years in milliseconds. */
-const MAX_EXPIRY = 315_360_000_000n;
-
-export function checkPublish(msg: Message, user: User): Message {
-  const p = msg.properties;
-  if (p.length < 2) return msg;
-  const routes = mayHaveHeaderRoutes(msg);
-  if ((p[0] & EXPIRATION_BIT) === 0 && (p[1] & USER_ID_BIT) === 0 && !routes) return msg;
-  const props = msg.props;
-  if (props.userId !== undefined && props.userId !== user.name && !user.tags.includes('impersonator')) {
-    throw ChannelError.preconditionFailed(`user_id property set to '${props.userId}' but authenticated user was '${user.name}'`);
+/** The message to route, or a ChannelError (406) as RabbitMQ would close the channel with. */
+export function checkedMessage(s: Session, exchange: string, routingKey: string, raw: Buffer, body: Buffer): Message {
+  const flags = propertyFlags(raw);
+  if ((flags & CHECKED) === 0) return new Message(exchange, routingKey, raw, body);
+  let props = raw;
+  if (flags & P.replyTo) props = fastReplyTo(s, props);
+  if (flags & P.userId) checkUserId(s, props);
+  if (flags & P.expiration) checkExpiration(props);
+  let keys: string[] | null = null;
+  if (flags & P.headers) {
+    const found = publishedHeaderRoutes(props, routingKey);
+    if (found !== null) [props, keys] = found;
   }
-  if (props.expiration !== undefined) {
-    const problem = expirationError(props.expiration);
-    if (problem !== null) throw ChannelError.preconditionFailed(problem);
+  if (flags & P.deliveryMode) {
+    const mode = props[propertyAt(props, P.deliveryMode)];
+    if (mode !== 1 && mode !== 2) throw ChannelError.preconditionFailed(`invalid message: {delivery_mode_unknown,${mode}}`);
   }
-  if (!routes || props.headers === undefined) return msg;
-  const bad = headerRoutesError(props.headers);
-  if (bad !== null) throw ChannelError.preconditionFailed(`invalid message: ${bad}`);
-  return withoutBcc(msg);
+  const msg = new Message(exchange, routingKey, props, body);
+  msg.routeKeys = keys;
+  return msg;
 }
 
-/**
- * rabbit_channel:check_expiration_header: "invalid expiration '<value>': <reason>", the reason
- * as string:to_integer and check_expiry give it (no_integer, {leftover_string,"..."},
- * {value_negative,N}, {value_too_large,N}), or null for a valid expiration.
- */
-export function expirationError(expiration: string): string | null {
-  const raw = Buffer.from(expiration, 'utf8');
-  const text = raw.toString('latin1'); // Erlang sees the bytes, one character each
-  const prefix = `invalid expiration '${text}': `;
-  const m = /^([+-]?\d+)([^]*)$/.exec(text);
-  if (m === null) return `invalid expiration '${expiration}': no_integer`;
-  const col = prefix.length - prefix.lastIndexOf('\n') - 1;
-  let reason: string | null = null;
-  if (m[2] !== '') reason = erlTaggedPair('leftover_string', erlString(Buffer.from(m[2], 'latin1')), col);
-  else {
-    const n = BigInt(m[1]);
-    if (n < 0n) reason = erlTaggedPair('value_negative', String(n), col);
-    else if (n > MAX_EXPIRY) reason = erlTaggedPair('value_too_large', String(n), col);
-  }
-  return reason === null ? null : `invalid expiration '${expiration}': ${reason}`;
+/** rabbit_channel:maybe_set_fast_reply_to: reply_to "amq.rabbitmq.reply-to" names this channel's reply consumer. */
+function fastReplyTo(s: Session, props: Buffer): Buffer {
+  const at = propertyAt(props, P.replyTo);
+  const len = props[at];
+  if (len !== REPLY_QUEUE_BYTES.length || props.compare(REPLY_QUEUE_BYTES, 0, len, at + 1, at + 1 + len) !== 0) return props;
+  if (s.reply === null) throw ChannelError.preconditionFailed('fast reply consumer does not exist');
+  const value = Buffer.from(`\0${s.reply.address}`, 'latin1');
+  value[0] = value.length - 1;
+  return spliceBytes(props, at, at + 1 + len, value);
+}
+
+/** user_id must be the user who logged in, unless that user has the impersonator tag. */
+function checkUserId(s: Session, props: Buffer): void {
+  const claimed = shortstrAt(props, P.userId).toString('utf8');
+  const user = s.conn.user!;
+  if (claimed === user.name || user.tags.includes('impersonator')) return;
+  throw ChannelError.preconditionFailed(`user_id property set to '${claimed}' but authenticated user was '${user.name}'`);
+}
+
+/** "invalid expiration '~s': ~p", laid out by Erlang's pretty printer (long values wrap). */
+function checkExpiration(props: Buffer): void {
+  const value = shortstrAt(props, P.expiration);
+  const ms = parseExpiration(value);
+  if (typeof ms === 'number') return;
+  const before = `invalid expiration '${value.toString('latin1')}': `;
+  const text = before + erlPrettyAfter(before, ms);
+  throw ChannelError.preconditionFailed(Buffer.from(text, 'latin1').toString('utf8'));
 }

@@ -11,7 +11,7 @@ import type { VHost } from '../core/vhost.js';
 import type { Channel } from './channel.js';
 import type { Connection } from './connection.js';
 import { Confirms } from './confirms.js';
-import { deliverReply, isReplyAddress, stopReplies, type ReplyConsumer } from './direct-reply-to.js';
+import { stopReplies, type ReplyConsumer } from './direct-reply-to.js';
 import { isCongested, recheck, throttle } from './flow.js';
 
 export interface Unacked {
@@ -69,8 +69,7 @@ export class Session implements ConsumerOwner {
   // ---- publishing ---------------------------------------------------------------------------
 
   publish(x: Exchange, msg: Message, mandatory: boolean): void {
-    // As RabbitMQ: a direct reply goes out at once, transaction or not.
-    if (this.tx && !(x.name === '' && isReplyAddress(msg.routingKey))) {
+    if (this.tx) {
       // rabbit_channel routes at basic.publish and keeps the queue names until the commit, so
       // bindings made or exchanges deleted in between do not change where the message goes.
       const out = this.routed;
@@ -87,10 +86,6 @@ export class Session implements ConsumerOwner {
 
   /** Enqueue into every queue the message routes to; false if any refused it (x-overflow). */
   private route(x: Exchange, msg: Message, mandatory: boolean): boolean {
-    if (x.name === '' && isReplyAddress(msg.routingKey)) {
-      if (!deliverReply(this, msg) && mandatory) this.returnMessage(msg, 312, 'NO_ROUTE');
-      return true;
-    }
     const out = this.routed;
     this.vhost.route(x, msg, out);
     if (out.length === 0) {
@@ -203,9 +198,9 @@ export class Session implements ConsumerOwner {
     return this.channelPrefetch === 0 || this.channelVolume < this.channelPrefetch;
   }
 
-  /** Delivery tags count every delivery on the channel, replies included. */
+  /** The tag the next delivery will get; direct reply-to deliveries show it without using it up. */
   nextDeliveryTag(): number {
-    return this.nextTag++;
+    return this.nextTag;
   }
 
   deliver(c: Consumer, q: Queue, e: Entry): void {

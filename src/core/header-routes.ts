@@ -1,10 +1,11 @@
 // Sender-selected distribution (RabbitMQ's CC and BCC headers): extra routing keys carried in
 // array headers. BCC routes the message but is removed before anyone receives it.
-import { ByteWriter } from '../protocol/byte-writer.js';
+import { ByteReader } from '../protocol/byte-reader.js';
 import { TYPE_ATOMS } from '../protocol/erlang-format.js';
-import { setOwn, type FieldTable, type FieldValue } from '../protocol/field-table.js';
-import { writeBasicProperties } from '../protocol/generated/amqp.js';
-import { Message } from './message.js';
+import { ChannelError } from '../protocol/errors.js';
+import type { FieldValue } from '../protocol/field-table.js';
+import type { Message } from './message.js';
+import { P, propertyAt, spliceBytes } from './properties.js';
 
 // Field-table keys as encoded (shortstr length + name): a cheap test on the raw property bytes
 // before anything is decoded. A false positive only costs a decode.
@@ -12,9 +13,7 @@ const CC_KEY = Buffer.from('\x02CC', 'latin1');
 const BCC_KEY = Buffer.from('\x03BCC', 'latin1');
 const HEADERS_BIT = 0x20;
 
-const writer = new ByteWriter(64 * 1024, 1024);
-
-const header = (h: FieldTable, name: string): FieldValue | undefined => (Object.hasOwn(h, name) ? h[name] : undefined);
+const reader = new ByteReader();
 
 /** Might the message carry CC or BCC headers? False for almost every message, without decoding. */
 export function mayHaveHeaderRoutes(msg: Message): boolean {
@@ -26,49 +25,61 @@ export function mayHaveHeaderRoutes(msg: Message): boolean {
 /**
  * rabbit_basic:header_routes: the routing key followed by the longstr elements of the CC and
  * BCC array headers (other element types are skipped), or null when there are none, the
- * common case.
+ * common case. A published message has its keys in Message.routeKeys already (see below).
  */
 export function headerRoutes(msg: Message): string[] | null {
   if (!mayHaveHeaderRoutes(msg)) return null;
   const headers = msg.props.headers;
   if (headers === undefined) return null;
-  let keys: string[] | null = null;
-  for (const name of ['CC', 'BCC']) {
-    const v = header(headers, name);
-    if (v?.type !== 'A') continue;
-    for (const e of v.value) {
-      if (e.type !== 'S') continue;
-      (keys ??= [msg.routingKey]).push(typeof e.value === 'string' ? e.value : e.value.toString('utf8'));
+  const keys = [msg.routingKey];
+  for (const name of ['CC', 'BCC']) routes(Object.hasOwn(headers, name) ? headers[name] : undefined, keys);
+  return keys.length > 1 ? keys : null;
+}
+
+function routes(v: FieldValue | undefined, keys: string[]): void {
+  if (v?.type !== 'A') return;
+  for (const e of v.value) if (e.type === 'S') keys.push(typeof e.value === 'string' ? e.value : e.value.toString('utf8'));
+}
+
+/**
+ * rabbit_basic:message at publish, on the raw properties (which have a headers table): the
+ * first CC and the first BCC header (lists:keysearch) must be arrays, else 406 "invalid
+ * message"; strip_header then cuts that BCC entry out, byte for byte. Null when there is
+ * neither header, else the properties to keep and the keys to route by: the routing key, the
+ * CC keys, the BCC keys.
+ */
+export function publishedHeaderRoutes(props: Buffer, routingKey: string): [Buffer, string[]] | null {
+  const at = propertyAt(props, P.headers);
+  const start = at + 4;
+  const end = start + props.readUInt32BE(at);
+  const within = (key: Buffer) => {
+    const i = props.indexOf(key, start);
+    return i >= 0 && i < end;
+  };
+  if (end === start || (!within(CC_KEY) && !within(BCC_KEY))) return null;
+  let cc: FieldValue | undefined;
+  let bcc: FieldValue | undefined;
+  let bccFrom = 0;
+  let bccTo = 0;
+  const r = reader.reset(props, start, end);
+  while (r.pos < r.end) {
+    const entry = r.pos;
+    const key = r.shortstr();
+    const value = r.fieldValue();
+    if (key === 'CC' && cc === undefined) cc = value;
+    else if (key === 'BCC' && bcc === undefined) [bcc, bccFrom, bccTo] = [value, entry, r.pos];
+  }
+  if (cc === undefined && bcc === undefined) return null;
+  for (const [name, v] of [['CC', cc], ['BCC', bcc]] as const) {
+    if (v !== undefined && v.type !== 'A') {
+      throw ChannelError.preconditionFailed(`invalid message: {unacceptable_type_in_header,"${name}",${TYPE_ATOMS[v.type]}}`);
     }
   }
-  return keys;
-}
-
-/**
- * rabbit_basic:message's check: a CC or BCC header that is not an array refuses the publish.
- * Returns the Erlang error term (`{unacceptable_type_in_header,"CC",longstr}`) or null.
- */
-export function headerRoutesError(headers: FieldTable): string | null {
-  for (const name of ['CC', 'BCC']) {
-    const v = header(headers, name);
-    if (v !== undefined && v.type !== 'A') return `{unacceptable_type_in_header,"${name}",${TYPE_ATOMS[v.type]}}`;
-  }
-  return null;
-}
-
-/**
- * The message as queues keep it: without its BCC header (strip_header), still routed by the
- * BCC keys. The same message when there is no BCC.
- */
-export function withoutBcc(msg: Message): Message {
-  const props = msg.props;
-  const headers = props.headers;
-  if (headers === undefined || !Object.hasOwn(headers, 'BCC')) return msg;
-  const routeKeys = headerRoutes(msg);
-  const kept: FieldTable = {};
-  for (const k of Object.keys(headers)) if (k !== 'BCC') setOwn<FieldValue>(kept, k, headers[k]);
-  writeBasicProperties(writer, { ...props, headers: kept });
-  const stripped = new Message(msg.exchange, msg.routingKey, Buffer.concat(writer.take()), msg.body);
-  stripped.routeKeys = routeKeys;
-  return stripped;
+  const keys = [routingKey];
+  routes(cc, keys);
+  routes(bcc, keys);
+  if (bcc === undefined) return [props, keys];
+  const stripped = spliceBytes(props, bccFrom, bccTo, Buffer.alloc(0));
+  stripped.writeUInt32BE(end - start - (bccTo - bccFrom), at);
+  return [stripped, keys];
 }

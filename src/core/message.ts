@@ -3,6 +3,8 @@
 // is a Buffer slice shared by every queue the message is routed to.
 import { ByteReader } from '../protocol/byte-reader.js';
 import { decodeBasicProperties, type BasicProperties } from '../protocol/generated/amqp.js';
+import { parseExpiration } from './expiration.js';
+import { P, propertyAt, shortstrAt } from './properties.js';
 
 const reader = new ByteReader();
 
@@ -10,9 +12,6 @@ const reader = new ByteReader();
 const EXPIRATION_BIT = 0x01; // expiration = 256
 const PRIORITY_BIT = 0x08; // priority = 2048
 const DELIVERY_MODE_BIT = 0x10; // delivery-mode = 4096
-const CONTENT_TYPE_BIT = 0x80;
-const CONTENT_ENCODING_BIT = 0x40;
-const HEADERS_BIT = 0x20;
 
 export class Message {
   private decoded: BasicProperties | null = null;
@@ -49,39 +48,23 @@ export class Message {
   }
 
   /**
-   * The `expiration` property as milliseconds, or -1 when absent. Parsed as RabbitMQ's
-   * rabbit_basic:parse_expiration (a decimal integer, optionally signed); a value RabbitMQ
-   * would refuse at publish (not a number, negative) counts as absent here.
+   * The `expiration` property as milliseconds, or -1 when absent. Publish refuses a value
+   * rabbit_basic:parse_expiration would not take, so here it only needs reading.
    */
   get expirationMs(): number {
     if (this.ttl === -2) {
-      this.ttl = -1;
-      if (this.hasExpiration) {
-        const s = this.props.expiration;
-        if (s !== undefined && /^[+-]?\d+$/.test(s)) {
-          const n = Number(s);
-          if (n >= 0 && Number.isSafeInteger(n)) this.ttl = n;
-        }
-      }
+      const ms = this.hasExpiration ? parseExpiration(shortstrAt(this.properties, P.expiration)) : -1;
+      this.ttl = typeof ms === 'number' ? ms : -1;
     }
     return this.ttl;
   }
 
-  /**
-   * delivery_mode is 2. Read straight from the raw properties: it follows content-type,
-   * content-encoding and headers, which are skipped by their lengths, so nothing is decoded.
-   */
+  /** delivery_mode is 2, read straight from the raw properties (nothing is decoded). */
   get persistent(): boolean {
     const p = this.properties;
-    if (p.length < 3) return false;
-    const flags = p[0];
-    if ((flags & DELIVERY_MODE_BIT) === 0) return false;
+    if (p.length < 3 || (p[0] & DELIVERY_MODE_BIT) === 0) return false;
     if (this.decoded !== null) return this.decoded.deliveryMode === 2;
-    let at = 2;
-    if ((flags & CONTENT_TYPE_BIT) !== 0) at += 1 + p[at];
-    if ((flags & CONTENT_ENCODING_BIT) !== 0) at += 1 + p[at];
-    if ((flags & HEADERS_BIT) !== 0) at += 4 + p.readUInt32BE(at);
-    return p[at] === 2;
+    return p[propertyAt(p, P.deliveryMode)] === 2;
   }
 
   /** The `priority` property (0 when absent). */

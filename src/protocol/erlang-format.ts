@@ -30,6 +30,18 @@ export function erlTerm(f: FieldValue): string {
 
 const ESCAPES: Record<number, string> = { 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 27: '\\e', 34: '\\"', 92: '\\\\' };
 
+/** io_lib:printable_latin1_list of the bytes: ~p shows them as a string rather than as numbers. */
+export function isPrintableLatin1(b: Buffer): boolean {
+  return b.every((c) => (c >= 32 && c <= 126) || c >= 160 || (c >= 8 && c <= 13) || c === 27);
+}
+
+/** The inside of ~p's quotes for printable bytes, as Latin-1 text (one char per byte). */
+export function escapeLatin1(b: Buffer): string {
+  let s = '';
+  for (const c of b) s += ESCAPES[c] ?? String.fromCharCode(c);
+  return s;
+}
+
 /**
  * ~p of a binary: <<"text">> when every byte is printable Latin-1 (io_lib:printable_latin1_list),
  * else <<1,2,3>>. The bytes go out as they are, so UTF-8 text such as "café" (all bytes >= 160)
@@ -37,30 +49,9 @@ const ESCAPES: Record<number, string> = { 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\
  * binary into numbers, as in RabbitMQ.
  */
 export function erlBinary(b: Buffer): string {
-  const printable = b.every((c) => (c >= 32 && c <= 126) || c >= 160 || (c >= 8 && c <= 13) || c === 27);
   if (b.length === 0) return '<<>>';
-  if (!printable) return `<<${Array.from(b).join(',')}>>`;
-  let s = '';
-  for (const part of b.toString('utf8').split(/(["\\\x08-\x0d\x1b])/)) {
-    s += part.length === 1 && ESCAPES[part.charCodeAt(0)] !== undefined ? ESCAPES[part.charCodeAt(0)] : part;
-  }
-  return `<<"${s}">>`;
-}
-
-/** ~p of a list of bytes (binary_to_list): "text" when printable Latin-1, else [1,127]. */
-export function erlString(b: Buffer): string {
-  const bin = erlBinary(b);
-  return bin.startsWith('<<"') ? bin.slice(2, -2) : bin === '<<>>' ? '[]' : `[${bin.slice(2, -2)}]`;
-}
-
-/**
- * ~p of a tagged pair `{tag,value}` printed at column `col` of its line: io_lib_pretty keeps it
- * on one line when it ends by column 78, else breaks after the tag and indents the value under
- * the brace's first element (measured against RabbitMQ 3.10's reply texts).
- */
-export function erlTaggedPair(tag: string, value: string, col: number): string {
-  const flat = `{${tag},${value}}`;
-  return col + flat.length <= 78 ? flat : `{${tag},\n${' '.repeat(col + 1)}${value}}`;
+  if (!isPrintableLatin1(b)) return `<<${Array.from(b).join(',')}>>`;
+  return `<<"${Buffer.from(escapeLatin1(b), 'latin1').toString('utf8')}">>`;
 }
 
 /**
