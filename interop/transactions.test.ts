@@ -402,7 +402,7 @@ it.skipIf(external)('Warren: a committed tx leaves nothing pending on the channe
   ch.sendToQueue(q, Buffer.from('w2'));
   await t.commit();
   const port = (c.connection as unknown as { stream: Socket }).stream.localPort;
-  const server = [...s.warren!.connections].find((x) => x.socket.remotePort === port)!;
+  const server = [...s.warren!.connections].find((x) => x.peer.remotePort === port)!;
   const sessions = [...server.channels.values()].map((x) => x.session).filter((x) => x?.tx);
   expect(sessions.length).toBe(1);
   expect(sessions[0]!.tx).toEqual({ publishes: [], settles: [] });

@@ -8,7 +8,8 @@ import { VHost } from './core/vhost.js';
 import { AmqpServer } from './amqp/server.js';
 import { ReplyRegistry } from './amqp/direct-reply-to.js';
 import { MemoryMonitor, type MemoryUse } from './memory-monitor.js';
-import type { BrokerContext, Connection } from './amqp/connection.js';
+import type { Connection } from './amqp/connection.js';
+import type { BrokerContext } from './amqp/context.js';
 import { Store } from './store/store.js';
 import { StorePersistence } from './persistence/store-persistence.js';
 import { recover } from './persistence/recovery.js';
@@ -44,6 +45,10 @@ export class Broker implements BrokerContext {
     this.memory = new MemoryMonitor(this.config.memoryHighWatermark, (alarm, use) => this.onMemoryAlarm(alarm, use));
   }
 
+  get maxMessageSize(): number {
+    return this.config.maxMessageSize;
+  }
+
   get memoryAlarm(): boolean {
     return this.memory.alarm;
   }
@@ -67,8 +72,8 @@ export class Broker implements BrokerContext {
     return this.vhosts.get(name);
   }
 
-  connectionClosed(c: Connection): void {
-    this.server.remove(c);
+  connectionClosed(c: object): void {
+    this.server.remove(c as Connection);
   }
 
   get connections(): ReadonlySet<Connection> {

@@ -16,7 +16,7 @@ import {
 type Fake = Session & { conn: { out: FrameWriter }; channel: { state: string } };
 
 function fakeSession(replies: ReplyRegistry, id = 1): Fake {
-  const conn = { broker: { replies }, state: 'running', out: new FrameWriter(), scheduleFlush: () => {} };
+  const conn = { services: { replies }, running: true, out: new FrameWriter(), scheduleFlush: () => {} };
   const channel = { state: 'open' };
   return {
     conn, channel, id, reply: null, nextDeliveryTag: () => 7,

@@ -6,7 +6,7 @@ import type { Binding, Destination, Router } from '../src/core/exchange/exchange
 import { DirectRouter } from '../src/core/exchange/direct.js';
 import { FanoutRouter } from '../src/core/exchange/fanout.js';
 import { HeadersRouter, erlangEquals, validateHeadersBindingArgs } from '../src/core/exchange/headers.js';
-import { createRouter, isExchangeType } from '../src/core/exchange/index.js';
+import { exchangeType, isExchangeType } from '../src/core/exchange/index.js';
 import { TopicRouter, topicWords } from '../src/core/exchange/topic.js';
 import type { FieldTable, FieldValue } from '../src/protocol/field-table.js';
 
@@ -36,14 +36,21 @@ const dec = (scale: number, value: number): FieldValue => ({ type: 'D', value: {
 const arr = (...value: FieldValue[]): FieldValue => ({ type: 'A', value });
 const tbl = (value: FieldTable): FieldValue => ({ type: 'F', value });
 
-describe('createRouter / isExchangeType', () => {
+describe('exchange type registry', () => {
   it('knows the four built-in types only', () => {
     for (const t of ['direct', 'fanout', 'topic', 'headers']) expect(isExchangeType(t)).toBe(true);
     for (const t of ['x-delayed-message', 'Direct', '', 'match']) expect(isExchangeType(t)).toBe(false);
-    expect(createRouter('direct')).toBeInstanceOf(DirectRouter);
-    expect(createRouter('fanout')).toBeInstanceOf(FanoutRouter);
-    expect(createRouter('topic')).toBeInstanceOf(TopicRouter);
-    expect(createRouter('headers')).toBeInstanceOf(HeadersRouter);
+    expect(exchangeType('direct')!.createRouter({})).toBeInstanceOf(DirectRouter);
+    expect(exchangeType('fanout')!.createRouter({})).toBeInstanceOf(FanoutRouter);
+    expect(exchangeType('topic')!.createRouter({})).toBeInstanceOf(TopicRouter);
+    expect(exchangeType('headers')!.createRouter({})).toBeInstanceOf(HeadersRouter);
+  });
+
+  it('says how each type is routed and which checks its bindings', () => {
+    expect(['direct', 'fanout', 'topic', 'headers'].map((t) => exchangeType(t)!.routesBy)).toEqual(['key', 'none', 'key', 'headers']);
+    expect(exchangeType('direct')!.validateBinding).toBeUndefined();
+    expect(exchangeType('headers')!.validateBinding!('', { 'x-match': { type: 'S', value: 'one' } }))
+      .toBe('Invalid x-match field value <<"one">>; expected all, any, all-with-x, or any-with-x');
   });
 });
 

@@ -7,7 +7,10 @@ import { writeBasicProperties, type BasicProperties } from '../src/protocol/gene
 import { Message } from '../src/core/message.js';
 import { validateQueueArgs } from '../src/core/queue/arguments.js';
 import { isCycle, makeDeadLetter, type DeathReason } from '../src/core/queue/dead-letter.js';
-import { Consumer, Queue, type ConsumerOwner, type QueueHost } from '../src/core/queue/queue.js';
+import { ClassicQueue as Queue } from '../src/core/queue/classic.js';
+import { Consumer } from '../src/core/queue/consumer.js';
+import type { MessageQueue, QueueHost } from '../src/core/queue/types.js';
+import { Owner, fakeActor, handleOf, take } from './support/queue-owner.js';
 import type { Entry } from '../src/core/queue/ready-list.js';
 import { VHost } from '../src/core/vhost.js';
 
@@ -19,19 +22,13 @@ function props(p: BasicProperties): Buffer {
 const msg = (s: string, p: BasicProperties = {}) => new Message('', 'q', props(p), Buffer.from(s));
 const bodies = (q: Queue) => [...q.ready].map((e) => e.msg!.body.toString());
 
-class Owner implements ConsumerOwner {
-  got: { c: Consumer; e: Entry }[] = [];
-  room = Infinity;
-  canTake(c: Consumer) { return c.noAck || c.unacked < this.room; }
-  deliver(c: Consumer, _q: Queue, e: Entry) { this.got.push({ c, e }); }
-  cancelledByQueue() {}
-}
-
 class Host implements QueueHost {
   dead: [string, DeathReason][] = [];
-  expired: Queue[] = [];
-  deadLetter(_q: Queue, m: Message, reason: DeathReason) { this.dead.push([m.body.toString(), reason]); }
-  expireQueue(q: Queue) { this.expired.push(q); q.deleted = true; q.close(); }
+  expired: MessageQueue[] = [];
+  unused: MessageQueue[] = [];
+  deadLetter(_q: MessageQueue, m: Message, reason: DeathReason) { this.dead.push([m.body.toString(), reason]); }
+  expireQueue(q: MessageQueue) { this.expired.push(q); (q as Queue).deleted = true; q.close(); }
+  queueUnused(q: MessageQueue) { this.unused.push(q); }
 }
 
 function queue(args: Record<string, unknown> = {}, host: Host | null = new Host()): Queue {
@@ -46,7 +43,7 @@ describe('TTL', () => {
   it('a plain queue never arms a timer', () => {
     const q = queue();
     for (let i = 0; i < 10; i++) q.enqueue(msg(String(i)));
-    q.take(true);
+    take(q, true);
     expect(timerOf(q)).toBeNull();
     expect(vi.getTimerCount()).toBe(0);
   });
@@ -76,7 +73,7 @@ describe('TTL', () => {
     q.enqueue(msg('short', { expiration: '10' }));
     vi.advanceTimersByTime(1000);
     expect(host.dead).toEqual([]);
-    expect(q.take(true)?.msg!.body.toString()).toBe('long');
+    expect(take(q, true)?.msg!.body.toString()).toBe('long');
     // The new head is overdue: the re-armed timer fires at once.
     vi.advanceTimersByTime(0);
     expect(host.dead).toEqual([['short', 'expired']]);
@@ -134,7 +131,7 @@ describe('x-expires', () => {
     const host = new Host();
     const q = queue({ 'x-expires': 1000 }, host);
     vi.advanceTimersByTime(800);
-    q.take(true); // basic.get counts as use
+    take(q, true); // basic.get counts as use
     vi.advanceTimersByTime(800);
     expect(host.expired).toEqual([]);
     const c = new Consumer('c', q, new Owner(), true, false, 0, {});
@@ -154,38 +151,38 @@ describe('length limits', () => {
   it('drop-head dead-letters the head as maxlen; unacked messages do not count', () => {
     const host = new Host();
     const q = queue({ 'x-max-length': 2, 'x-dead-letter-exchange': 'dlx' }, host);
-    for (const s of ['1', '2', '3']) expect(q.enqueue(msg(s))).toBe(true);
+    for (const s of ['1', '2', '3']) expect(q.enqueue(msg(s))).toBe('queued');
     expect(bodies(q)).toEqual(['2', '3']);
     expect(host.dead).toEqual([['1', 'maxlen']]);
-    const held = q.take(false)!;
+    const held = take(q, false)!;
     q.enqueue(msg('4'));
     expect(bodies(q)).toEqual(['3', '4']);
-    q.requeue(held, null); // back at the head, over the limit: dropped again
+    q.requeue(handleOf(held), null); // back at the head, over the limit: dropped again
     expect(bodies(q)).toEqual(['3', '4']);
     expect(host.dead).toEqual([['1', 'maxlen'], ['2', 'maxlen']]);
   });
 
-  it('reject-publish refuses (enqueue returns false) without dead-lettering; reject-publish-dlx dead-letters', () => {
+  it('reject-publish refuses (enqueue returns refused) without dead-lettering; reject-publish-dlx dead-letters', () => {
     const host = new Host();
     const q = queue({ 'x-max-length-bytes': 4, 'x-overflow': 'reject-publish', 'x-dead-letter-exchange': 'dlx' }, host);
-    expect([q.enqueue(msg('12')), q.enqueue(msg('34')), q.enqueue(msg('5'))]).toEqual([true, true, false]);
+    expect([q.enqueue(msg('12')), q.enqueue(msg('34')), q.enqueue(msg('5'))]).toEqual(['queued', 'queued', 'refused']);
     expect(bodies(q)).toEqual(['12', '34']);
     expect(host.dead).toEqual([]);
     const q2 = queue({ 'x-max-length': 1, 'x-overflow': 'reject-publish-dlx', 'x-dead-letter-exchange': 'dlx' }, host);
-    expect([q2.enqueue(msg('a')), q2.enqueue(msg('b'))]).toEqual([true, false]);
+    expect([q2.enqueue(msg('a')), q2.enqueue(msg('b'))]).toEqual(['queued', 'refused']);
     expect(host.dead).toEqual([['b', 'maxlen']]);
   });
 
-  it('discard dead-letters as rejected only with a DLX', () => {
+  it('reject dead-letters as rejected only with a DLX', () => {
     const host = new Host();
     const q = queue({ 'x-dead-letter-exchange': '' }, host);
     q.enqueue(msg('r'));
-    q.discard(q.take(false)!, null);
+    q.reject(handleOf(take(q, false)!), null);
     expect(host.dead).toEqual([['r', 'rejected']]);
     expect(q.unackedCount).toBe(0);
     const plain = queue({}, host);
     plain.enqueue(msg('x'));
-    plain.discard(plain.take(false)!, null);
+    plain.reject(handleOf(take(plain, false)!), null);
     expect(host.dead).toHaveLength(1);
   });
 });
@@ -197,10 +194,10 @@ describe('priorities', () => {
       q.enqueue(msg(s, p === undefined ? {} : { priority: p }));
     }
     expect(bodies(q)).toEqual(['b', 'd', 'e', 'a', 'c']);
-    const b = q.take(false)!;
-    const d = q.take(false)!;
-    q.requeue(d, null);
-    q.requeue(b, null);
+    const b = take(q, false)!;
+    const d = take(q, false)!;
+    q.requeue(handleOf(d), null);
+    q.requeue(handleOf(b), null);
     expect(bodies(q)).toEqual(['b', 'd', 'e', 'a', 'c']);
     expect(q.ready.bytes).toBe(5);
   });
@@ -266,7 +263,7 @@ describe('dead-letter messages', () => {
 
   it('cascading dead-letters through a vhost stay iterative (no deep recursion)', () => {
     const v = new VHost('/');
-    const owner = {};
+    const owner = fakeActor();
     const n = 20000;
     // Two full queues dead-lettering into each other by max-length: every publish cascades.
     v.declareQueue('a', { passive: false, durable: false, exclusive: false, autoDelete: false,

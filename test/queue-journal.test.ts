@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { Message } from '../src/core/message.js';
 import type { QueueJournal } from '../src/core/persistence.js';
-import { Consumer, Queue, type ConsumerOwner } from '../src/core/queue/queue.js';
+import { ClassicQueue as Queue } from '../src/core/queue/classic.js';
+import { Consumer } from '../src/core/queue/consumer.js';
+import { Owner, handleOf, take } from './support/queue-owner.js';
 import type { Entry } from '../src/core/queue/ready-list.js';
 
 const PERSISTENT = Buffer.from([0x10, 0x00, 2]);
@@ -33,13 +35,6 @@ class MemJournal implements QueueJournal {
   removeAll(): void { this.rows.clear(); }
 }
 
-class Owner implements ConsumerOwner {
-  got: Entry[] = [];
-  room = Infinity;
-  canTake(c: Consumer) { return c.noAck || c.unacked < this.room; }
-  deliver(_c: Consumer, _q: Queue, e: Entry) { this.got.push(e); }
-  cancelledByQueue() {}
-}
 
 function durable(j: QueueJournal, args = {}): Queue {
   return new Queue('q', { durable: true, autoDelete: false, owner: null, args, journal: j });
@@ -57,13 +52,13 @@ describe('durable queue and its journal', () => {
     const c = new Consumer('c', q, o, false, false, 0, {});
     q.addConsumer(c);
     q.dispatch();
-    expect(o.got.map((e) => e.msg!.body.toString())).toEqual(['p1', 't1', 'p2']);
+    expect(o.entries.map((e) => e.msg!.body.toString())).toEqual(['p1', 't1', 'p2']);
     expect(j.watermark).toBe(3);
-    q.settled(o.got[0], c);
-    q.requeue(o.got[2], c);
+    q.ack(handleOf(o.entries[0]), c);
+    q.requeue(handleOf(o.entries[2]), c);
     expect([...j.rows.keys()]).toEqual([3]);
     q.removeConsumer(c);
-    const taken = q.take(true)!;
+    const taken = take(q, true)!;
     expect(taken.msg!.body.toString()).toBe('p2');
     expect(j.rows.size).toBe(0);
   });
@@ -74,7 +69,7 @@ describe('durable queue and its journal', () => {
     const o = new Owner();
     q.addConsumer(new Consumer('c', q, o, true, false, 0, {}));
     q.enqueue(msg('direct'));
-    expect(o.got).toHaveLength(1);
+    expect(o.entries).toHaveLength(1);
     expect(j.rows.size).toBe(0);
   });
 
@@ -88,13 +83,13 @@ describe('durable queue and its journal', () => {
     expect(q.ready.bytes).toBe([...Array(n).keys()].reduce((s, i) => s + `m${i}`.length, 0));
     // Take everything resident, then hold two paged ones unacked so the range has gaps.
     const got: Entry[] = [];
-    for (let i = 0; i < 4096; i++) got.push(q.take(false)!);
-    const a = q.take(false)!;
-    const b = q.take(false)!;
+    for (let i = 0; i < 4096; i++) got.push(take(q, false)!);
+    const a = take(q, false)!;
+    const b = take(q, false)!;
     expect([a.msg!.body.toString(), b.msg!.body.toString()]).toEqual(['m4096', 'm4097']);
-    q.requeue(a, null); // back at the head, body kept
+    q.requeue(handleOf(a), null); // back at the head, body kept
     const rest: string[] = [];
-    for (let e = q.take(true); e; e = q.take(true)) rest.push(e.msg!.body.toString());
+    for (let e = take(q, true); e; e = take(q, true)) rest.push(e.msg!.body.toString());
     expect(rest).toEqual(['m4096', ...Array.from({ length: n - 4098 }, (_, i) => `m${i + 4098}`)]);
     expect(j.ranges).toBeLessThan(10);
     expect(j.reads).toBe(0);
@@ -104,10 +99,10 @@ describe('durable queue and its journal', () => {
     const j = new MemJournal();
     const q = durable(j);
     for (let i = 0; i < 4; i++) q.enqueue(msg(`m${i}`));
-    const held = q.take(false)!;
+    const held = take(q, false)!;
     expect(q.purge()).toBe(3);
     expect([...j.rows.keys()]).toEqual([held.seq]);
-    q.settled(held, null);
+    q.ack(handleOf(held), null);
     q.enqueue(msg('x'));
     expect(q.purge()).toBe(1);
     expect(j.rows.size).toBe(0);
@@ -122,7 +117,7 @@ describe('durable queue and its journal', () => {
     q.restored(9);
     q.enqueue(msg('new'));
     expect([...j.rows.keys()]).toEqual([4, 7, 10]);
-    const out = [q.take(true)!, q.take(true)!, q.take(true)!];
+    const out = [take(q, true)!, take(q, true)!, take(q, true)!];
     expect(out.map((e) => [e.msg!.body.toString(), e.redelivered])).toEqual([['r4', true], ['r7', false], ['new', false]]);
   });
 
@@ -132,11 +127,11 @@ describe('durable queue and its journal', () => {
     const dead: string[] = [];
     const q = new Queue('q', {
       durable: true, autoDelete: false, owner: null, args: { 'x-dead-letter-exchange': { type: 'S', value: 'dlx' } }, journal: j,
-      host: { deadLetter: (_q, m, reason) => dead.push(`${m.body.toString()}:${reason}`), expireQueue: () => {} },
+      host: { deadLetter: (_q, m, reason) => dead.push(`${m.body.toString()}:${reason}`), expireQueue: () => {}, queueUnused: () => {} },
     });
     q.restore(1, 3, Date.now() - 1, 0, false);
     q.restored(1);
-    expect(q.take(true)).toBeUndefined();
+    expect(take(q, true)).toBeUndefined();
     expect(dead).toEqual(['old:expired']);
     expect(j.rows.size).toBe(0);
   });

@@ -1,19 +1,14 @@
 // Queue logic without sockets: ordering on requeue, round-robin, prefetch via canTake.
 import { describe, expect, it } from 'vitest';
 import { Message } from '../src/core/message.js';
-import { Consumer, Queue, type ConsumerOwner } from '../src/core/queue/queue.js';
+import { ClassicQueue as Queue } from '../src/core/queue/classic.js';
+import { Consumer } from '../src/core/queue/consumer.js';
+import { Owner, handleOf } from './support/queue-owner.js';
 import { ReadyList, type Entry } from '../src/core/queue/ready-list.js';
 
 const msg = (s: string) => new Message('', 'q', Buffer.from([0, 0]), Buffer.from(s));
 const bodies = (q: Queue) => [...q.ready].map((e) => e.msg!.body.toString());
 
-class Owner implements ConsumerOwner {
-  got: { c: Consumer; e: Entry }[] = [];
-  room = Infinity;
-  canTake(c: Consumer) { return c.noAck || c.unacked < this.room; }
-  deliver(c: Consumer, _q: Queue, e: Entry) { this.got.push({ c, e }); }
-  cancelledByQueue() {}
-}
 
 function queue(): Queue {
   return new Queue('q', { durable: false, autoDelete: false, owner: null, args: {} });
@@ -64,8 +59,8 @@ describe('Queue', () => {
     expect(bodies(q)).toEqual(['d', 'e']);
     // Requeue c then a (out of order): the queue reads a, c, d, e with b still out.
     q.removeConsumer(c);
-    q.requeue(owner.got[2].e, c);
-    q.requeue(owner.got[0].e, c);
+    q.requeue(handleOf(owner.got[2].e), c);
+    q.requeue(handleOf(owner.got[0].e), c);
     expect(bodies(q)).toEqual(['a', 'c', 'd', 'e']);
     expect([...q.ready].map((e) => e.redelivered)).toEqual([true, true, false, false]);
     expect(q.unackedCount).toBe(1);
@@ -90,16 +85,16 @@ describe('Queue', () => {
     q.addConsumer(c);
     for (let i = 0; i < 5; i++) q.enqueue(msg(String(i)));
     expect(o.got).toHaveLength(2);
-    q.settled(o.got[0].e, c);
+    q.ack(handleOf(o.got[0].e), c);
     q.dispatch();
     expect(o.got).toHaveLength(3);
     expect(q.messageCount).toBe(2);
   });
 
   it('auto-delete fires only after the queue has had a consumer and lost the last one', () => {
-    const q = new Queue('ad', { durable: false, autoDelete: true, owner: null, args: {} });
     let unused = 0;
-    q.onUnused = () => unused++;
+    const host = { deadLetter: () => {}, expireQueue: () => {}, queueUnused: () => { unused++; } };
+    const q = new Queue('ad', { durable: false, autoDelete: true, owner: null, args: {}, host });
     const o = new Owner();
     const c = new Consumer('t', q, o, true, false, 0, {});
     expect(unused).toBe(0);

@@ -7,29 +7,19 @@
 // body frame is still 505), but commands are ignored, except channel.open (504, "second
 // 'channel.open' seen") and the close handshake.
 import { ByteReader } from '../protocol/byte-reader.js';
-import { AmqpError, ChannelError, ConnectionError, DecodeError } from '../protocol/errors.js';
+import { AmqpError, ChannelError, ConnectionError, DecodeError, InternalError } from '../protocol/errors.js';
 import { M, checkBasicProperties, type AnyMethod, type BasicPublish } from '../protocol/generated/amqp.js';
 import { CommandAssembler, type CommandSink } from './command-assembler.js';
-import type { Connection } from './connection.js';
 import { handleMethod } from './methods.js';
 import { basicPublish, publishTarget } from './methods-basic.js';
+import type { ChannelPort } from './port.js';
 import { Session } from './session.js';
 
 type State = 'new' | 'open' | 'closing' | 'closed';
 
 const reader = new ByteReader();
-
-/**
- * What RabbitMQ answers when a channel process crashes (here: content properties that do not
- * decode): a bare "INTERNAL_ERROR", as a connection error, naming no method.
- */
-export class InternalError extends ConnectionError {
-  override readonly replyText = 'INTERNAL_ERROR';
-  constructor(explanation: string) {
-    super(541, explanation);
-  }
-}
-
+/** Connection-class methods on a channel other than 0 are refused. */
+const CLASS_CONNECTION = M.ConnectionStart >>> 16;
 
 export class Channel implements CommandSink {
   state: State = 'new';
@@ -37,8 +27,8 @@ export class Channel implements CommandSink {
   /** Messaging state (consumers, unacked, confirms); exists once the channel is open. */
   session: Session | null = null;
 
-  constructor(readonly conn: Connection, readonly id: number) {
-    this.assembler = new CommandAssembler(this, conn.broker.config.maxMessageSize);
+  constructor(readonly conn: ChannelPort, readonly id: number) {
+    this.assembler = new CommandAssembler(this, conn.services.maxMessageSize);
   }
 
   onFrame(type: number, buf: Buffer, start: number, end: number): void {
@@ -49,7 +39,7 @@ export class Channel implements CommandSink {
       // (RabbitMQ checks it in the channel): a channel that is not open says so first, and one
       // that is closing ignores the publish altogether.
       if (err instanceof ChannelError && this.state === 'new') {
-        throw ConnectionError.channelError("expected 'channel.open'").during(60, 40);
+        throw ConnectionError.channelError("expected 'channel.open'").duringMethod(M.BasicPublish);
       }
       if (err instanceof ChannelError && (this.state === 'closing' || this.state === 'closed')) return;
       throw err;
@@ -64,14 +54,14 @@ export class Channel implements CommandSink {
     try {
       this.dispatch(m);
     } catch (err) {
-      if (err instanceof AmqpError) err.during(m.id >>> 16, m.id & 0xffff);
+      if (err instanceof AmqpError) err.duringMethod(m.id);
       throw err;
     }
   }
 
   onContent(m: BasicPublish, properties: Buffer, body: Buffer): void {
     if (this.state === 'closing' || this.state === 'closed') return;
-    if (this.state !== 'open') throw ConnectionError.channelError("expected 'channel.open'").during(60, 40);
+    if (this.state !== 'open') throw ConnectionError.channelError("expected 'channel.open'").duringMethod(M.BasicPublish);
     try {
       const props = checkedProperties(properties);
       if (props === null) {
@@ -81,9 +71,9 @@ export class Channel implements CommandSink {
         throw new InternalError('content header properties do not decode');
       }
       basicPublish(this.session!, m, props, body);
-      if (this.conn.broker.memoryAlarm) this.conn.blockForAlarm();
+      if (this.conn.services.memoryAlarm) this.conn.blockForAlarm();
     } catch (err) {
-      if (err instanceof AmqpError && !(err instanceof InternalError)) err.during(60, 40);
+      if (err instanceof AmqpError && !(err instanceof InternalError)) err.duringMethod(M.BasicPublish);
       throw err;
     }
   }
@@ -125,7 +115,7 @@ export class Channel implements CommandSink {
         this.conn.send(this.id, M.ChannelFlowOk, { active: true });
         return;
     }
-    if (m.id >>> 16 === 10) throw ConnectionError.commandInvalid('unimplemented method');
+    if (m.id >>> 16 === CLASS_CONNECTION) throw ConnectionError.commandInvalid('unimplemented method');
     handleMethod(this.session!, m);
   }
 

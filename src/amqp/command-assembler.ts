@@ -52,7 +52,7 @@ export class CommandAssembler {
         }
         if (type !== FRAME_METHOD) {
           this.reset();
-          throw ConnectionError.unexpectedFrame('expected content body, got non content body frame instead').during(60, 40);
+          throw ConnectionError.unexpectedFrame('expected content body, got non content body frame instead').duringMethod(M.BasicPublish);
         }
         this.reset();
         return this.onMethodFrame(buf, start, end);
@@ -101,7 +101,7 @@ export class CommandAssembler {
       this.received = 0;
       const exact = high < 0x200000 ? String(size) : buf.readBigUInt64BE(start + 4).toString();
       throw ChannelError.preconditionFailed(`message size ${exact} is larger than configured max size ${this.maxMessageSize}`)
-        .during(60, 40);
+        .duringMethod(M.BasicPublish);
     }
     this.properties = buf.subarray(start + CONTENT_HEADER_MIN, end);
     this.bodySize = size;
@@ -115,14 +115,14 @@ export class CommandAssembler {
     if (type !== FRAME_BODY) {
       this.reset();
       throw ConnectionError.unexpectedFrame('expected content body, got non content body frame instead')
-        .during(method.id >>> 16, method.id & 0xffff);
+        .duringMethod(method.id);
     }
     const n = end - start;
     if (this.received + n > this.bodySize) {
       const announced = this.bodySize;
       this.reset();
       throw ConnectionError.frameError(`content body exceeds the announced size ${announced}`)
-        .during(method.id >>> 16, method.id & 0xffff);
+        .duringMethod(method.id);
     }
     if (method.id !== M.BasicPublish) {
       // Content of a method the channel will refuse: count it, keep nothing.

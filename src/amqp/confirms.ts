@@ -12,14 +12,17 @@
 //   pending confirms, since nothing may follow channel.close-ok on that channel number.
 import { M } from '../protocol/generated/amqp.js';
 import type { Persistence } from '../core/persistence.js';
-import type { Connection } from './connection.js';
+import type { MessageStats } from '../core/stats.js';
+import type { ChannelPort } from './port.js';
 
 /** What the confirms need from their channel. */
 export interface ConfirmingChannel {
   readonly id: number;
-  readonly conn: Connection;
+  readonly conn: ChannelPort;
   /** Frames may still be written for this channel. */
   readonly writable: boolean;
+  /** Its `confirm` counter counts every publish answered. */
+  readonly stats: MessageStats;
 }
 
 interface CommitWait {
@@ -69,7 +72,8 @@ export class Confirms {
       this.writePendingAck();
       if (!this.ch.writable || w.upTo <= this.confirmedUpTo) return;
       this.ch.conn.out.method(this.ch.id, M.BasicNack, { deliveryTag: w.upTo, multiple: w.upTo - this.confirmedUpTo > 1, requeue: false });
-      this.confirmedUpTo = this.pendingAck = w.upTo;
+      this.answered(w.upTo);
+      this.pendingAck = w.upTo;
       this.ch.conn.scheduleFlush();
       return;
     }
@@ -83,8 +87,7 @@ export class Confirms {
   private ack(seq: number): void {
     if (!this.flushHooked) {
       this.flushHooked = true;
-      this.ch.conn.beforeFlush.push(this);
-      this.ch.conn.scheduleFlush();
+      this.ch.conn.beforeNextFlush(this);
     }
     this.pendingAck = seq;
   }
@@ -99,14 +102,21 @@ export class Confirms {
     const upTo = this.pendingAck;
     if (upTo <= this.confirmedUpTo || !this.ch.writable) return;
     this.ch.conn.out.method(this.ch.id, M.BasicAck, { deliveryTag: upTo, multiple: upTo - this.confirmedUpTo > 1 });
-    this.confirmedUpTo = upTo;
+    this.answered(upTo);
   }
 
   private nack(seq: number): void {
     this.writePendingAck();
     if (!this.ch.writable) return;
     this.ch.conn.out.method(this.ch.id, M.BasicNack, { deliveryTag: seq, multiple: false, requeue: false });
-    this.confirmedUpTo = this.pendingAck = seq;
+    this.answered(seq);
+    this.pendingAck = seq;
     this.ch.conn.scheduleFlush();
+  }
+
+  /** Everything up to `seq` has been answered on the wire. */
+  private answered(seq: number): void {
+    this.ch.stats.confirm += seq - this.confirmedUpTo;
+    this.confirmedUpTo = seq;
   }
 }

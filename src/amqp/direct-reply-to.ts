@@ -13,9 +13,9 @@
 // safe in any routing key. Each basic.consume makes a new one, so an old one goes stale.
 import { randomBytes } from 'node:crypto';
 import { ChannelError } from '../protocol/errors.js';
-import { writeBasicDeliver } from '../protocol/generated/amqp.js';
 import type { Message } from '../core/message.js';
 import { generatedName } from '../core/names.js';
+import { writeDelivery } from './delivery.js';
 import type { Session } from './session.js';
 
 export const REPLY_QUEUE = 'amq.rabbitmq.reply-to';
@@ -52,20 +52,20 @@ export function consumeReplies(s: Session, tag: string, noAck: boolean): string 
   if (!noAck) throw ChannelError.preconditionFailed('reply consumer cannot acknowledge');
   if (s.reply !== null) throw ChannelError.preconditionFailed('reply consumer already set');
   const consumerTag = tag === '' ? generatedName('amq.ctag') : tag;
-  s.reply = { tag: consumerTag, address: s.conn.broker.replies.add(s) };
+  s.reply = { tag: consumerTag, address: s.conn.services.replies.add(s) };
   return consumerTag;
 }
 
 /** basic.cancel of the reply consumer, or the channel going away: its address goes stale. */
 export function stopReplies(s: Session): void {
   if (s.reply === null) return;
-  s.conn.broker.replies.remove(s.reply.address);
+  s.conn.services.replies.remove(s.reply.address);
   s.reply = null;
 }
 
 /** queue.declare of a name starting with amq.rabbitmq.reply-to: does it answer declare-ok? */
 export function replyQueueExists(s: Session, name: string): boolean {
-  return name === REPLY_QUEUE || s.conn.broker.replies.get(name) !== undefined;
+  return name === REPLY_QUEUE || s.conn.services.replies.get(name) !== undefined;
 }
 
 /**
@@ -89,12 +89,8 @@ export function deliverReplies(from: Session, msg: Message): void {
  * will ever name it).
  */
 function deliverReply(from: Session, address: string, msg: Message): void {
-  const to = from.conn.broker.replies.get(address);
-  if (to === undefined || !to.writable || to.conn.state !== 'running') return;
-  const out = to.conn.out;
-  const at = out.beginFrame(1, to.id);
-  writeBasicDeliver(out, to.reply!.tag, to.nextDeliveryTag(), false, msg.exchange, msg.routingKey);
-  out.endFrame(at);
-  out.content(to.id, msg.properties, msg.body);
+  const to = from.conn.services.replies.get(address);
+  if (to === undefined || !to.writable || !to.conn.running) return;
+  writeDelivery(to.conn.out, to.id, to.reply!.tag, to.nextDeliveryTag(), false, msg);
   to.conn.scheduleFlush();
 }

@@ -6,59 +6,57 @@
 // latency with it. A queue is congested when it has consumers and more than HIGH ready
 // messages; its publishers are paused until it is below LOW. Queues without consumers are not
 // throttled here: a backlog is what they are for (the memory watermark bounds those).
-import type { Queue } from '../core/queue/queue.js';
-import type { Connection } from './connection.js';
+import type { MessageQueue } from '../core/queue/types.js';
+import type { ReadGate } from './read-gate.js';
 
 const HIGH = 20_000;
 const LOW = 10_000;
 /** Safety net for drains that happen without an ack on this node (purge, delete, cancel). */
 const RECHECK_MS = 20;
 
-const publishersOf = new WeakMap<Queue, Set<Connection>>();
+const publishersOf = new WeakMap<MessageQueue, Set<ReadGate>>();
 
-export function isCongested(q: Queue): boolean {
+export function isCongested(q: MessageQueue): boolean {
   return q.consumerCount > 0 && q.messageCount > HIGH;
 }
 
 /** The connection just published into a congested queue: stop reading from it. */
-export function throttle(conn: Connection, q: Queue): void {
+export function throttle(gate: ReadGate, q: MessageQueue): void {
   let set = publishersOf.get(q);
   if (!set) publishersOf.set(q, (set = new Set()));
-  set.add(conn);
-  conn.throttledBy.add(q);
-  conn.pauseReading();
-  if (!conn.flowTimer) conn.flowTimer = setTimeout(recheckConnection, RECHECK_MS, conn);
+  set.add(gate);
+  gate.throttledBy.add(q);
+  gate.pause();
+  if (!gate.flowTimer) gate.flowTimer = setTimeout(recheckGate, RECHECK_MS, gate);
 }
 
 /** A queue may have drained: resume its publishers that nothing else holds back. */
-export function recheck(q: Queue): void {
+export function recheck(q: MessageQueue): void {
   const set = publishersOf.get(q);
   if (!set || (!q.deleted && q.messageCount > LOW && q.consumerCount > 0)) return;
   publishersOf.delete(q);
-  for (const conn of set) {
-    conn.throttledBy.delete(q);
-    if (conn.throttledBy.size === 0) release(conn);
+  for (const gate of set) {
+    gate.throttledBy.delete(q);
+    if (gate.throttledBy.size === 0) release(gate);
   }
 }
 
-function recheckConnection(conn: Connection): void {
-  conn.flowTimer = null;
-  for (const q of [...conn.throttledBy]) recheck(q);
-  if (conn.throttledBy.size > 0 && conn.state !== 'closed') {
-    conn.flowTimer = setTimeout(recheckConnection, RECHECK_MS, conn);
-  }
+function recheckGate(gate: ReadGate): void {
+  gate.flowTimer = null;
+  for (const q of [...gate.throttledBy]) recheck(q);
+  if (gate.throttledBy.size > 0) gate.flowTimer = setTimeout(recheckGate, RECHECK_MS, gate);
 }
 
-function release(conn: Connection): void {
-  if (conn.flowTimer) clearTimeout(conn.flowTimer);
-  conn.flowTimer = null;
-  conn.resumeReading();
+function release(gate: ReadGate): void {
+  if (gate.flowTimer) clearTimeout(gate.flowTimer);
+  gate.flowTimer = null;
+  gate.resume();
 }
 
 /** The connection is gone: forget it. */
-export function forget(conn: Connection): void {
-  for (const q of conn.throttledBy) publishersOf.get(q)?.delete(conn);
-  conn.throttledBy.clear();
-  if (conn.flowTimer) clearTimeout(conn.flowTimer);
-  conn.flowTimer = null;
+export function forget(gate: ReadGate): void {
+  for (const q of gate.throttledBy) publishersOf.get(q)?.delete(gate);
+  gate.throttledBy.clear();
+  if (gate.flowTimer) clearTimeout(gate.flowTimer);
+  gate.flowTimer = null;
 }

@@ -7,7 +7,7 @@ import type { Exchange } from '../core/exchange/exchange.js';
 import { TYPE_ATOMS } from '../protocol/erlang-format.js';
 import { typeClass, type FieldTable } from '../protocol/field-table.js';
 import { generatedName, queueRes } from '../core/names.js';
-import { Consumer } from '../core/queue/queue.js';
+import { Consumer } from '../core/queue/consumer.js';
 import { queueName } from './methods-definitions.js';
 import { checkedMessage } from './publish-checks.js';
 import { consumeReplies, deliverReplies, REPLY_QUEUE, stopReplies } from './direct-reply-to.js';
@@ -58,7 +58,7 @@ export function basicConsume(s: Session, m: BasicConsume): void {
     if (!m.noWait) s.conn.send(s.id, M.BasicConsumeOk, { consumerTag: replyTag });
     return;
   }
-  const q = s.vhost.queue(name, s.conn);
+  const q = s.vhost.queue(name, s.conn.actor);
   checkConsumeArgs(m.arguments, queueRes(q.name, s.vhost.name));
   const tag = m.consumerTag === '' ? generatedName('amq.ctag') : m.consumerTag;
   if (q.hasExclusiveConsumer() || (m.exclusive && (q.consumerCount > 0 || q.singleActiveConsumer))) {
@@ -91,13 +91,8 @@ export function basicCancel(s: Session, m: BasicCancel): void {
 }
 
 export function basicGet(s: Session, m: BasicGet): void {
-  const q = s.vhost.queue(queueName(s, m.queue), s.conn);
-  const e = q.take(m.noAck);
-  if (!e) {
-    s.conn.send(s.id, M.BasicGetEmpty, {});
-    return;
-  }
-  s.deliverGet(q, e, m.noAck);
+  const q = s.vhost.queue(queueName(s, m.queue), s.conn.actor);
+  if (!q.get(s, m.noAck)) s.conn.send(s.id, M.BasicGetEmpty, {});
 }
 
 export function basicRecover(s: Session, requeue: boolean, async: boolean): void {

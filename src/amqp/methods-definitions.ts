@@ -35,7 +35,7 @@ export function queueDeclare(s: Session, m: QueueDeclare): void {
   if (m.queue.startsWith(REPLY_QUEUE)) return declareReplyQueue(s, m);
   const q = s.vhost.declareQueue(stripCrLf(m.queue), {
     passive: m.passive, durable: m.durable, exclusive: m.exclusive, autoDelete: m.autoDelete, args: m.arguments,
-  }, s.conn);
+  }, s.conn.actor);
   s.lastQueue = q.name;
   if (!m.noWait) {
     s.conn.send(s.id, M.QueueDeclareOk, { queue: q.name, messageCount: q.messageCount, consumerCount: q.consumerCount });
@@ -64,24 +64,24 @@ export function queueBind(s: Session, m: QueueBind): void {
   const queue = queueName(s, m.queue);
   const key = m.queue === '' && m.routingKey === '' ? queue : m.routingKey;
   // The empty-name shortcut looks at the name as sent, so "\n" is the queue '' (404), as RabbitMQ.
-  s.vhost.bindQueue(stripCrLf(queue), stripCrLf(m.exchange), key, m.arguments, s.conn);
+  s.vhost.bindQueue(stripCrLf(queue), stripCrLf(m.exchange), key, m.arguments, s.conn.actor);
   if (!m.noWait) s.conn.send(s.id, M.QueueBindOk, {});
 }
 
 export function queueUnbind(s: Session, m: QueueUnbind): void {
   const queue = queueName(s, m.queue);
   const key = m.queue === '' && m.routingKey === '' ? queue : m.routingKey;
-  s.vhost.unbindQueue(stripCrLf(queue), stripCrLf(m.exchange), key, m.arguments, s.conn);
+  s.vhost.unbindQueue(stripCrLf(queue), stripCrLf(m.exchange), key, m.arguments, s.conn.actor);
   s.conn.send(s.id, M.QueueUnbindOk, {});
 }
 
 export function queuePurge(s: Session, m: QueuePurge): void {
-  const q = s.vhost.queue(queueName(s, m.queue), s.conn);
+  const q = s.vhost.queue(queueName(s, m.queue), s.conn.actor);
   const messageCount = q.purge();
   if (!m.noWait) s.conn.send(s.id, M.QueuePurgeOk, { messageCount });
 }
 
 export function queueDelete(s: Session, m: QueueDelete): void {
-  const messageCount = s.vhost.deleteQueue(queueName(s, stripCrLf(m.queue)), m.ifUnused, m.ifEmpty, s.conn);
+  const messageCount = s.vhost.deleteQueue(queueName(s, stripCrLf(m.queue)), m.ifUnused, m.ifEmpty, s.conn.actor);
   if (!m.noWait) s.conn.send(s.id, M.QueueDeleteOk, { messageCount });
 }

@@ -54,7 +54,7 @@ function fastReplyTo(s: Session, props: Buffer): Buffer {
 /** user_id must be the user who logged in, unless that user has the impersonator tag. */
 function checkUserId(s: Session, props: Buffer): void {
   const claimed = shortstrAt(props, P.userId).toString('utf8');
-  const user = s.conn.user!;
+  const user = s.conn.actor.user;
   if (claimed === user.name || user.tags.includes('impersonator')) return;
   throw ChannelError.preconditionFailed(`user_id property set to '${claimed}' but authenticated user was '${user.name}'`);
 }

@@ -1,6 +1,7 @@
 // The TCP listener: every accepted socket becomes a Connection.
 import net from 'node:net';
-import { Connection, type BrokerContext } from './connection.js';
+import { Connection } from './connection.js';
+import type { BrokerContext } from './context.js';
 
 export class AmqpServer {
   readonly connections = new Set<Connection>();
@@ -10,7 +11,9 @@ export class AmqpServer {
 
   listen(port: number, host: string): Promise<net.AddressInfo> {
     const server = net.createServer({ noDelay: true }, (socket) => {
-      this.connections.add(new Connection(socket, this.broker));
+      // Nagle's algorithm left on stalls manual-ack consumers (small writes wait for acks).
+      socket.setNoDelay(true);
+      this.connections.add(new Connection(socket, this.broker, socket));
     });
     this.server = server;
     return new Promise((resolve, reject) => {

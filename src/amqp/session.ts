@@ -1,22 +1,26 @@
 // The messaging state of one channel: consumers, delivery tags and unacked messages, prefetch
 // and transactions; publisher confirms (confirms.ts) and the direct reply-to consumer
-// (direct-reply-to.ts) hang off it. It is the ConsumerOwner the queues deliver through.
-import { ChannelError } from '../protocol/errors.js';
-import { M, writeBasicDeliver } from '../protocol/generated/amqp.js';
+// (direct-reply-to.ts) hang off it. It is the ConsumerOwner the queues deliver through, and
+// it publishes through core's one entry point, VHost.publish.
 import type { Exchange } from '../core/exchange/exchange.js';
-import { Message } from '../core/message.js';
-import type { Consumer, ConsumerOwner, Queue } from '../core/queue/queue.js';
-import type { Entry } from '../core/queue/ready-list.js';
+import type { Message } from '../core/message.js';
+import { PublishResult } from '../core/publish.js';
+import type { Consumer } from '../core/queue/consumer.js';
+import type { ConsumerOwner, DeliveryHandle, GetOwner, MessageQueue } from '../core/queue/types.js';
+import { MessageStats } from '../core/stats.js';
 import type { VHost } from '../core/vhost.js';
+import { ChannelError } from '../protocol/errors.js';
+import { M, NO_ROUTE } from '../protocol/generated/amqp.js';
 import type { Channel } from './channel.js';
-import type { Connection } from './connection.js';
 import { Confirms } from './confirms.js';
+import { writeDelivery, writeGetOk, writeReturn } from './delivery.js';
 import { stopReplies, type ReplyConsumer } from './direct-reply-to.js';
 import { isCongested, recheck, throttle } from './flow.js';
+import type { ChannelPort } from './port.js';
 
 export interface Unacked {
-  queue: Queue;
-  entry: Entry;
+  queue: MessageQueue;
+  handle: DeliveryHandle;
   consumer: Consumer | null; // null for basic.get
 }
 
@@ -25,12 +29,14 @@ interface TxPublish { msg: Message; queues: string[]; mandatory: boolean }
 /** A settle in a transaction: its deliveries leave `unacked` at once, and come back on rollback. */
 interface TxSettle { held: [number, Unacked][]; kind: 'ack' | 'reject'; requeue: boolean }
 
-export class Session implements ConsumerOwner {
-  readonly conn: Connection;
+export class Session implements ConsumerOwner, GetOwner {
+  readonly conn: ChannelPort;
   readonly vhost: VHost;
   readonly consumers = new Map<string, Consumer>();
   /** Outstanding deliveries by tag; Map order is tag order, which multiple-ack relies on. */
   readonly unacked = new Map<number, Unacked>();
+  /** This channel's message_stats (publish, confirm, deliver, get, ack, returns). */
+  readonly stats = new MessageStats();
   private nextTag = 1;
   /** basic.qos global=false: limit for consumers created afterwards. */
   consumerPrefetch = 0;
@@ -54,14 +60,15 @@ export class Session implements ConsumerOwner {
 
   tx: { publishes: TxPublish[]; settles: TxSettle[] } | null = null;
 
-  private readonly routed: Queue[] = [];
+  /** Every publish on this channel reports here (reused, so publishing allocates nothing). */
+  private readonly result = new PublishResult();
   /** The channel has gone away (release()): nothing more is written for it. */
   private released = false;
   private readonly onDrain = () => this.dispatchAll();
 
   constructor(readonly channel: Channel) {
     this.conn = channel.conn;
-    this.vhost = channel.conn.vhost!;
+    this.vhost = channel.conn.vhost;
   }
 
   get id(): number { return this.channel.id; }
@@ -69,43 +76,33 @@ export class Session implements ConsumerOwner {
   // ---- publishing ---------------------------------------------------------------------------
 
   publish(x: Exchange, msg: Message, mandatory: boolean): void {
+    this.stats.publish++;
+    this.stats.publishBytes += msg.body.length;
     if (this.tx) {
       // rabbit_channel routes at basic.publish and keeps the queue names until the commit, so
       // bindings made or exchanges deleted in between do not change where the message goes.
-      const out = this.routed;
-      this.vhost.route(x, msg, out);
-      this.tx.publishes.push({ msg, queues: out.map((q) => q.name), mandatory });
-      out.length = 0;
+      this.tx.publishes.push({ msg, queues: this.vhost.routeNames(x, msg), mandatory });
       return;
     }
-    const store = this.vhost.persistence;
-    const writes = store !== null ? store.writes : 0;
-    const accepted = this.route(x, msg, mandatory);
-    this.confirms?.published(accepted, store !== null && store.writes !== writes);
+    const r = this.vhost.publish(x, msg, this.result);
+    this.afterPublish(msg, mandatory, r);
+    this.confirms?.published(r.accepted, r.stored);
   }
 
-  /** Enqueue into every queue the message routes to; false if any refused it (x-overflow). */
-  private route(x: Exchange, msg: Message, mandatory: boolean): boolean {
-    const out = this.routed;
-    this.vhost.route(x, msg, out);
-    if (out.length === 0) {
-      if (mandatory) this.returnMessage(msg, 312, 'NO_ROUTE');
-      return true;
+  /** Returns for unroutable mandatory messages; flow control for queues that are filling up. */
+  private afterPublish(msg: Message, mandatory: boolean, r: PublishResult): void {
+    if (r.unroutable) {
+      if (mandatory) this.returnMessage(msg, NO_ROUTE, 'NO_ROUTE');
+      else this.stats.dropUnroutable++;
+      return;
     }
-    let accepted = true;
-    for (let i = 0; i < out.length; i++) {
-      const q = out[i];
-      if (!q.enqueue(msg)) accepted = false;
-      if (isCongested(q)) throttle(this.conn, q);
-    }
-    out.length = 0;
-    return accepted;
+    const qs = r.queues;
+    for (let i = 0; i < qs.length; i++) if (isCongested(qs[i]!)) throttle(this.conn.gate, qs[i]!);
   }
 
   private returnMessage(msg: Message, code: number, text: string): void {
-    const out = this.conn.out;
-    out.method(this.id, M.BasicReturn, { replyCode: code, replyText: text, exchange: msg.exchange, routingKey: msg.routingKey });
-    out.content(this.id, msg.properties, msg.body);
+    this.stats.returnUnroutable++;
+    writeReturn(this.conn.out, this.id, code, text, msg);
     this.conn.scheduleFlush();
   }
 
@@ -132,24 +129,14 @@ export class Session implements ConsumerOwner {
     const { publishes, settles } = tx;
     tx.publishes = [];
     tx.settles = [];
-    const store = this.vhost.persistence;
-    const writes = store !== null ? store.writes : 0;
-    for (const p of publishes) this.deliverRouted(p);
+    for (const p of publishes) {
+      const r = this.vhost.deliverTo(p.queues, p.msg, this.result);
+      if (r.unroutable && p.mandatory) this.returnMessage(p.msg, NO_ROUTE, 'NO_ROUTE');
+    }
     for (const s of settles) this.applySettle(s.held, s.kind, s.requeue);
     // commit-ok promises the persistent messages are on disk: commit now rather than this turn.
-    if (store !== null && store.writes !== writes) store.flush();
-  }
-
-  /** Deliver a transactional publish to the queues it was routed to that still exist. */
-  private deliverRouted(p: TxPublish): void {
-    let delivered = 0;
-    for (const name of p.queues) {
-      const q = this.vhost.queues.get(name);
-      if (!q) continue;
-      q.enqueue(p.msg);
-      delivered++;
-    }
-    if (delivered === 0 && p.mandatory) this.returnMessage(p.msg, 312, 'NO_ROUTE');
+    const store = this.vhost.persistence;
+    if (store !== null && store.pending) store.flush();
   }
 
   /** Publishes are dropped; settled deliveries are outstanding again, under their old tags. */
@@ -192,7 +179,7 @@ export class Session implements ConsumerOwner {
   }
 
   canTake(c: Consumer): boolean {
-    if (this.conn.writeBlocked || this.channel.state !== 'open' || this.conn.state !== 'running') return false;
+    if (this.conn.gate.writeBlocked || this.channel.state !== 'open' || !this.conn.running) return false;
     if (c.noAck) return true;
     if (c.prefetch !== 0 && c.unacked >= c.prefetch) return false;
     return this.channelPrefetch === 0 || this.channelVolume < this.channelPrefetch;
@@ -203,31 +190,29 @@ export class Session implements ConsumerOwner {
     return this.nextTag;
   }
 
-  deliver(c: Consumer, q: Queue, e: Entry): void {
+  deliver(c: Consumer, q: MessageQueue, h: DeliveryHandle, msg: Message, redelivered: boolean): void {
     const tag = this.nextTag++;
+    const st = this.stats;
     if (!c.noAck) {
-      this.unacked.set(tag, { queue: q, entry: e, consumer: c });
+      this.unacked.set(tag, { queue: q, handle: h, consumer: c });
       if (this.channelPrefetch !== 0) this.channelVolume++;
+      st.deliver++;
+    } else {
+      st.deliverNoAck++;
     }
-    const out = this.conn.out;
-    const msg = e.msg!; // the queue reads a paged-out body back before handing it over
-    const at = out.beginFrame(1, this.id);
-    writeBasicDeliver(out, c.tag, tag, e.redelivered, msg.exchange, msg.routingKey);
-    out.endFrame(at);
-    out.content(this.id, msg.properties, msg.body);
+    if (redelivered) st.redeliver++;
+    writeDelivery(this.conn.out, this.id, c.tag, tag, redelivered, msg);
     this.conn.scheduleFlush();
   }
 
-  /** basic.get-ok: the entry was taken from the queue by the caller. */
-  deliverGet(q: Queue, e: Entry, noAck: boolean): void {
+  /** basic.get-ok: the queue handed over its head. */
+  gotMessage(q: MessageQueue, h: DeliveryHandle, msg: Message, redelivered: boolean, noAck: boolean): void {
     const tag = this.nextTag++;
-    if (!noAck) this.unacked.set(tag, { queue: q, entry: e, consumer: null });
-    const msg = e.msg!; // the queue reads a paged-out body back before handing it over
-    this.conn.out.method(this.id, M.BasicGetOk, {
-      deliveryTag: tag, redelivered: e.redelivered, exchange: msg.exchange, routingKey: msg.routingKey,
-      messageCount: q.messageCount,
-    });
-    this.conn.out.content(this.id, msg.properties, msg.body);
+    if (!noAck) this.unacked.set(tag, { queue: q, handle: h, consumer: null });
+    if (noAck) this.stats.getNoAck++;
+    else this.stats.get++;
+    if (redelivered) this.stats.redeliver++;
+    writeGetOk(this.conn.out, this.id, tag, redelivered, msg, q.messageCount);
     this.conn.scheduleFlush();
   }
 
@@ -257,15 +242,16 @@ export class Session implements ConsumerOwner {
   }
 
   private applySettle(held: [number, Unacked][], kind: 'ack' | 'reject', requeue: boolean): void {
-    const touched: Queue[] = [];
+    const touched: MessageQueue[] = [];
     let fromConsumers = 0;
     for (const [, u] of held) {
       if (u.consumer) fromConsumers++;
-      if (kind === 'ack') u.queue.settled(u.entry, u.consumer);
-      else if (requeue) u.queue.requeue(u.entry, u.consumer);
-      else u.queue.discard(u.entry, u.consumer); // dead-letters when the queue has a DLX
+      if (kind === 'ack') u.queue.ack(u.handle, u.consumer);
+      else if (requeue) u.queue.requeue(u.handle, u.consumer);
+      else u.queue.reject(u.handle, u.consumer); // dead-letters when the queue has a DLX
       if (!touched.includes(u.queue)) touched.push(u.queue);
     }
+    if (kind === 'ack') this.stats.ack += held.length;
     if (this.channelPrefetch !== 0) this.channelVolume -= fromConsumers;
     for (const q of touched) {
       q.dispatch();
@@ -300,10 +286,10 @@ export class Session implements ConsumerOwner {
   }
 
   private requeue(all: Iterable<Unacked>): void {
-    const touched = new Set<Queue>();
+    const touched = new Set<MessageQueue>();
     for (const u of all) {
       if (u.consumer && this.channelPrefetch !== 0) this.channelVolume--;
-      u.queue.requeue(u.entry, u.consumer);
+      u.queue.requeue(u.handle, u.consumer);
       touched.add(u.queue);
     }
     for (const q of touched) {

@@ -2,6 +2,7 @@
 // "inequivalent arg" message format of rabbit_misc:assert_args_equivalence.
 import { randomBytes } from 'node:crypto';
 import { TYPE_ATOMS, erlTerm } from '../protocol/erlang-format.js';
+import { ChannelError } from '../protocol/errors.js';
 import type { FieldValue } from '../protocol/field-table.js';
 
 /** `amq.gen-...` / `amq.ctag-...`: prefix + 128 random bits in URL-safe base64, as RabbitMQ. */
@@ -45,4 +46,19 @@ function erlText(v: FieldValue): string {
 
 export function inequivalentArg(key: string, resource: string, received: string, current: string): string {
   return `inequivalent arg '${key}' for ${resource}: received ${received} but current is ${current}`;
+}
+
+export function lockedQueue(name: string, vhost: string): ChannelError {
+  return ChannelError.resourceLocked(
+    `cannot obtain exclusive access to locked ${queueRes(name, vhost)}. It could be originally declared on ` +
+      'another connection or the exclusive property value does not match that of the original declaration.',
+  );
+}
+
+export function defaultExchangeRefused(): ChannelError {
+  return ChannelError.accessRefused("operation not permitted on the default exchange");
+}
+
+export function reservedName(kind: 'queue' | 'exchange', name: string): ChannelError {
+  return ChannelError.accessRefused(`${kind} name '${name}' contains reserved prefix 'amq.*'`);
 }

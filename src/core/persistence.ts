@@ -25,8 +25,8 @@ export interface QueueJournal {
 }
 
 export interface Persistence {
-  /** Message writes so far: a publisher compares it before and after routing. */
-  readonly writes: number;
+  /** Writes are waiting for the next commit (tx.commit then commits at once). */
+  readonly pending: boolean;
   /** The commit that writes made now will land in (it grows by one per commit). */
   readonly commitId: number;
   /** cb runs once every write made so far is durable on disk (err if that commit failed). */

@@ -1,18 +1,24 @@
 // A virtual host: exchanges, queues and the bindings between them, with RabbitMQ's rules for
-// declaring, deleting and binding, and routing of a message to its set of queues.
+// declaring, deleting and binding, and core's one publish entry point: publish() routes a
+// message (routing.ts), enqueues it into every queue reached and reports what happened in a
+// PublishResult. Dead-lettering and transaction commits go through the same enqueue step.
 import { TYPE_ATOMS } from '../protocol/erlang-format.js';
 import { ChannelError, ConnectionError } from '../protocol/errors.js';
-import { typeClass, type FieldTable, type FieldValue } from '../protocol/field-table.js';
-import { Exchange, type Binding, type Destination, type ExchangeType } from './exchange/exchange.js';
-import { erlangEquals, validateHeadersBindingArgs } from './exchange/headers.js';
-import { createRouter, isExchangeType } from './exchange/index.js';
-import { headerRoutes } from './header-routes.js';
+import type { FieldTable } from '../protocol/field-table.js';
+import type { Actor } from './actor.js';
+import { EQUIVALENT_EXCHANGE_ARGS, EQUIVALENT_QUEUE_ARGS, assertArgs, assertField, tablesIdentical } from './equivalence.js';
+import { Exchange, type Binding, type Destination } from './exchange/exchange.js';
+import { exchangeType } from './exchange/types.js';
 import type { Message } from './message.js';
+import { defaultExchangeRefused, exchangeRes, generatedName, lockedQueue, queueRes, reservedName } from './names.js';
 import type { Persistence, QueueJournal } from './persistence.js';
-import { describeBareValue, describeValue, exchangeRes, generatedName, inequivalentArg, queueRes } from './names.js';
+import { PublishResult } from './publish.js';
 import { validateQueueArgs } from './queue/arguments.js';
 import { isCycle, makeDeadLetter, type DeathReason, type DeadLetter } from './queue/dead-letter.js';
-import { Queue, type QueueHost } from './queue/queue.js';
+import { createQueue } from './queue/factory.js';
+import type { MessageQueue, QueueHost } from './queue/types.js';
+import { route, type RoutingTables } from './routing.js';
+import { MessageStats } from './stats.js';
 
 export interface ExchangeDeclare {
   passive: boolean; durable: boolean; autoDelete: boolean; internal: boolean; args: FieldTable;
@@ -21,29 +27,19 @@ export interface QueueDeclare {
   passive: boolean; durable: boolean; exclusive: boolean; autoDelete: boolean; args: FieldTable;
 }
 
-/**
- * Queue arguments RabbitMQ 3.10 compares on re-declare: the classic queue type's own arguments
- * (rabbit_queue_type:arguments(queue_arguments, rabbit_classic_queue)); others, such as
- * x-max-age or x-delivery-limit, cannot be on a classic queue and are not compared.
- */
-const EQUIVALENT_QUEUE_ARGS = [
-  'x-expires', 'x-message-ttl', 'x-dead-letter-exchange', 'x-dead-letter-routing-key', 'x-max-length',
-  'x-max-length-bytes', 'x-max-priority', 'x-overflow', 'x-queue-mode', 'x-queue-version', 'x-single-active-consumer',
-  'x-queue-type', 'x-queue-master-locator',
-];
-const EQUIVALENT_EXCHANGE_ARGS = ['alternate-exchange'];
-
-const PREDECLARED: [string, ExchangeType][] = [
+const PREDECLARED: [string, string][] = [
   ['', 'direct'], ['amq.direct', 'direct'], ['amq.fanout', 'fanout'], ['amq.topic', 'topic'],
   ['amq.headers', 'headers'], ['amq.match', 'headers'],
 ];
 
-export class VHost implements QueueHost {
+export class VHost implements QueueHost, RoutingTables {
   readonly exchanges = new Map<string, Exchange>();
-  readonly queues = new Map<string, Queue>();
+  readonly queues = new Map<string, MessageQueue>();
   /** Dead-letters waiting to be routed while one is being routed (see deadLetter). */
   private readonly deadLetters: [Exchange, DeadLetter, DeathReason][] = [];
   private deadLettering = false;
+  /** deadLetter()'s result, reused: dead-letters are routed one at a time. */
+  private readonly deadLetterResult = new PublishResult();
   /**
    * The store, when the broker has one: durable exchanges, queues (not exclusive ones) and
    * bindings between durable ends are saved as they are made and deleted as they go.
@@ -51,9 +47,7 @@ export class VHost implements QueueHost {
   persistence: Persistence | null = null;
 
   constructor(readonly name: string) {
-    for (const [n, type] of PREDECLARED) {
-      this.exchanges.set(n, new Exchange(n, type, true, false, false, {}, createRouter(type)));
-    }
+    for (const [n, type] of PREDECLARED) this.exchanges.set(n, newExchange(n, type, true, false, false, {}));
   }
 
   // ---- exchanges ----------------------------------------------------------------------------
@@ -75,7 +69,8 @@ export class VHost implements QueueHost {
       if (name === '') throw defaultExchangeRefused();
       return this.exchange(name);
     }
-    if (!isExchangeType(type)) throw ConnectionError.commandInvalid(`unknown exchange type '${type}'`);
+    const def = exchangeType(type);
+    if (def === undefined) throw ConnectionError.commandInvalid(`unknown exchange type '${type}'`);
     if (name === '') throw defaultExchangeRefused();
     const existing = this.exchanges.get(name);
     if (existing) {
@@ -93,15 +88,16 @@ export class VHost implements QueueHost {
       throw ChannelError.preconditionFailed(
         `invalid type '${TYPE_ATOMS[ae.type]}' for arg 'alternate-exchange' in ${exchangeRes(name, this.name)}`);
     }
-    const x = new Exchange(name, type, d.durable, d.autoDelete, d.internal, d.args, createRouter(type));
+    def.validateDeclare?.(d.args, exchangeRes(name, this.name));
+    const x = new Exchange(name, def, d.durable, d.autoDelete, d.internal, d.args, new MessageStats());
     this.exchanges.set(name, x);
     if (x.durable) this.persistence?.saveExchange(this.name, x);
     return x;
   }
 
   /** Startup: an exchange from the store (saved when it was declared, so checked then). */
-  restoreExchange(name: string, type: ExchangeType, autoDelete: boolean, internal: boolean, args: FieldTable): void {
-    this.exchanges.set(name, new Exchange(name, type, true, autoDelete, internal, args, createRouter(type)));
+  restoreExchange(name: string, type: string, autoDelete: boolean, internal: boolean, args: FieldTable): void {
+    this.exchanges.set(name, newExchange(name, type, true, autoDelete, internal, args));
   }
 
   deleteExchange(name: string, ifUnused: boolean): void {
@@ -129,16 +125,16 @@ export class VHost implements QueueHost {
   // ---- queues -------------------------------------------------------------------------------
 
   /** Look up a queue the caller may use: 404 if missing, 405 if another connection's exclusive. */
-  queue(name: string, owner: object): Queue {
+  queue(name: string, actor: Actor): MessageQueue {
     const q = this.queues.get(name);
     if (!q) throw ChannelError.notFound(`no ${queueRes(name, this.name)}`);
-    checkExclusive(q, owner, this.name);
+    checkExclusive(q, actor, this.name);
     return q;
   }
 
-  declareQueue(requested: string, d: QueueDeclare, owner: object): Queue {
+  declareQueue(requested: string, d: QueueDeclare, actor: Actor): MessageQueue {
     if (d.passive) {
-      const q = this.queue(requested, owner);
+      const q = this.queue(requested, actor);
       q.touch();
       return q;
     }
@@ -147,7 +143,7 @@ export class VHost implements QueueHost {
     const existing = this.queues.get(name);
     if (existing) {
       const res = queueRes(name, this.name);
-      const owns = existing.exclusiveOwner === null ? !d.exclusive : existing.exclusiveOwner === owner && d.exclusive;
+      const owns = existing.exclusiveOwner === null ? !d.exclusive : existing.exclusiveOwner === actor && d.exclusive;
       if (!owns) throw lockedQueue(name, this.name);
       assertField('durable', res, d.durable, existing.durable);
       assertField('auto_delete', res, d.autoDelete, existing.autoDelete);
@@ -160,27 +156,26 @@ export class VHost implements QueueHost {
     // An exclusive queue goes with its connection, so it never outlives a restart.
     const p = this.persistence;
     const journal = d.durable && !d.exclusive && p !== null ? p.saveQueue(this.name, name, d.autoDelete, d.args) : null;
-    return this.addQueue(new Queue(name, {
-      durable: d.durable, autoDelete: d.autoDelete, owner: d.exclusive ? owner : null, args: d.args, host: this, journal,
+    return this.addQueue(createQueue(name, {
+      durable: d.durable, autoDelete: d.autoDelete, owner: d.exclusive ? actor : null, args: d.args, host: this, journal,
     }));
   }
 
   /** Startup: a durable queue from the store; the caller restores its messages into it. */
-  restoreQueue(name: string, autoDelete: boolean, args: FieldTable, journal: QueueJournal): Queue {
-    return this.addQueue(new Queue(name, { durable: true, autoDelete, owner: null, args, host: this, journal }));
+  restoreQueue(name: string, autoDelete: boolean, args: FieldTable, journal: QueueJournal): MessageQueue {
+    return this.addQueue(createQueue(name, { durable: true, autoDelete, owner: null, args, host: this, journal }));
   }
 
-  private addQueue(q: Queue): Queue {
-    q.onUnused = (unused) => this.removeQueue(unused);
+  private addQueue(q: MessageQueue): MessageQueue {
     this.queues.set(q.name, q);
     return q;
   }
 
   /** queue.delete: returns the number of ready messages deleted. Missing queue: 0. */
-  deleteQueue(name: string, ifUnused: boolean, ifEmpty: boolean, owner: object): number {
+  deleteQueue(name: string, ifUnused: boolean, ifEmpty: boolean, actor: Actor): number {
     const q = this.queues.get(name);
     if (!q) return 0;
-    checkExclusive(q, owner, this.name);
+    checkExclusive(q, actor, this.name);
     if (ifUnused && q.consumerCount > 0) throw ChannelError.preconditionFailed(`${queueRes(name, this.name)} in use`);
     if (ifEmpty && q.messageCount > 0) throw ChannelError.preconditionFailed(`${queueRes(name, this.name)} not empty`);
     const count = q.messageCount;
@@ -188,25 +183,79 @@ export class VHost implements QueueHost {
     return count;
   }
 
-  removeQueue(q: Queue): void {
+  removeQueue(q: MessageQueue): void {
     if (q.deleted) return;
     // The store drops the queue's messages and bindings first, so what follows writes nothing.
     if (q.journal !== null) this.persistence?.deleteQueue(this.name, q.name);
-    q.deleted = true;
     this.queues.delete(q.name);
+    q.markDeleted();
     for (const b of [...q.bindings]) {
       const src = this.exchanges.get(b.source);
       if (src) this.removeBinding(src, b);
     }
-    for (const c of q.consumers.splice(0)) c.owner.cancelledByQueue(c);
-    q.active = null;
-    q.purge();
-    q.close();
   }
 
   /** x-expires ran out. */
-  expireQueue(q: Queue): void {
+  expireQueue(q: MessageQueue): void {
     this.removeQueue(q);
+  }
+
+  /** An auto-delete queue lost its last consumer. */
+  queueUnused(q: MessageQueue): void {
+    this.removeQueue(q);
+  }
+
+  // ---- publishing ---------------------------------------------------------------------------
+
+  /**
+   * Core's one publish entry point: route `msg` from `x` (e2e bindings, alternate exchanges,
+   * CC/BCC), enqueue it into every queue reached, count it, and report in `r` (reset first).
+   * The caller has made the exchange checks (exists, not internal) and the message checks.
+   */
+  publish(x: Exchange, msg: Message, r: PublishResult): PublishResult {
+    r.reset();
+    route(this, x, msg, r.queues);
+    x.stats.publishIn++;
+    this.enqueueAll(x, msg, r);
+    return r;
+  }
+
+  /**
+   * A transactional publish is routed at basic.publish (bindings made or exchanges deleted
+   * before the commit do not change where it goes, as in rabbit_channel): the names of the
+   * queues it reaches, for deliverTo() at tx.commit.
+   */
+  routeNames(x: Exchange, msg: Message): string[] {
+    const out: MessageQueue[] = [];
+    route(this, x, msg, out);
+    x.stats.publishIn++;
+    return out.map((q) => q.name);
+  }
+
+  /** tx.commit: enqueue into the queues routeNames() found that still exist. */
+  deliverTo(names: readonly string[], msg: Message, r: PublishResult): PublishResult {
+    r.reset();
+    for (const name of names) {
+      const q = this.queues.get(name);
+      if (q !== undefined) r.queues.push(q);
+    }
+    this.enqueueAll(null, msg, r);
+    return r;
+  }
+
+  private enqueueAll(x: Exchange | null, msg: Message, r: PublishResult): void {
+    const qs = r.queues;
+    for (let i = 0; i < qs.length; i++) {
+      const outcome = qs[i]!.enqueue(msg);
+      if (outcome === 'refused') r.refused++;
+      else if (outcome === 'stored') r.stored = true;
+    }
+    if (x !== null) x.stats.publishOut += qs.length - r.refused;
+  }
+
+  /** The queues `msg` would reach from `x`, into `out` (no enqueueing). */
+  route(x: Exchange, msg: Message, out: MessageQueue[]): void {
+    route(this, x, msg, out);
   }
 
   /**
@@ -215,24 +264,31 @@ export class VHost implements QueueHost {
    * Dead-lettering can cascade (a target queue over its limit dead-letters its head, and so
    * on): nested ones wait in a list and are routed in turn, so the stack stays flat.
    */
-  deadLetter(q: Queue, msg: Message, reason: DeathReason): void {
-    const dlx = q.features.dlx;
+  deadLetter(q: MessageQueue, msg: Message, reason: DeathReason): void {
+    const dlx = q.deadLetterExchange;
     if (dlx === null) return;
     const x = this.exchanges.get(dlx);
     if (x === undefined) return;
-    const dl = makeDeadLetter(msg, reason, q.name, dlx, q.features.dlxRoutingKey, Date.now());
+    const dl = makeDeadLetter(msg, reason, q.name, dlx, q.deadLetterRoutingKey, Date.now());
     this.deadLetters.push([x, dl, reason]);
     if (this.deadLettering) return;
     this.deadLettering = true;
     try {
+      const result = this.deadLetterResult;
       for (let i = 0; i < this.deadLetters.length; i++) {
-        const [dx, d, r] = this.deadLetters[i];
-        const out: Queue[] = [];
-        this.route(dx, d.msg, out);
-        for (const target of out) {
-          if (r !== 'rejected' && isCycle(target.name, d.deaths)) continue;
-          if (!target.deleted) target.enqueue(d.msg);
+        const [dx, d, why] = this.deadLetters[i]!;
+        result.reset();
+        route(this, dx, d.msg, result.queues);
+        dx.stats.publishIn++;
+        // rabbit_dead_letter drops the targets a fully automatic cycle would reach again.
+        const qs = result.queues;
+        let kept = 0;
+        for (const target of qs) {
+          if (target.deleted || (why !== 'rejected' && isCycle(target.name, d.deaths))) continue;
+          qs[kept++] = target;
         }
+        qs.length = kept;
+        this.enqueueAll(dx, d.msg, result);
       }
     } finally {
       this.deadLetters.length = 0;
@@ -241,8 +297,8 @@ export class VHost implements QueueHost {
   }
 
   /** Exclusive queues of a connection go when it closes. */
-  connectionClosed(owner: object): void {
-    for (const q of [...this.queues.values()]) if (q.exclusiveOwner === owner) this.removeQueue(q);
+  connectionClosed(actor: Actor): void {
+    for (const q of [...this.queues.values()]) if (q.exclusiveOwner === actor) this.removeQueue(q);
   }
 
   // ---- bindings -----------------------------------------------------------------------------
@@ -251,24 +307,24 @@ export class VHost implements QueueHost {
   // the source exchange (404), the destination (404), the source type's validate_binding (406:
   // headers x-match), and only then the exclusive-queue check (405).
 
-  bindQueue(queue: string, exchange: string, routingKey: string, args: FieldTable, owner: object): void {
+  bindQueue(queue: string, exchange: string, routingKey: string, args: FieldTable, actor: Actor): void {
     if (exchange === '') throw defaultExchangeRefused();
     const x = this.exchange(exchange);
     const q = this.queues.get(queue);
     if (!q) throw ChannelError.notFound(`no ${queueRes(queue, this.name)}`);
-    validateBinding(x, args);
-    checkExclusive(q, owner, this.name);
+    validateBinding(x, routingKey, args);
+    checkExclusive(q, actor, this.name);
     this.addBinding(x, q, routingKey, args);
   }
 
-  unbindQueue(queue: string, exchange: string, routingKey: string, args: FieldTable, owner: object): void {
+  unbindQueue(queue: string, exchange: string, routingKey: string, args: FieldTable, actor: Actor): void {
     if (exchange === '') throw defaultExchangeRefused();
     const q = this.queues.get(queue);
     const x = this.exchanges.get(exchange);
     if (!q || !x) return; // RabbitMQ 3.x: unbinding something missing succeeds
     const b = findBinding(x, q, routingKey, args);
     if (!b) return; // ...and so does a missing binding, exclusive queue or not
-    checkExclusive(q, owner, this.name);
+    checkExclusive(q, actor, this.name);
     this.removeBinding(x, b);
   }
 
@@ -276,7 +332,7 @@ export class VHost implements QueueHost {
     if (source === '' || destination === '') throw defaultExchangeRefused();
     const src = this.exchange(source);
     const dst = this.exchange(destination);
-    validateBinding(src, args);
+    validateBinding(src, routingKey, args);
     this.addBinding(src, dst, routingKey, args);
   }
 
@@ -289,7 +345,7 @@ export class VHost implements QueueHost {
     if (b) this.removeBinding(src, b);
   }
 
-  private addBinding(x: Exchange, dest: Queue | Exchange, routingKey: string, args: FieldTable, restoring = false): void {
+  private addBinding(x: Exchange, dest: MessageQueue | Exchange, routingKey: string, args: FieldTable, restoring = false): void {
     if (findBinding(x, dest, routingKey, args)) return;
     const b: Binding = { source: x.name, destination: dest, routingKey, args };
     x.router.add(b);
@@ -313,83 +369,16 @@ export class VHost implements QueueHost {
     if (i < 0) return;
     x.bindings.splice(i, 1);
     x.router.remove(b);
-    const dest = b.destination as Queue | Exchange;
+    const dest = b.destination as MessageQueue | Exchange;
     if (dest.kind === 'queue') dest.bindings.delete(b);
     else dest.inbound.delete(b);
     if (isDurableBinding(x, dest) && !(dest.kind === 'queue' && dest.deleted)) this.persistence?.deleteBinding(this.name, b);
     if (x.autoDelete && x.bindings.length === 0 && this.exchanges.get(x.name) === x) this.removeExchange(x);
   }
-
-  // ---- routing ------------------------------------------------------------------------------
-
-  /**
-   * Route through `x` and any exchange-to-exchange bindings into `out`, each queue once.
-   * Exchange loops are cut by visiting each exchange once. Besides its routing key, a message
-   * is routed by the keys in its CC and BCC headers (sender-selected distribution), at every hop.
-   * An exchange whose own bindings match nothing hands the message to its alternate exchange,
-   * if it has one that exists (rabbit_exchange:route1 / process_alternate).
-   */
-  route(x: Exchange, msg: Message, out: Queue[]): void {
-    const keys = msg.routeKeys ?? headerRoutes(msg);
-    if (x.name === '') {
-      if (keys === null) {
-        const q = this.queues.get(msg.routingKey);
-        if (q) out.push(q);
-        return;
-      }
-      for (const k of keys) {
-        const q = this.queues.get(k);
-        if (q && !out.includes(q)) out.push(q);
-      }
-      return;
-    }
-    const dests: Destination[] = [];
-    this.routeOne(x, msg, keys, dests);
-    if (dests.length === 0) {
-      const ae = this.alternateOf(x);
-      if (ae === undefined) return;
-      dests.push(ae);
-    } else if (dests.length === 1 && dests[0].kind === 'queue') {
-      out.push(dests[0] as Queue);
-      return;
-    }
-    // Breadth-first through exchange-to-exchange bindings; `dests` grows as exchanges expand.
-    const seen = new Set<Destination>([x]);
-    for (let i = 0; i < dests.length; i++) {
-      const d = dests[i];
-      if (seen.has(d)) continue;
-      seen.add(d);
-      if (d.kind === 'queue') {
-        out.push(d as Queue);
-        continue;
-      }
-      const before = dests.length;
-      this.routeOne(d as Exchange, msg, keys, dests);
-      if (dests.length === before) {
-        const ae = this.alternateOf(d as Exchange);
-        if (ae !== undefined) dests.push(ae);
-      }
-    }
-  }
-
-  /** The exchange named by `x`'s alternate-exchange argument, if it exists. */
-  private alternateOf(x: Exchange): Exchange | undefined {
-    if (!Object.hasOwn(x.args, 'alternate-exchange')) return undefined;
-    const v = x.args['alternate-exchange'];
-    if (v.type !== 'S') return undefined;
-    return this.exchanges.get(typeof v.value === 'string' ? v.value : v.value.toString('utf8'));
-  }
-
-  private routeOne(x: Exchange, msg: Message, keys: string[] | null, out: Destination[]): void {
-    const headers = x.type === 'headers' && !msg.hasNoProperties ? msg.props.headers : undefined;
-    // Fanout and headers exchanges ignore routing keys: route once whatever CC says.
-    if (keys === null || x.type === 'fanout' || x.type === 'headers') x.router.route(msg.routingKey, headers, out);
-    else for (const k of keys) x.router.route(k, headers, out);
-  }
 }
 
 /** RabbitMQ keeps a binding across restarts when both of its ends are durable. */
-function isDurableBinding(x: Exchange, dest: Queue | Exchange): boolean {
+function isDurableBinding(x: Exchange, dest: MessageQueue | Exchange): boolean {
   return x.durable && (dest.kind === 'exchange' ? dest.durable : dest.journal !== null);
 }
 
@@ -397,86 +386,20 @@ function findBinding(x: Exchange, dest: Destination, routingKey: string, args: F
   return x.bindings.find((b) => b.destination === dest && b.routingKey === routingKey && tablesIdentical(b.args, args));
 }
 
-/**
- * Binding identity, as RabbitMQ's: the argument tables sorted by key and then compared as terms,
- * type atoms included, so {a: byte 1} and {a: long 1} are two different bindings.
- */
-function tablesIdentical(a: FieldTable, b: FieldTable): boolean {
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  return ka.every((k) => Object.hasOwn(b, k) && a[k].type === b[k].type && erlangEquals(a[k], b[k]));
-}
-
-/** The exchange type's validate_binding: only headers exchanges check anything (x-match). */
-function validateBinding(x: Exchange, args: FieldTable): void {
-  if (x.type !== 'headers') return;
-  const problem = validateHeadersBindingArgs(args);
+/** The source exchange type's validate_binding (headers: x-match), as a 406. */
+function validateBinding(x: Exchange, routingKey: string, args: FieldTable): void {
+  const problem = x.typeDef.validateBinding?.(routingKey, args) ?? null;
   if (problem !== null) throw ChannelError.preconditionFailed(problem);
 }
 
-function checkExclusive(q: Queue, owner: object, vhost: string): void {
-  if (q.exclusiveOwner !== null && q.exclusiveOwner !== owner) throw lockedQueue(q.name, vhost);
+function checkExclusive(q: MessageQueue, actor: Actor, vhost: string): void {
+  if (q.exclusiveOwner !== null && q.exclusiveOwner !== actor) throw lockedQueue(q.name, vhost);
 }
 
-function lockedQueue(name: string, vhost: string): ChannelError {
-  return ChannelError.resourceLocked(
-    `cannot obtain exclusive access to locked ${queueRes(name, vhost)}. It could be originally declared on ` +
-      'another connection or the exclusive property value does not match that of the original declaration.',
-  );
+/** An exchange of a built-in (or stored, hence once validated) type. */
+function newExchange(name: string, type: string, durable: boolean, autoDelete: boolean, internal: boolean, args: FieldTable): Exchange {
+  const def = exchangeType(type);
+  if (def === undefined) throw new Error(`no exchange type '${type}'`);
+  return new Exchange(name, def, durable, autoDelete, internal, args, new MessageStats());
 }
 
-function defaultExchangeRefused(): ChannelError {
-  return ChannelError.accessRefused("operation not permitted on the default exchange");
-}
-
-function reservedName(kind: 'queue' | 'exchange', name: string): ChannelError {
-  return ChannelError.accessRefused(`${kind} name '${name}' contains reserved prefix 'amq.*'`);
-}
-
-function assertField(key: string, resource: string, received: unknown, current: unknown): void {
-  if (received !== current) {
-    throw ChannelError.preconditionFailed(inequivalentArg(key, resource, `'${received}'`, `'${current}'`));
-  }
-}
-
-/**
- * rabbit_misc:assert_args_equivalence. Equivalent when both are absent, when the type classes
- * match (all integer widths are one class, float and double another) and the values are `==`,
- * or failing that when the bare values are identical terms (a longstr and a binary with the same
- * bytes, a long and a timestamp with the same number). The error shows both bare values when
- * both are present ("received '20' but current is '10'", even "'10' but current is '10'" for a
- * string against a number), else the typed form against `none`.
- */
-function assertArgs(keys: string[], resource: string, received: FieldTable, current: FieldTable): void {
-  for (const key of keys) {
-    const r = Object.hasOwn(received, key) ? received[key] : undefined;
-    const c = Object.hasOwn(current, key) ? current[key] : undefined;
-    if (r === undefined && c === undefined) continue;
-    // A queue declared without x-queue-type is a classic one: 'classic' and none are the same.
-    if (key === 'x-queue-type' && isClassic(r ?? c!) && (r === undefined || c === undefined)) continue;
-    if (r !== undefined && c !== undefined) {
-      if (typeClass(r.type) === typeClass(c.type) && erlangEquals(r, c)) continue;
-      if (sameBareTerm(r, c)) continue;
-      throw ChannelError.preconditionFailed(inequivalentArg(key, resource, describeBareValue(r), describeBareValue(c)));
-    }
-    throw ChannelError.preconditionFailed(inequivalentArg(key, resource, describeValue(r), describeValue(c)));
-  }
-}
-
-function isClassic(v: FieldValue): boolean {
-  return v.type === 'S' && (typeof v.value === 'string' ? v.value : v.value.toString('utf8')) === 'classic';
-}
-
-const INTEGER_TERMS = new Set(['b', 'B', 's', 'u', 'I', 'i', 'l', 'T']);
-
-/** Erlang `=:=` of the decoded values of two fields whose type classes differ. */
-function sameBareTerm(a: FieldValue, b: FieldValue): boolean {
-  if ((a.type === 'S' || a.type === 'x') && (b.type === 'S' || b.type === 'x')) return erlangEquals(a, b);
-  if (INTEGER_TERMS.has(a.type) && INTEGER_TERMS.has(b.type)) return erlangEquals(a, b);
-  // An empty array and an empty table both decode to [].
-  if ((a.type === 'A' || a.type === 'F') && (b.type === 'A' || b.type === 'F')) {
-    return (a.type === 'A' ? a.value.length : Object.keys(a.value).length) === 0 &&
-      (b.type === 'A' ? b.value.length : Object.keys(b.value).length) === 0;
-  }
-  return false;
-}

@@ -22,9 +22,11 @@ export function decodeTable(b: Buffer): FieldTable {
 }
 
 export class StorePersistence implements Persistence {
-  writes = 0;
-
   constructor(readonly store: Store) {}
+
+  get pending(): boolean {
+    return this.store.pending;
+  }
 
   get commitId(): number {
     return this.store.commitId;
@@ -55,7 +57,7 @@ export class StorePersistence implements Persistence {
 
   /** The journal of a queue the store already has (saved now or found at startup). */
   journal(vhost: string, name: string): QueueJournal {
-    return new StoreJournal(this, vhost, name);
+    return new StoreJournal(this.store, vhost, name);
   }
 
   deleteQueue(vhost: string, name: string): void {
@@ -83,14 +85,9 @@ function toMessage(m: StoredMessage): Message {
 }
 
 class StoreJournal implements QueueJournal {
-  private readonly store: Store;
-
-  constructor(private readonly owner: StorePersistence, private readonly vhost: string, private readonly queue: string) {
-    this.store = owner.store;
-  }
+  constructor(private readonly store: Store, private readonly vhost: string, private readonly queue: string) {}
 
   add(seq: number, msg: Message, expiresAt: number): void {
-    this.owner.writes++;
     this.store.addMessage(this.vhost, this.queue, {
       seq, exchange: msg.exchange, routingKey: msg.routingKey, properties: msg.properties, body: msg.body,
       enqueuedAt: Date.now(), expiresAt: expiresAt === 0 ? null : expiresAt, priority: msg.priority,

@@ -1,5 +1,7 @@
-// Typed AMQP errors. Core code throws these; only the connection turns them into close frames.
-// A soft (channel) error closes one channel; a hard (connection) error closes the connection.
+// Every error class of the broker's protocol side, in one place. Core code throws these; only
+// the connection turns them into close frames. A soft (channel) error closes one channel; a
+// hard (connection) error closes the connection. (DecodeError lives in decode-error.ts only
+// because the generated codec, which this file imports, throws it; it is re-exported here.)
 import { REPLY_CODE_NAMES, HARD_ERROR_CODES } from './generated/amqp.js';
 import { replyText } from './erlang-format.js';
 export { DecodeError } from './decode-error.js';
@@ -19,6 +21,10 @@ export class AmqpError extends Error {
   }
   get hard(): boolean {
     return HARD_ERROR_CODES.has(this.code);
+  }
+  /** during() for a method id as the generated M constants hold it (class << 16 | method). */
+  duringMethod(methodKey: number): this {
+    return this.during(methodKey >>> 16, methodKey & 0xffff);
   }
   /** Remember which method failed, unless a more specific one was already recorded. */
   during(classId: number, methodId: number): this {
@@ -51,4 +57,22 @@ export class ConnectionError extends AmqpError {
   static notImplemented(text: string) { return new ConnectionError(540, text); }
   static internalError(text: string) { return new ConnectionError(541, text); }
   static accessRefused(text: string) { return new ConnectionError(403, text); }
+}
+
+/**
+ * The byte stream cannot be parsed past this point (bad frame end, frame over frame_max): the
+ * connection sends connection.close and reads nothing more (RabbitMQ's fatal_frame_error).
+ */
+export class FatalFrameError extends ConnectionError {}
+
+/**
+ * What RabbitMQ answers when a channel process crashes (content properties that do not decode,
+ * or a bug of ours): a bare "INTERNAL_ERROR", as a connection error, naming no method. The
+ * explanation goes to the log only.
+ */
+export class InternalError extends ConnectionError {
+  override readonly replyText = 'INTERNAL_ERROR';
+  constructor(explanation: string) {
+    super(541, explanation);
+  }
 }

@@ -5,14 +5,10 @@
 // once, into a buffer sized for that frame. Every frame is checked against frame_max before its
 // payload is awaited (so a header announcing 4 GiB is refused at once) and must end in 0xCE.
 import { frameErrorText } from './erlang-format.js';
-import { ConnectionError } from './errors.js';
+import { FatalFrameError } from './errors.js';
 import { FRAME_END } from './generated/amqp.js';
 
-/**
- * A framing error after which the byte stream cannot be trusted: the connection sends its close
- * and reads nothing more (RabbitMQ's fatal_frame_error).
- */
-export class FatalFrameError extends ConnectionError {}
+
 
 export interface FrameSink {
   /**

@@ -98,6 +98,11 @@ export class Store {
     this.schedule();
   }
 
+  /** Writes are waiting for the turn's commit. */
+  get pending(): boolean {
+    return this.inTxn || this.dirty.length > 0;
+  }
+
   /** Commits pending writes now, makes them durable, and runs every waiting afterCommit callback. */
   flush(): void {
     this.commit(true);

@@ -1,7 +1,7 @@
 // Direct exchange: a binding matches when its key equals the routing key exactly. One hash
 // lookup per publish, whatever the number of bindings.
 import type { FieldTable } from '../../protocol/field-table.js';
-import type { Binding, Destination, Router } from './exchange.js';
+import type { Binding, Destination, ExchangeTypeDef, Router } from './exchange.js';
 
 export class DirectRouter implements Router {
   /** routing key -> bindings with that key (a Set so that remove is O(1)). */
@@ -23,3 +23,5 @@ export class DirectRouter implements Router {
     if (set) for (const b of set) out.push(b.destination);
   }
 }
+
+export const directType: ExchangeTypeDef = { name: 'direct', routesBy: 'key', createRouter: () => new DirectRouter() };

@@ -1,6 +1,6 @@
 // Fanout exchange: every binding matches; routing key and headers are ignored.
 import type { FieldTable } from '../../protocol/field-table.js';
-import type { Binding, Destination, Router } from './exchange.js';
+import type { Binding, Destination, ExchangeTypeDef, Router } from './exchange.js';
 
 export class FanoutRouter implements Router {
   private readonly bindings = new Set<Binding>();
@@ -17,3 +17,5 @@ export class FanoutRouter implements Router {
     for (const b of this.bindings) out.push(b.destination);
   }
 }
+
+export const fanoutType: ExchangeTypeDef = { name: 'fanout', routesBy: 'none', createRouter: () => new FanoutRouter() };

@@ -13,7 +13,7 @@
 // order. This is NOT field-table.ts's fieldEquals (type-class based), deliberately.
 import type { FieldTable, FieldValue, TypeLetter } from '../../protocol/field-table.js';
 import { TYPE_ATOMS, erlTerm } from '../../protocol/erlang-format.js';
-import type { Binding, Destination, Router } from './exchange.js';
+import type { Binding, Destination, ExchangeTypeDef, Router } from './exchange.js';
 
 type MatchKind = 'all' | 'any' | 'all-with-x' | 'any-with-x';
 
@@ -137,3 +137,10 @@ export function validateHeadersBindingArgs(args: FieldTable): string | null {
   if (s === 'all' || s === 'any' || s === 'all-with-x' || s === 'any-with-x') return null;
   return `Invalid x-match field value ${erlTerm(v)}; expected all, any, all-with-x, or any-with-x`;
 }
+
+export const headersType: ExchangeTypeDef = {
+  name: 'headers',
+  routesBy: 'headers',
+  createRouter: () => new HeadersRouter(),
+  validateBinding: (_key, args) => validateHeadersBindingArgs(args),
+};

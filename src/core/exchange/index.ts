@@ -1,22 +1,7 @@
-// Router factory: one Router per exchange, chosen by the exchange's type.
-import { DirectRouter } from './direct.js';
-import type { ExchangeType, Router } from './exchange.js';
-import { FanoutRouter } from './fanout.js';
-import { HeadersRouter } from './headers.js';
-import { TopicRouter } from './topic.js';
-
-export { DirectRouter, FanoutRouter, HeadersRouter, TopicRouter };
-export { validateHeadersBindingArgs } from './headers.js';
-
-export function isExchangeType(s: string): s is ExchangeType {
-  return s === 'direct' || s === 'fanout' || s === 'topic' || s === 'headers';
-}
-
-export function createRouter(type: ExchangeType): Router {
-  switch (type) {
-    case 'direct': return new DirectRouter();
-    case 'fanout': return new FanoutRouter();
-    case 'topic': return new TopicRouter();
-    case 'headers': return new HeadersRouter();
-  }
-}
+// What the rest of core imports from exchange/: the record, the registry and the routers.
+export { Exchange, type Binding, type Destination, type ExchangeTypeDef, type Router } from './exchange.js';
+export { exchangeType, isExchangeType } from './types.js';
+export { DirectRouter } from './direct.js';
+export { FanoutRouter } from './fanout.js';
+export { HeadersRouter, validateHeadersBindingArgs } from './headers.js';
+export { TopicRouter } from './topic.js';

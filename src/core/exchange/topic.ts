@@ -12,7 +12,7 @@
 // publish each `#` node only needs to remember the smallest i it was entered at; re-entering at
 // a larger i adds nothing. That bounds the work by (trie nodes x words) and allocates nothing.
 import type { FieldTable } from '../../protocol/field-table.js';
-import type { Binding, Destination, Router } from './exchange.js';
+import type { Binding, Destination, ExchangeTypeDef, Router } from './exchange.js';
 
 class TrieNode {
   readonly children = new Map<string, TrieNode>();
@@ -113,3 +113,5 @@ export class TopicRouter implements Router {
     for (let k = i; k < until; k++) this.match(hash, k);
   }
 }
+
+export const topicType: ExchangeTypeDef = { name: 'topic', routesBy: 'key', createRouter: () => new TopicRouter() };

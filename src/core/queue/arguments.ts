@@ -4,6 +4,7 @@
 import { TYPE_ATOMS } from '../../protocol/erlang-format.js';
 import { ChannelError } from '../../protocol/errors.js';
 import type { FieldTable, FieldValue } from '../../protocol/field-table.js';
+import type { Message } from '../message.js';
 import { queueRes } from '../names.js';
 
 export type Overflow = 'drop-head' | 'reject-publish' | 'reject-publish-dlx';
@@ -154,4 +155,18 @@ export function queueFeatures(args: FieldTable): QueueFeatures {
     dlx,
     dlxRoutingKey: dlx === null ? null : s('x-dead-letter-routing-key'),
   };
+}
+
+/** The TTL that applies to `msg` in a queue: the lower of the queue's and the message's, or -1. */
+export function ttlFor(f: QueueFeatures, msg: Message): number {
+  const q = f.messageTtl;
+  const m = msg.hasExpiration ? msg.expirationMs : -1;
+  if (m < 0) return q;
+  return q < 0 || m < q ? m : q;
+}
+
+/** reject-publish: would one more message break a limit? (rabbit_amqqueue_process:will_overflow) */
+export function wouldOverflow(f: QueueFeatures, ready: { readonly length: number; readonly bytes: number }, msg: Message): boolean {
+  return (f.maxLength >= 0 && ready.length + 1 > f.maxLength) ||
+    (f.maxBytes >= 0 && ready.bytes + msg.body.length > f.maxBytes);
 }

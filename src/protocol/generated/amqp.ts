@@ -30,6 +30,7 @@ export const RESOURCE_ERROR = 506;
 export const NOT_ALLOWED = 530;
 export const NOT_IMPLEMENTED = 540;
 export const INTERNAL_ERROR = 541;
+export const NO_ROUTE = 312;
 
 /** Reply code -> RabbitMQ's reply-text prefix. */
 export const REPLY_CODE_NAMES: Record<number, string> = {
@@ -50,6 +51,7 @@ export const REPLY_CODE_NAMES: Record<number, string> = {
   530: 'NOT_ALLOWED',
   540: 'NOT_IMPLEMENTED',
   541: 'INTERNAL_ERROR',
+  312: 'NO_ROUTE',
 };
 /** Codes that close the connection rather than the channel. */
 export const HARD_ERROR_CODES: ReadonlySet<number> = new Set([320, 402, 501, 502, 503, 504, 505, 506, 530, 540, 541]);

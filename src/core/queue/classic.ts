@@ -1,5 +1,6 @@
 // A classic queue: ready messages in order, consumers served by x-priority and round-robin
-// within a priority, unacked messages counted here and held by the channel that received them.
+// within a priority (consumer.ts), unacked messages counted here and held, as opaque delivery
+// handles, by the channel that received them.
 //
 // The features its arguments switch on (arguments.ts) cost a plain queue a boolean test each:
 // - TTL (x-message-ttl, per-message `expiration`): an entry's expiry is fixed at enqueue; only
@@ -9,82 +10,38 @@
 //   that fires early just re-arms. Nothing runs while nothing is due.
 // - Length limits (x-max-length, x-max-length-bytes over ready messages and their body bytes):
 //   drop-head dead-letters the head (maxlen); reject-publish refuses the new message
-//   (enqueue returns false, so the channel can nack it); reject-publish-dlx also dead-letters it.
+//   (enqueue returns 'refused', so the channel can nack it); reject-publish-dlx also dead-letters it.
 // - x-max-priority: a PriorityReadyList instead of one ReadyList.
-// - x-single-active-consumer: only `active` is served; when it goes, the first remaining
+// - x-single-active-consumer: only the active consumer is served; when it goes, the first remaining
 //   consumer (highest x-priority, then earliest) takes over.
 // - Dead-lettering goes through the host (the vhost), which knows the exchanges.
 // - Durable queues have a journal (the store): persistent messages are written at enqueue
-//   (unless handed straight to a no-ack consumer), removed when acked or dropped. Past
-//   PAGE_OUT_COUNT ready messages or PAGE_OUT_BYTES of bodies, a new persistent message keeps
-//   only its index entry in memory; bodies are read back in runs of PAGE_IN_RUN when the head
-//   reaches them, so memory does not grow with the backlog.
-import { typeClass, type FieldTable } from '../../protocol/field-table.js';
-import type { Binding, Destination } from '../exchange/exchange.js';
+//   (unless handed straight to a no-ack consumer), removed when acked or dropped; a long one
+//   pages bodies out to it (paging.ts), so memory does not grow with the backlog.
+import type { FieldTable } from '../../protocol/field-table.js';
+import type { Actor } from '../actor.js';
+import type { Binding } from '../exchange/exchange.js';
 import type { Message } from '../message.js';
-import { queueFeatures, type QueueFeatures } from './arguments.js';
 import type { QueueJournal } from '../persistence.js';
+import { MessageStats } from '../stats.js';
+import { queueFeatures, ttlFor, wouldOverflow, type QueueFeatures } from './arguments.js';
+import { ConsumerList, type Consumer } from './consumer.js';
 import type { DeathReason } from './dead-letter.js';
+import { pageIn, shouldPageOut } from './paging.js';
 import { PriorityReadyList, ReadyList, type Entry, type Ready } from './ready-list.js';
-
-/** What a queue needs from its vhost. */
-export interface QueueHost {
-  /** Re-publish `msg`, which `q` gives up on, to `q`'s dead-letter exchange. */
-  deadLetter(q: Queue, msg: Message, reason: DeathReason): void;
-  /** x-expires: the queue was unused for that long; delete it. */
-  expireQueue(q: Queue): void;
-}
+import type { DeliveryHandle, Enqueued, GetOwner, MessageQueue, QueueHost, QueueOptions } from './types.js';
 
 /** setTimeout's longest delay; longer waits fire early and re-arm. */
 const MAX_TIMEOUT = 2 ** 31 - 1;
-const PAGE_OUT_COUNT = 4096;
-const PAGE_OUT_BYTES = 8 * 1024 * 1024;
-const PAGE_IN_RUN = 256;
 
-/** The session side of a consumer (an AMQP channel); the queue never sees frames. */
-export interface ConsumerOwner {
-  /** May this consumer receive one more message right now (prefetch, socket backpressure)? */
-  canTake(c: Consumer): boolean;
-  /** Hand over a message. For ack-mode consumers the owner keeps `e` until it is settled. */
-  deliver(c: Consumer, q: Queue, e: Entry): void;
-  /** The queue went away under the consumer. */
-  cancelledByQueue(c: Consumer): void;
-}
+/** A handle is the entry itself, seen from outside as opaque. */
+const entryOf = (h: DeliveryHandle) => h as unknown as Entry;
+const handleOf = (e: Entry) => e as unknown as DeliveryHandle;
 
-export class Consumer {
-  /** Messages delivered to this consumer and not yet settled. */
-  unacked = 0;
-  /** x-priority (any integer type; 0 when absent): higher-priority consumers are served first. */
-  readonly priority: number;
-  constructor(
-    readonly tag: string,
-    readonly queue: Queue,
-    readonly owner: ConsumerOwner,
-    readonly noAck: boolean,
-    readonly exclusive: boolean,
-    /** Per-consumer prefetch limit (0 = none). */
-    readonly prefetch: number,
-    readonly args: FieldTable,
-  ) {
-    const p = args['x-priority'];
-    this.priority = p !== undefined && typeClass(p.type) === 'int' ? Number(p.value) : 0;
-  }
-}
-
-export interface QueueOptions {
-  durable: boolean;
-  autoDelete: boolean;
-  /** The connection that owns an exclusive queue, or null. */
-  owner: object | null;
-  args: FieldTable;
-  /** The vhost, for dead-lettering and x-expires; none in unit tests. */
-  host?: QueueHost | null;
-  /** Where a durable queue keeps its persistent messages; none for a transient queue. */
-  journal?: QueueJournal | null;
-}
-
-export class Queue implements Destination {
+export class ClassicQueue implements MessageQueue {
   readonly kind = 'queue' as const;
+  readonly type = 'classic';
+  readonly stats = new MessageStats();
   readonly ready: Ready;
   readonly features: QueueFeatures;
   private readonly host: QueueHost | null;
@@ -93,9 +50,6 @@ export class Queue implements Destination {
   private readonly limited: boolean;
   /** Entries may have an expiry: the queue has a message TTL or was sent a message with one. */
   private timed: boolean;
-  private readonly sac: boolean;
-  /** x-single-active-consumer: the one consumer that is served. */
-  active: Consumer | null = null;
   private timer: NodeJS.Timeout | null = null;
   /** When the armed timer fires (ms since the epoch). */
   private timerAt = 0;
@@ -104,13 +58,7 @@ export class Queue implements Destination {
   /** x-expires in ms, 0 = never (also without a host to delete the queue). */
   private readonly expires: number;
   private dispatchQueued = false;
-  /**
-   * Highest priority first; within a priority, in the order they are to be served. With one
-   * priority (the usual case) `rr` walks the array round-robin; with several, a consumer that
-   * is served moves to the end of its priority (RabbitMQ's rabbit_queue_consumers).
-   */
-  readonly consumers: Consumer[] = [];
-  private mixedPriorities = false;
+  private readonly list: ConsumerList;
   /** Bindings whose destination is this queue, so deleting it can remove them. */
   readonly bindings = new Set<Binding>();
   unackedCount = 0;
@@ -119,10 +67,7 @@ export class Queue implements Destination {
   private hadConsumer = false;
   /** From 1: the store's delivered watermark starts at 0, meaning nothing was delivered. */
   private nextSeq = 1;
-  private rr = 0;
   private dispatching = false;
-  /** Called when an auto-delete queue loses its last consumer. */
-  onUnused: ((q: Queue) => void) | null = null;
 
   constructor(readonly name: string, readonly options: QueueOptions) {
     const f = (this.features = queueFeatures(options.args));
@@ -131,53 +76,62 @@ export class Queue implements Destination {
     this.ready = f.maxPriority >= 0 ? new PriorityReadyList(f.maxPriority) : new ReadyList();
     this.limited = f.maxLength >= 0 || f.maxBytes >= 0;
     this.timed = f.messageTtl >= 0;
-    this.sac = f.singleActiveConsumer;
+    this.list = new ConsumerList(f.singleActiveConsumer);
     this.expires = f.expires > 0 && this.host !== null ? f.expires : 0;
     if (this.expires > 0) this.touch();
   }
 
   get durable(): boolean { return this.options.durable; }
   get autoDelete(): boolean { return this.options.autoDelete; }
-  get exclusiveOwner(): object | null { return this.options.owner; }
+  get exclusiveOwner(): Actor | null { return this.options.owner; }
   get args(): FieldTable { return this.options.args; }
   get messageCount(): number { return this.ready.length; }
-  get consumerCount(): number { return this.consumers.length; }
+  get messageBytes(): number { return this.ready.bytes; }
+  get consumerCount(): number { return this.list.length; }
+  get consumers(): readonly Consumer[] { return this.list.all; }
+  get singleActiveConsumer(): boolean { return this.features.singleActiveConsumer; }
+  get deadLetterExchange(): string | null { return this.features.dlx; }
+  get deadLetterRoutingKey(): string | null { return this.features.dlxRoutingKey; }
+  /** x-single-active-consumer: the consumer being served. */
+  get activeConsumer(): Consumer | null { return this.list.active; }
 
   /**
-   * A routed message arrives. Returns false when the queue refuses it (x-overflow
-   * reject-publish or reject-publish-dlx with the queue full): it is not stored, and a
-   * confirming publisher gets a nack. As RabbitMQ (deliver_or_enqueue), a message goes straight
-   * to a consumer with room when nothing is waiting, even with a TTL of 0.
+   * A routed message arrives. 'refused' when the queue is full under x-overflow reject-publish
+   * or reject-publish-dlx: it is not kept, and a confirming publisher gets a nack. As RabbitMQ
+   * (deliver_or_enqueue), a message goes straight to a consumer with room when nothing is
+   * waiting, even with a TTL of 0.
    */
-  enqueue(msg: Message): boolean {
+  enqueue(msg: Message): Enqueued {
     let expiresAt = 0;
     if (this.timed || msg.hasExpiration) {
-      const ttl = this.ttlOf(msg);
+      const ttl = ttlFor(this.features, msg);
       if (ttl >= 0) {
         expiresAt = Date.now() + ttl;
         this.timed = true;
       }
     }
-    if (this.limited && this.features.overflow !== 'drop-head' && this.wouldOverflow(msg)) {
+    if (this.limited && this.features.overflow !== 'drop-head' && wouldOverflow(this.features, this.ready, msg)) {
       if (this.features.overflow === 'reject-publish-dlx') this.deadLetterMessage(msg, 'maxlen');
-      return false;
+      return 'refused';
     }
+    this.stats.publish++;
+    this.stats.publishBytes += msg.body.length;
     const persist = this.journal !== null && msg.persistent;
     const seq = this.nextSeq++;
-    if (this.ready.length === 0 && this.consumers.length > 0 && !this.dispatching && !this.deleted) {
-      const c = this.pickConsumer();
+    if (this.ready.length === 0 && this.list.length > 0 && !this.dispatching && !this.deleted) {
+      const c = this.list.pick();
       if (c !== null) {
         // A no-ack consumer takes it for good: nothing to write.
         const keep = persist && !c.noAck;
         if (keep) this.journal!.add(seq, msg, expiresAt);
         this.handOver(c, { msg, seq, redelivered: false, expiresAt, size: msg.body.length, priority: msg.priority, persisted: keep });
-        return true;
+        return keep ? 'stored' : 'queued';
       }
     }
     const e: Entry = { msg, seq, redelivered: false, expiresAt, size: msg.body.length, priority: msg.priority, persisted: persist };
     if (persist) {
       this.journal!.add(seq, msg, expiresAt);
-      if (this.ready.length >= PAGE_OUT_COUNT || this.ready.bytes >= PAGE_OUT_BYTES) e.msg = null;
+      if (shouldPageOut(this.ready)) e.msg = null;
     }
     this.ready.push(e);
     if (this.limited) this.dropHeadOverflow();
@@ -185,8 +139,8 @@ export class Queue implements Destination {
       this.dropExpired(Date.now());
       this.armTimer();
     }
-    if (this.consumers.length > 0) this.dispatch();
-    return true;
+    if (this.list.length > 0) this.dispatch();
+    return persist ? 'stored' : 'queued';
   }
 
   /** Deliver ready messages to consumers that have room, round-robin. */
@@ -198,7 +152,7 @@ export class Queue implements Destination {
         this.dispatchTimed();
       } else {
         while (this.ready.length > 0) {
-          const c = this.pickConsumer();
+          const c = this.list.pick();
           if (c === null) break;
           this.handOver(c, this.ready.shift()!);
         }
@@ -214,7 +168,7 @@ export class Queue implements Destination {
     while (this.ready.length > 0) {
       this.dropExpired(now);
       if (this.ready.length === 0) break;
-      const c = this.pickConsumer();
+      const c = this.list.pick();
       if (c === null) break;
       this.handOver(c, this.ready.shift()!);
     }
@@ -224,68 +178,50 @@ export class Queue implements Destination {
   }
 
   private handOver(c: Consumer, e: Entry): void {
-    if (e.msg === null) this.pageIn(e);
+    if (e.msg === null) pageIn(this.journal!, this.ready, e);
+    const st = this.stats;
     if (!c.noAck) {
       this.unackedCount++;
       c.unacked++;
+      st.deliver++;
       if (e.persisted) this.journal!.delivered(e.seq);
-    } else if (e.persisted) {
-      this.journal!.remove(e.seq);
+    } else {
+      st.deliverNoAck++;
+      if (e.persisted) this.journal!.remove(e.seq);
     }
-    c.owner.deliver(c, this, e);
+    if (e.redelivered) st.redeliver++;
+    c.owner.deliver(c, this, handleOf(e), e.msg!, e.redelivered);
   }
 
-  private pickConsumer(): Consumer | null {
-    if (this.sac) {
-      const a = this.active;
-      return a !== null && a.owner.canTake(a) ? a : null;
-    }
-    const n = this.consumers.length;
-    if (this.mixedPriorities) return this.pickByPriority();
-    for (let i = 0; i < n; i++) {
-      const idx = (this.rr + i) % n;
-      const c = this.consumers[idx];
-      if (c.owner.canTake(c)) {
-        this.rr = (idx + 1) % n;
-        return c;
-      }
-    }
-    return null;
-  }
-
-  /** The first consumer (highest priority, longest unserved) with room; it goes to the back of its priority. */
-  private pickByPriority(): Consumer | null {
-    const cs = this.consumers;
-    for (let i = 0; i < cs.length; i++) {
-      const c = cs[i];
-      if (!c.owner.canTake(c)) continue;
-      let j = i;
-      for (; j + 1 < cs.length && cs[j + 1].priority === c.priority; j++) cs[j] = cs[j + 1];
-      cs[j] = c;
-      return c;
-    }
-    return null;
-  }
-
-  /** basic.get: take the head message (the caller tracks it if it needs an ack). */
-  take(noAck: boolean): Entry | undefined {
+  /** basic.get: hand the head message to `to` (which tracks it if it needs an ack). */
+  get(to: GetOwner, noAck: boolean): boolean {
     if (this.expires > 0) this.touch();
     if (this.timed) this.dropExpired(Date.now());
     const e = this.ready.shift();
     if (e) {
-      if (e.msg === null) this.pageIn(e);
+      if (e.msg === null) pageIn(this.journal!, this.ready, e);
       if (!noAck) this.unackedCount++;
       if (e.persisted) {
         if (noAck) this.journal!.remove(e.seq);
         else this.journal!.delivered(e.seq);
       }
+      if (noAck) this.stats.getNoAck++;
+      else this.stats.get++;
+      if (e.redelivered) this.stats.redeliver++;
     }
     if (this.timed) this.armTimer();
-    return e;
+    if (e === undefined) return false;
+    to.gotMessage(this, handleOf(e), e.msg!, e.redelivered, noAck);
+    return true;
   }
 
-  /** An unacked message was acked: forget it. */
-  settled(e: Entry, c: Consumer | null): void {
+  ack(h: DeliveryHandle, c: Consumer | null): void {
+    this.stats.ack++;
+    this.settled(entryOf(h), c);
+  }
+
+  /** An unacked message leaves for good. */
+  private settled(e: Entry, c: Consumer | null): void {
     this.unackedCount--;
     if (c) c.unacked--;
     if (e.persisted && !this.deleted) this.journal!.remove(e.seq);
@@ -295,7 +231,8 @@ export class Queue implements Destination {
    * An unacked message was rejected or nacked without requeue: it is dead-lettered (reason
    * rejected) when the queue has a dead-letter exchange, else dropped.
    */
-  discard(e: Entry, c: Consumer | null): void {
+  reject(h: DeliveryHandle, c: Consumer | null): void {
+    const e = entryOf(h);
     if (!this.deleted) this.deadLetter(e, 'rejected');
     this.settled(e, c);
   }
@@ -304,7 +241,8 @@ export class Queue implements Destination {
    * Put an unacked message back at its original position, marked redelivered. As RabbitMQ's
    * requeue_and_run: a drop-head limit applies again, and an expired head leaves.
    */
-  requeue(e: Entry, c: Consumer | null): void {
+  requeue(h: DeliveryHandle, c: Consumer | null): void {
+    const e = entryOf(h);
     this.unackedCount--;
     if (c) c.unacked--;
     if (this.deleted) return;
@@ -343,29 +281,15 @@ export class Queue implements Destination {
     if (this.timed) this.armTimer();
   }
 
-  /**
-   * Reads back the body of `e` (just taken from the head) and, for a plain queue, of the
-   * paged-out entries right behind it, in one range read.
-   */
-  private pageIn(e: Entry): void {
-    const j = this.journal!;
-    const r = this.ready;
-    let n = 0;
-    if (r instanceof ReadyList) while (n < PAGE_IN_RUN && n < r.length && r.at(n).msg === null) n++;
-    if (n === 0) {
-      e.msg = j.read(e.seq);
-      return;
-    }
-    let i = -1; // -1: e itself, then r.at(0..n-1)
-    let want: Entry = e;
-    j.readRange(e.seq, (r as ReadyList).at(n - 1).seq, (seq, msg) => {
-      while (want.seq < seq && i < n - 1) want = (r as ReadyList).at(++i);
-      if (want.seq === seq) want.msg = msg;
-    });
-    if (e.msg === null) e.msg = j.read(e.seq);
+  /** The vhost deleted it: consumers are told, ready messages go, the timer stops. */
+  markDeleted(): void {
+    this.deleted = true;
+    for (const c of this.list.clear()) c.owner.cancelledByQueue(c);
+    this.purge();
+    this.close();
   }
 
-  /** The queue was deleted: stop its timer. */
+  /** Stop the timer (deleted, or the broker is stopping). */
   close(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
@@ -375,27 +299,10 @@ export class Queue implements Destination {
   touch(): void {
     if (this.expires === 0) return;
     this.lastUsed = Date.now();
-    if (this.consumers.length === 0) this.armTimer();
+    if (this.list.length === 0) this.armTimer();
   }
-
-  get singleActiveConsumer(): boolean { return this.sac; }
 
   // ---- limits, expiry, dead-lettering -------------------------------------------------------
-
-  /** The TTL that applies to `msg` here: the lower of the queue's and the message's, or -1. */
-  private ttlOf(msg: Message): number {
-    const q = this.features.messageTtl;
-    const m = msg.hasExpiration ? msg.expirationMs : -1;
-    if (m < 0) return q;
-    return q < 0 || m < q ? m : q;
-  }
-
-  /** reject-publish: would one more message break a limit? (rabbit_amqqueue_process:will_overflow) */
-  private wouldOverflow(msg: Message): boolean {
-    const f = this.features;
-    return (f.maxLength >= 0 && this.ready.length + 1 > f.maxLength) ||
-      (f.maxBytes >= 0 && this.ready.bytes + msg.body.length > f.maxBytes);
-  }
 
   /** drop-head: while over a limit, the head goes (dead-lettered as maxlen). */
   private dropHeadOverflow(): void {
@@ -440,7 +347,7 @@ export class Queue implements Destination {
       if (h !== undefined && h.expiresAt !== 0) at = h.expiresAt;
     }
     const expires = this.expires;
-    if (expires > 0 && this.consumers.length === 0 && this.lastUsed + expires < at) at = this.lastUsed + expires;
+    if (expires > 0 && this.list.length === 0 && this.lastUsed + expires < at) at = this.lastUsed + expires;
     if (at === Infinity || this.deleted) return;
     if (this.timer !== null) {
       if (this.timerAt <= at) return;
@@ -459,7 +366,7 @@ export class Queue implements Destination {
     const now = Date.now();
     if (this.timed) this.dropExpired(now);
     const expires = this.expires;
-    if (expires > 0 && this.consumers.length === 0 && now >= this.lastUsed + expires) {
+    if (expires > 0 && this.list.length === 0 && now >= this.lastUsed + expires) {
       this.host!.expireQueue(this);
       return;
     }
@@ -467,34 +374,19 @@ export class Queue implements Destination {
   };
 
   addConsumer(c: Consumer): void {
-    const cs = this.consumers;
-    let i = cs.length;
-    while (i > 0 && cs[i - 1].priority < c.priority) i--;
-    cs.splice(i, 0, c);
-    if (i < cs.length - 1 && i <= this.rr) this.rr++; // keep rr on the consumer it pointed at
-    this.mixedPriorities = cs[0].priority !== cs[cs.length - 1].priority;
+    this.list.add(c);
     this.hadConsumer = true;
-    // The first consumer becomes the active one, whatever the priority of later ones.
-    if (this.sac && this.active === null) this.active = c;
   }
 
   /** Returns true if removed. Triggers auto-delete when the last consumer goes. */
   removeConsumer(c: Consumer): boolean {
-    const i = this.consumers.indexOf(c);
-    if (i < 0) return false;
-    this.consumers.splice(i, 1);
-    if (this.rr > i) this.rr--;
-    const cs = this.consumers;
-    this.mixedPriorities = cs.length > 0 && cs[0].priority !== cs[cs.length - 1].priority;
-    if (this.active === c) {
-      // RabbitMQ's rabbit_queue_consumers:get_consumer: the highest priority, earliest first.
-      this.active = cs.length > 0 ? cs[0] : null;
-      // Not at once: when a channel goes, its unacked messages are requeued first.
-      if (this.active !== null) this.queueDispatch();
-    }
-    if (cs.length === 0) {
+    const removed = this.list.remove(c);
+    if (removed === 'absent') return false;
+    // Not at once: when a channel goes, its unacked messages are requeued first.
+    if (removed === 'handed-over') this.queueDispatch();
+    if (this.list.length === 0) {
       if (this.expires > 0) this.touch();
-      if (this.autoDelete && this.hadConsumer && this.onUnused) this.onUnused(this);
+      if (this.autoDelete && this.hadConsumer) this.host?.queueUnused(this);
     }
     return true;
   }
@@ -509,6 +401,6 @@ export class Queue implements Destination {
   }
 
   hasExclusiveConsumer(): boolean {
-    return this.consumers.some((c) => c.exclusive);
+    return this.list.hasExclusive();
   }
 }

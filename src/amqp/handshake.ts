@@ -1,0 +1,171 @@
+// The connection handshake, as rabbit_reader runs it: protocol header -> connection.start /
+// start-ok (authentication; secure / secure-ok is never needed by PLAIN or AMQPLAIN) ->
+// tune / tune-ok (limits) -> open / open-ok (vhost). The connection hands it the methods of
+// those states and learns the outcome through HandshakeSide; refusals are RabbitMQ's.
+import type { Actor } from '../core/actor.js';
+import type { User } from '../core/users.js';
+import type { VHost } from '../core/vhost.js';
+import { ConnectionError } from '../protocol/errors.js';
+import { plain, toTable, type FieldTable } from '../protocol/field-table.js';
+import { FRAME_MIN_SIZE, M, type AnyMethod } from '../protocol/generated/amqp.js';
+import { MECHANISMS, parseCredentials } from './auth.js';
+import type { BrokerContext } from './context.js';
+
+export type ConnectionState = 'header' | 'start' | 'secure' | 'tune' | 'open' | 'running' | 'closing' | 'closed';
+
+/** RabbitMQ's names for the states, used in its error texts. */
+export const STATE_NAMES: Record<ConnectionState, string> = {
+  header: 'starting', start: 'starting', secure: 'securing', tune: 'tuning', open: 'opening',
+  running: 'running', closing: 'closing', closed: 'closed',
+};
+
+/** RabbitMQ's 504 for a connection method the current state does not take. */
+export function unexpectedMethod(state: ConnectionState): ConnectionError {
+  return ConnectionError.channelError(`unexpected method in connection state ${STATE_NAMES[state]}`);
+}
+
+/** What the handshake needs from its connection. */
+export interface HandshakeSide {
+  readonly name: string;
+  readonly broker: BrokerContext;
+  /** The peer connects from a loopback address (guest may log in). */
+  readonly fromLoopback: boolean;
+  state: ConnectionState;
+  send(channel: 0, id: number, args: object): void;
+  /** tune-ok: the limits in force from now on. */
+  tuned(channelMax: number, frameMax: number, heartbeat: number): void;
+  /** connection.open succeeded. */
+  opened(vhost: VHost, actor: Actor): void;
+  /** Refuse with a close frame (the client asked for one). */
+  refuse(err: ConnectionError): void;
+  /** Close the socket without a close frame, as the spec says for a failed handshake. */
+  drop(reason: string): void;
+}
+
+export class Handshake {
+  clientProperties: FieldTable = {};
+  /** Client capabilities (consumer_cancel_notify, connection.blocked, ...) as announced. */
+  capabilities: Record<string, unknown> = {};
+  user: User | null = null;
+  private mechanism = '';
+
+  constructor(private readonly side: HandshakeSide) {}
+
+  /** The protocol header was right: offer connection.start. */
+  start(): void {
+    const { config, version } = this.side.broker;
+    const serverProperties = toTable({
+      product: config.product,
+      version,
+      platform: `Node.js ${process.version}`,
+      copyright: 'Warren contributors',
+      information: 'Licensed under the MIT license',
+      cluster_name: `warren@${config.host}`,
+      capabilities: {
+        publisher_confirms: true,
+        exchange_exchange_bindings: true,
+        'basic.nack': true,
+        consumer_cancel_notify: true,
+        'connection.blocked': true,
+        consumer_priorities: true,
+        authentication_failure_close: true,
+        per_consumer_qos: true,
+        direct_reply_to: true,
+      },
+    });
+    this.side.send(0, M.ConnectionStart, {
+      versionMajor: 0, versionMinor: 9, serverProperties,
+      mechanisms: MECHANISMS.join(' '), locales: 'en_US',
+    });
+  }
+
+  /** A handshake method; false when `m` is not one (the connection handles it). */
+  onMethod(m: AnyMethod): boolean {
+    const side = this.side;
+    switch (m.id) {
+      case M.ConnectionStartOk: {
+        this.expect('start');
+        this.clientProperties = m.clientProperties;
+        const caps = m.clientProperties.capabilities;
+        this.capabilities = caps?.type === 'F' ? (plain(caps) as Record<string, unknown>) : {};
+        this.mechanism = m.mechanism;
+        if (!(MECHANISMS as readonly string[]).includes(m.mechanism)) {
+          throw ConnectionError.commandInvalid(`unknown authentication mechanism '${m.mechanism}'`);
+        }
+        this.authenticate(m.response);
+        return true;
+      }
+      case M.ConnectionSecureOk:
+        this.expect('secure');
+        this.authenticate(m.response);
+        return true;
+      case M.ConnectionTuneOk: {
+        this.expect('tune');
+        const { config } = side.broker;
+        negotiated('channel_max', 1, config.channelMax, m.channelMax);
+        negotiated('frame_max', FRAME_MIN_SIZE, config.frameMax, m.frameMax);
+        side.state = 'open';
+        side.tuned(m.channelMax === 0 ? 65535 : m.channelMax, m.frameMax, m.heartbeat);
+        return true;
+      }
+      case M.ConnectionOpen: {
+        this.expect('open');
+        const vhost = side.broker.vhost(m.virtualHost);
+        if (!vhost) {
+          side.broker.log.warn('refusing connection: unknown vhost', { connection: side.name, vhost: m.virtualHost, user: this.user?.name });
+          throw ConnectionError.notAllowed(`vhost ${m.virtualHost} not found`);
+        }
+        side.state = 'running';
+        side.opened(vhost, { user: this.user!, vhost: vhost.name, connection: side.name });
+        side.send(0, M.ConnectionOpenOk, {});
+        side.broker.log.info('connection opened', { connection: side.name, user: this.user?.name, vhost: m.virtualHost });
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  private expect(state: ConnectionState): void {
+    if (this.side.state !== state) throw unexpectedMethod(this.side.state);
+  }
+
+  private authenticate(response: Buffer): void {
+    const side = this.side;
+    const creds = parseCredentials(this.mechanism, response);
+    if (!creds) {
+      // RabbitMQ: a protocol error, not a refused login, so no close frame whatever the client's
+      // capabilities; the socket is just closed.
+      return side.drop(`malformed ${this.mechanism} response`);
+    }
+    const result = side.broker.users.login(creds.username, creds.password, side.fromLoopback);
+    if ('refused' in result) {
+      side.broker.log.warn('refusing connection: authentication failed', {
+        connection: side.name, mechanism: this.mechanism, reason: result.refused,
+      });
+      const err = ConnectionError.accessRefused(
+        `Login was refused using authentication mechanism ${this.mechanism}. For details see the broker logfile.`,
+      );
+      // Only clients that announced authentication_failure_close get a close frame; the rest
+      // get what the 0-9-1 spec says, a closed socket. RabbitMQ names no method in this close
+      // (class and method ids 0).
+      if (this.capabilities.authentication_failure_close === true) side.refuse(err);
+      else side.drop(`authentication failed: ${result.refused}`);
+      return;
+    }
+    this.user = result.user;
+    side.state = 'tune';
+    const { config } = side.broker;
+    side.send(0, M.ConnectionTune, { channelMax: config.channelMax, frameMax: config.frameMax, heartbeat: config.heartbeat });
+  }
+}
+
+/** RabbitMQ's rule for tune-ok values: at least the minimum, at most what the server offered. */
+function negotiated(field: string, min: number, serverMax: number, client: number): void {
+  if (client !== 0 && client < min) {
+    throw ConnectionError.notAllowed(`negotiated ${field} = ${client} is lower than the minimum allowed value (${min})`);
+  }
+  if (serverMax !== 0 && (client === 0 || client > serverMax)) {
+    throw ConnectionError.notAllowed(`negotiated ${field} = ${client} is higher than the maximum allowed value (${serverMax})`);
+  }
+}
