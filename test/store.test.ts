@@ -4,12 +4,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import ts from 'typescript';
 import { Store, SCHEMA_VERSION, type MessageRecord } from '../src/store/store.js';
+import { buildStoreForChildren } from './support/store-child.js';
 
-const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const NONE = Buffer.alloc(0);
 const opened: Store[] = [];
 const children: ChildProcess[] = [];
@@ -35,22 +33,6 @@ afterEach(() => {
 afterAll(() => {
   for (const d of made) fs.rmSync(d, { recursive: true, force: true });
 });
-
-/** Plain-node copy of src/store (transpiled, no dist/ needed) for child processes. */
-function buildStoreForChildren(): string {
-  const dir = tmpDir();
-  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-  fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
-  fs.mkdirSync(path.join(dir, 'store'));
-  const src = path.join(ROOT, 'src', 'store');
-  for (const f of fs.readdirSync(src).filter((n) => n.endsWith('.ts'))) {
-    const out = ts.transpileModule(fs.readFileSync(path.join(src, f), 'utf8'), {
-      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
-    });
-    fs.writeFileSync(path.join(dir, 'store', f.replace(/\.ts$/, '.js')), out.outputText);
-  }
-  return dir;
-}
 
 function msg(seq: number, body = `m${seq}`): MessageRecord {
   return {
@@ -328,7 +310,7 @@ describe('delivered watermark', () => {
 describe('lock', () => {
   let childStore = '';
   beforeAll(() => {
-    childStore = buildStoreForChildren();
+    childStore = buildStoreForChildren(tmpDir());
   });
 
   /** A child process that opens the store in dir and holds it until killed. */
