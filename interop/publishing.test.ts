@@ -528,33 +528,30 @@ describe('basic properties', () => {
     expect(delivered.toString('hex')).toBe(published.toString('hex'));
   });
 
-  it('survive basic.get too', async () => {
+  /** Publish `text` with `props` to a new queue and basic.get it back, on one tapped connection. */
+  async function publishThenGet(text: string, props: amqp.Options.Publish, prefix: string) {
     const c = await connect();
     const tap = new Tap(c);
     const ch = await c.createConfirmChannel();
-    const q = await queue(ch, 'props');
+    const q = await queue(ch, prefix);
     tap.clear();
-    ch.sendToQueue(q, Buffer.from('got'), PROPS);
+    ch.sendToQueue(q, Buffer.from(text), props);
     await ch.waitForConfirms();
     const m = await ch.get(q, { noAck: true });
-    expect(m && m.properties).toEqual(DECODED);
     const [published] = headerProperties(tap.sent());
     const [delivered] = headerProperties(tap.received());
+    return { m, published, delivered };
+  }
+
+  it('survive basic.get too', async () => {
+    const { m, published, delivered } = await publishThenGet('got', PROPS, 'props');
+    expect(m && m.properties).toEqual(DECODED);
     expect(delivered.toString('hex')).toBe(published.toString('hex'));
   });
 
   it('a message with no properties set comes back with none', async () => {
-    const c = await connect();
-    const tap = new Tap(c);
-    const ch = await c.createConfirmChannel();
-    const q = await queue(ch, 'bare');
-    tap.clear();
-    ch.sendToQueue(q, Buffer.from('bare'), {});
-    await ch.waitForConfirms();
-    const m = await ch.get(q, { noAck: true });
+    const { m, published, delivered } = await publishThenGet('bare', {}, 'bare');
     expect(m && m.properties).toMatchObject({ contentType: undefined, deliveryMode: undefined, messageId: undefined });
-    const [published] = headerProperties(tap.sent());
-    const [delivered] = headerProperties(tap.received());
     expect(delivered.toString('hex')).toBe(published.toString('hex'));
   });
 });
