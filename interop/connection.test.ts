@@ -1,11 +1,11 @@
 // amqplib against Warren over TCP: handshake, auth, vhosts, channels, heartbeats, closing.
 import amqp from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { external, startBroker, type TestBroker } from '../test/support/broker.js';
+import { describe, expect, it } from 'vitest';
+import { startBroker } from '../test/support/broker.js';
+import { external, interopSuite, sleep } from '../test/support/suite.js';
 
-let b: TestBroker;
-beforeAll(async () => { b = await startBroker({ users: [{ name: 'guest', password: 'guest' }, { name: 'alice', password: 's3cret' }] }); });
-afterAll(async () => { await b.stop(); });
+// The tests open and close their own connections, with amqplib itself: they test just that.
+const s = interopSuite({ broker: { users: [{ name: 'guest', password: 'guest' }, { name: 'alice', password: 's3cret' }] } });
 
 /**
  * Tests that need Warren itself: its connection table, its product name, the second user it is
@@ -17,7 +17,7 @@ const closed = (c: amqp.ChannelModel) => new Promise<Error | undefined>((resolve
 
 describe('connection handshake', () => {
   warrenOnly('connects with PLAIN and sees the server properties RabbitMQ clients expect', async () => {
-    const c = await amqp.connect(b.url);
+    const c = await amqp.connect(s.url);
     const props = (c.connection as unknown as { serverProperties: Record<string, unknown> }).serverProperties;
     expect(props.product).toBe('Warren');
     expect(typeof props.version).toBe('string');
@@ -30,59 +30,59 @@ describe('connection handshake', () => {
   });
 
   warrenOnly('connects with AMQPLAIN', async () => {
-    const c = await amqp.connect(b.url, { credentials: amqp.credentials.amqplain('alice', 's3cret') });
+    const c = await amqp.connect(s.url, { credentials: amqp.credentials.amqplain('alice', 's3cret') });
     const ch = await c.createChannel();
     await ch.close();
     await c.close();
   });
 
   it('refuses a wrong password with ACCESS_REFUSED', async () => {
-    await expect(amqp.connect(`amqp://guest:wrong@127.0.0.1:${b.port}`)).rejects.toThrow(
+    await expect(amqp.connect(`amqp://guest:wrong@127.0.0.1:${s.port}`)).rejects.toThrow(
       /403 \(ACCESS-REFUSED\) with message "ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN/,
     );
   });
 
   it('refuses an unknown user with ACCESS_REFUSED, over AMQPLAIN too', async () => {
     await expect(
-      amqp.connect(b.url, { credentials: amqp.credentials.amqplain('mallory', 'x') }),
+      amqp.connect(s.url, { credentials: amqp.credentials.amqplain('mallory', 'x') }),
     ).rejects.toThrow(/ACCESS_REFUSED - Login was refused using authentication mechanism AMQPLAIN/);
   });
 
   it('refuses an unknown vhost with 530 NOT_ALLOWED', async () => {
-    const err = await amqp.connect(`${b.url}/nope`).then(() => null, (e: Error) => e);
+    const err = await amqp.connect(`${s.url}/nope`).then(() => null, (e: Error) => e);
     expect(err).not.toBeNull();
     // amqplib reports the connection.close it got instead of open-ok.
     expect(String(err)).toMatch(/ConnectionClose|530|NOT_ALLOWED/);
   });
 
   warrenOnly('negotiates heartbeats and stays up across several intervals', async () => {
-    const c = await amqp.connect(`${b.url}?heartbeat=1`);
-    const [conn] = [...b.broker!.connections];
+    const c = await amqp.connect(`${s.url}?heartbeat=1`);
+    const conn = [...s.warren!.connections].at(-1)!; // the newest (the suite's own comes first)
     expect(conn.heartbeat).toBe(1);
-    await new Promise((r) => setTimeout(r, 3500));
+    await sleep(3500);
     const ch = await c.createChannel(); // still alive after > 3 heartbeat intervals
     await ch.close();
     await c.close();
   });
 
   warrenOnly('honours heartbeat=0 (disabled) from the client', async () => {
-    const c = await amqp.connect(`${b.url}?heartbeat=0`);
-    expect([...b.broker!.connections].some((x) => x.heartbeat === 0)).toBe(true);
+    const c = await amqp.connect(`${s.url}?heartbeat=0`);
+    expect([...s.warren!.connections].some((x) => x.heartbeat === 0)).toBe(true);
     await c.close();
   });
 
   warrenOnly('negotiates frame_max down to what the client asks', async () => {
-    const c = await amqp.connect(`${b.url}?frameMax=8192`);
-    expect([...b.broker!.connections].some((x) => x.frameMax === 8192)).toBe(true);
+    const c = await amqp.connect(`${s.url}?frameMax=8192`);
+    expect([...s.warren!.connections].some((x) => x.frameMax === 8192)).toBe(true);
     await c.close();
   });
 });
 
 describe('channels', () => {
   warrenOnly('opens 100 channels on one connection and closes them', async () => {
-    const c = await amqp.connect(b.url);
+    const c = await amqp.connect(s.url);
     const chans = await Promise.all(Array.from({ length: 100 }, () => c.createChannel()));
-    const conn = [...b.broker!.connections].find((x) => x.channels.size === 100);
+    const conn = [...s.warren!.connections].find((x) => x.channels.size === 100);
     expect(conn).toBeDefined();
     await Promise.all(chans.map((ch) => ch.close()));
     expect(conn!.channels.size).toBe(0);
@@ -90,7 +90,7 @@ describe('channels', () => {
   });
 
   it('reopens a channel number after it was closed', async () => {
-    const c = await amqp.connect(b.url);
+    const c = await amqp.connect(s.url);
     const ch1 = await c.createChannel();
     await ch1.close();
     const ch2 = await c.createChannel();
@@ -99,7 +99,7 @@ describe('channels', () => {
   });
 
   it('a channel error closes only that channel', async () => {
-    const c = await amqp.connect(b.url);
+    const c = await amqp.connect(s.url);
     const bad = await c.createChannel();
     const good = await c.createChannel();
     bad.on('error', () => {});
@@ -111,12 +111,12 @@ describe('channels', () => {
 
 describe('closing', () => {
   warrenOnly('client close gets close-ok and the server forgets the connection', async () => {
-    const before = b.broker!.connections.size;
-    const c = await amqp.connect(b.url);
-    expect(b.broker!.connections.size).toBe(before + 1);
+    const before = s.warren!.connections.size;
+    const c = await amqp.connect(s.url);
+    expect(s.warren!.connections.size).toBe(before + 1);
     await c.close();
-    await new Promise((r) => setTimeout(r, 50));
-    expect(b.broker!.connections.size).toBe(before);
+    await sleep(50);
+    expect(s.warren!.connections.size).toBe(before);
   });
 
   warrenOnly('server shutdown closes clients with 320 CONNECTION_FORCED', async () => {

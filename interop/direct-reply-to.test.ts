@@ -3,22 +3,17 @@
 // refusal with RabbitMQ 3.10's code and text. All of it holds on RabbitMQ too
 // (WARREN_EXTERNAL_URL=... differential mode), except the test that needs a second vhost.
 import amqp from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Clients, amqpError, channelError, connectionError, rpc } from '../test/support/amqp.js';
-import { external, startBroker, uniqueName, type TestBroker } from '../test/support/broker.js';
+import { describe, expect, it } from 'vitest';
+import { amqpError, channelError, connectionError, rpc } from '../test/support/amqp.js';
+import { startBroker } from '../test/support/broker.js';
+import { external, interopSuite, uniqueName } from '../test/support/suite.js';
 
 const REPLY_TO = 'amq.rabbitmq.reply-to';
 const TOKEN = /^amq\.rabbitmq\.reply-to\.[A-Za-z0-9+/=._-]+$/;
 /** tx.select (10), tx.commit (20) or tx.rollback (30) on `ch`, waiting for its -ok (amqplib has no tx API). */
 const txMethod = (ch: amqp.Channel, method: 10 | 20 | 30) => rpc(ch, (90 << 16) | method, {}, (90 << 16) | (method + 1));
 
-let b: TestBroker;
-const clients = new Clients(() => b.url);
-beforeAll(async () => { b = await startBroker(); });
-afterAll(async () => {
-  await clients.closeAll();
-  await b?.stop();
-});
+const { clients } = interopSuite();
 
 /** A client channel consuming its replies; `replies` fills as they come. */
 async function replyConsumer(c?: amqp.ChannelModel) {

@@ -4,13 +4,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import amqp, { type Channel, type ConfirmChannel, type ConsumeMessage, type GetMessage } from 'amqplib';
+import amqp, { type ConfirmChannel, type ConsumeMessage, type GetMessage } from 'amqplib';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { StorePersistence } from '../src/persistence/store-persistence.js';
 import type { ClassicQueue } from '../src/core/queue/classic.js';
 import { external, startBroker, type TestBroker } from '../test/support/broker.js';
 import { amqpError, channelError, Clients } from '../test/support/amqp.js';
 import { built, killAll, startWarren } from '../test/support/process.js';
+import { drain, sleep, takeAll } from '../test/support/suite.js';
 
 const dirs: string[] = [];
 function dataDir(): string {
@@ -20,6 +21,7 @@ function dataDir(): string {
 }
 afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 
+// Not interopSuite(): each test starts, restarts or kills its own broker on a data dir of its own.
 let broker: TestBroker | null = null;
 const clients = new Clients(() => broker!.url);
 afterEach(async () => {
@@ -37,14 +39,6 @@ async function restart(dir: string): Promise<void> {
 
 const PERSISTENT = { persistent: true } as const;
 
-async function drain(ch: Channel, queue: string): Promise<GetMessage[]> {
-  const out: GetMessage[] = [];
-  for (;;) {
-    const m = await ch.get(queue, { noAck: true });
-    if (m === false) return out;
-    out.push(m);
-  }
-}
 
 describe.skipIf(external)('durability: restart', () => {
   it('keeps durable exchanges, queues with their arguments, bindings between durable ends, and persistent messages of durable queues; nothing else', async () => {
@@ -92,7 +86,7 @@ describe.skipIf(external)('durability: restart', () => {
     differ.assertQueue('d.q', { durable: true, arguments: { 'x-max-length': 5 } }).catch(() => {});
     expect(String(await e406)).toMatch(/PRECONDITION_FAILED - inequivalent arg 'x-max-length' for queue 'd.q'/);
 
-    const msgs = await drain(ch, 'd.q');
+    const msgs = await takeAll(ch, 'd.q');
     expect(msgs.map((m) => m.properties.messageId)).toEqual(['p1', 'p2']);
     expect(msgs[0].content.toString()).toBe('p1');
     expect(msgs[0].properties.headers).toEqual({ h: 1 });
@@ -103,8 +97,8 @@ describe.skipIf(external)('durability: restart', () => {
     ch.publish('d.topic', 'a.x', Buffer.from('again'));
     ch.publish('d.topic', 'nomatch', Buffer.from('to-ae'));
     await ch.checkQueue('d.q');
-    expect((await drain(ch, 'd.q')).map((m) => m.content.toString())).toEqual(['again']);
-    expect((await drain(ch, 'd.unrouted')).map((m) => m.content.toString())).toEqual(['to-ae']);
+    expect(await drain(ch, 'd.q')).toEqual(['again']);
+    expect(await drain(ch, 'd.unrouted')).toEqual(['to-ae']);
     expect(broker!.broker!.vhost('/')!.exchanges.get('d.topic')!.bindings.map((b) => b.destination.name)).toEqual(['d.q']);
   });
 
@@ -152,7 +146,7 @@ describe.skipIf(external)('durability: restart', () => {
     await ch.checkQueue('work');
     await restart(dir);
     const ch2 = await (await clients.connect()).createChannel();
-    const after = await drain(ch2, 'work');
+    const after = await takeAll(ch2, 'work');
     expect(after.map((m) => m.content.toString())).toEqual(['m0', 'm2', 'm4', 'm5']);
     expect(after.map((m) => m.fields.redelivered)).toEqual([true, true, false, false]);
   });
@@ -172,7 +166,7 @@ describe.skipIf(external)('durability: restart', () => {
     await ch.checkQueue('ttl');
     await restart(dir);
     ch = await (await clients.connect()).createChannel();
-    const [first] = await drain(ch, 'dead');
+    const [first] = await takeAll(ch, 'dead');
     expect(first.content.toString()).toBe('rejected');
     expect(first.properties.headers!['x-first-death-reason']).toBe('rejected');
     expect((first.properties.headers!['x-death'] as unknown[])[0]).toMatchObject({ count: 1, reason: 'rejected', queue: 'src' });
@@ -197,12 +191,12 @@ describe.skipIf(external)('durability: restart', () => {
     await ch.waitForConfirms();
     await restart(dir);
     ch = await (await clients.connect()).createConfirmChannel();
-    expect((await drain(ch, 'prio')).map((m) => m.content.toString())).toEqual(['p5', 'p5', 'p3', 'p1', 'p0']);
+    expect(await drain(ch, 'prio')).toEqual(['p5', 'p5', 'p3', 'p1', 'p0']);
     const nacked = await new Promise<boolean>((resolve) => {
       ch.sendToQueue('full', Buffer.from('c'), PERSISTENT, (err) => resolve(err !== null && err !== undefined));
     });
     expect(nacked).toBe(true);
-    expect((await drain(ch, 'full')).map((m) => m.content.toString())).toEqual(['a', 'b']);
+    expect(await drain(ch, 'full')).toEqual(['a', 'b']);
   });
 
   it('logs what it recovered and how long it took', async () => {
@@ -235,7 +229,7 @@ describe.skipIf(external)('durability: confirms and paging', () => {
     ch.sendToQueue('dq', Buffer.from('1'), PERSISTENT, () => acks.push('persistent'));
     ch.sendToQueue('tq', Buffer.from('2'), {}, () => acks.push('transient'));
     await ch.checkQueue('tq');
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     expect(acks).toEqual([]);
     expect(held.length).toBeGreaterThan(0); // one per store commit the confirms wait for
     persistence.afterCommit = real;

@@ -1,13 +1,11 @@
 // Backpressure: a publisher far faster than the consumer of its queue is read less, so the
 // queue (and the broker's memory) stays bounded, and nothing is lost. Functional, not timed.
 import net from 'node:net';
-import amqp from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { external, startBroker, uniqueName, type TestBroker } from '../test/support/broker.js';
+import type amqp from 'amqplib';
+import { describe, expect, it } from 'vitest';
+import { external, interopSuite, sleep, uniqueName } from '../test/support/suite.js';
 
-let b: TestBroker;
-beforeAll(async () => { b = await startBroker(); });
-afterAll(async () => { await b.stop(); });
+const s = interopSuite({ onConnectionError: null });
 
 /** Publish n messages as fast as amqplib lets us, honouring its write buffer. */
 async function flood(ch: amqp.Channel, queue: string, n: number): Promise<void> {
@@ -20,7 +18,7 @@ async function flood(ch: amqp.Channel, queue: string, n: number): Promise<void> 
 function watchDepth(queue: string): { max: () => number; stop: () => void } {
   let max = 0;
   const t = setInterval(() => {
-    const q = b.broker!.vhosts.get('/')!.queues.get(queue);
+    const q = s.warren!.vhosts.get('/')!.queues.get(queue);
     if (q) max = Math.max(max, q.messageCount);
   }, 2);
   return { max: () => max, stop: () => clearInterval(t) };
@@ -30,7 +28,7 @@ describe.skipIf(external)('publisher flow control', () => {
   it('a fast publisher into a queue whose consumer is slow is held back; nothing is lost', async () => {
     const q = uniqueName('flow');
     const total = 80_000;
-    const cc = await amqp.connect(b.url);
+    const cc = await s.connect();
     const cons = await cc.createChannel();
     await cons.assertQueue(q);
     await cons.prefetch(20);
@@ -43,7 +41,7 @@ describe.skipIf(external)('publisher flow control', () => {
         if (got === total) resolve();
       });
     });
-    const pc = await amqp.connect(b.url);
+    const pc = await s.connect();
     const pub = await pc.createChannel();
     const depth = watchDepth(q);
     await flood(pub, q, total);
@@ -59,17 +57,17 @@ describe.skipIf(external)('publisher flow control', () => {
 
   it('a consumer that stops reading its socket gets nothing more, and its publisher is held back', async () => {
     const q = uniqueName('stalled');
-    const setup = await amqp.connect(b.url);
+    const setup = await s.connect();
     const ch = await setup.createChannel();
     await ch.assertQueue(q);
     // A consumer over amqplib, whose socket we then stop reading from.
-    const cc = await amqp.connect(b.url);
+    const cc = await s.connect();
     const cons = await cc.createChannel();
     let received = 0;
     await cons.consume(q, () => { received++; }, { noAck: true });
     const sock = (cc.connection as unknown as { stream: net.Socket }).stream;
     sock.pause();
-    const pc = await amqp.connect(b.url);
+    const pc = await s.connect();
     const pub = await pc.createChannel();
     const depth = watchDepth(q);
     const body = Buffer.alloc(1024, 1);
@@ -87,13 +85,13 @@ describe.skipIf(external)('publisher flow control', () => {
       sent++;
     }
     depth.stop();
-    const conn = [...b.broker!.connections].find((c) => c.gate.held);
+    const conn = [...s.warren!.connections].find((c) => c.gate.held);
     expect(conn).toBeDefined();
     expect(depth.max()).toBeLessThan(40_000);
     // Once the consumer reads again, everything published arrives.
     sock.resume();
     const until = Date.now() + 20_000;
-    while (received < sent && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    while (received < sent && Date.now() < until) await sleep(20);
     expect(received).toBe(sent);
     await pc.close();
     await cc.close();

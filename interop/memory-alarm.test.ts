@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { external } from '../test/support/broker.js';
 import { built, killAll, startWarren as spawnWarren } from '../test/support/process.js';
 
+// Not interopSuite(): the broker is a warren process of its own, with a small watermark and its RSS read.
 afterEach(killAll);
 
 function rssMiB(pid: number): number {

@@ -5,32 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import amqp from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { external, startBroker, uniqueName, type TestBroker } from '../test/support/broker.js';
+import { describe, expect, it } from 'vitest';
+import { startBroker } from '../test/support/broker.js';
+import { external, interopSuite, uniqueName } from '../test/support/suite.js';
 
-let b: TestBroker;
-let conn: amqp.ChannelModel;
-const others: amqp.ChannelModel[] = [];
-beforeAll(async () => {
-  b = await startBroker();
-  conn = await amqp.connect(b.url);
-});
-afterAll(async () => {
-  for (const c of [...others, conn]) await c?.close().catch(() => {});
-  await b?.stop();
-});
-
-async function connect(query = ''): Promise<amqp.ChannelModel> {
-  const c = await amqp.connect(`${b.url}${query}`);
-  others.push(c);
-  return c;
-}
-
-async function channel(): Promise<amqp.Channel> {
-  const ch = await conn.createChannel();
-  ch.on('error', () => {});
-  return ch;
-}
+const s = interopSuite({ onConnectionError: null });
+const { connect, chan: channel } = s;
 
 async function queue(ch: amqp.Channel, prefix = 'pub'): Promise<string> {
   return (await ch.assertQueue(uniqueName(prefix), { exclusive: true })).queue;
@@ -57,7 +37,7 @@ async function consumeN(ch: amqp.Channel, q: string, n: number): Promise<amqp.Co
  */
 async function publishError(exchange: string, key: string, body: Buffer, options: amqp.Options.Publish = {}):
   Promise<{ message: string; classId?: number; methodId?: number }> {
-  const ch = await conn.createChannel();
+  const ch = await s.main.createChannel();
   const errors: (Error & { classId?: number; methodId?: number })[] = [];
   ch.on('error', (e) => errors.push(e));
   ch.publish(exchange, key, body, options);
@@ -548,33 +528,30 @@ describe('basic properties', () => {
     expect(delivered.toString('hex')).toBe(published.toString('hex'));
   });
 
-  it('survive basic.get too', async () => {
+  /** Publish `text` with `props` to a new queue and basic.get it back, on one tapped connection. */
+  async function publishThenGet(text: string, props: amqp.Options.Publish, prefix: string) {
     const c = await connect();
     const tap = new Tap(c);
     const ch = await c.createConfirmChannel();
-    const q = await queue(ch, 'props');
+    const q = await queue(ch, prefix);
     tap.clear();
-    ch.sendToQueue(q, Buffer.from('got'), PROPS);
+    ch.sendToQueue(q, Buffer.from(text), props);
     await ch.waitForConfirms();
     const m = await ch.get(q, { noAck: true });
-    expect(m && m.properties).toEqual(DECODED);
     const [published] = headerProperties(tap.sent());
     const [delivered] = headerProperties(tap.received());
+    return { m, published, delivered };
+  }
+
+  it('survive basic.get too', async () => {
+    const { m, published, delivered } = await publishThenGet('got', PROPS, 'props');
+    expect(m && m.properties).toEqual(DECODED);
     expect(delivered.toString('hex')).toBe(published.toString('hex'));
   });
 
   it('a message with no properties set comes back with none', async () => {
-    const c = await connect();
-    const tap = new Tap(c);
-    const ch = await c.createConfirmChannel();
-    const q = await queue(ch, 'bare');
-    tap.clear();
-    ch.sendToQueue(q, Buffer.from('bare'), {});
-    await ch.waitForConfirms();
-    const m = await ch.get(q, { noAck: true });
+    const { m, published, delivered } = await publishThenGet('bare', {}, 'bare');
     expect(m && m.properties).toMatchObject({ contentType: undefined, deliveryMode: undefined, messageId: undefined });
-    const [published] = headerProperties(tap.sent());
-    const [delivered] = headerProperties(tap.received());
     expect(delivered.toString('hex')).toBe(published.toString('hex'));
   });
 });

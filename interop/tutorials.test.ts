@@ -1,21 +1,8 @@
 // The six RabbitMQ tutorials (amqplib versions), run unchanged against Warren.
-import amqp from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBroker, type TestBroker } from '../test/support/broker.js';
+import { describe, expect, it } from 'vitest';
+import { interopSuite } from '../test/support/suite.js';
 
-let b: TestBroker;
-let conns: amqp.ChannelModel[] = [];
-beforeAll(async () => { b = await startBroker(); });
-afterAll(async () => {
-  for (const c of conns) await c.close().catch(() => {});
-  await b.stop();
-});
-
-async function connect(): Promise<amqp.ChannelModel> {
-  const c = await amqp.connect(b.url);
-  conns.push(c);
-  return c;
-}
+const { connect } = interopSuite({ onConnectionError: null });
 
 function collect(n: number): { done: Promise<string[]>; push: (s: string) => void } {
   const got: string[] = [];

@@ -6,15 +6,7 @@ import { ByteReader } from '../src/protocol/byte-reader.js';
 import { ByteWriter } from '../src/protocol/byte-writer.js';
 import type { FieldTable, FieldValue } from '../src/protocol/field-table.js';
 import { M, decodeMethod } from '../src/protocol/generated/amqp.js';
-
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './support/prng.js';
 
 function pattern(n: number, seed: number): Buffer {
   const b = Buffer.alloc(n);

@@ -8,7 +8,6 @@ import { FrameWriter } from '../src/amqp/frame-writer.js';
 import { ByteReader } from '../src/protocol/byte-reader.js';
 import { ByteWriter } from '../src/protocol/byte-writer.js';
 import { plainTable, toTable, type FieldTable, type FieldValue } from '../src/protocol/field-table.js';
-import { FrameParser } from '../src/protocol/frame-parser.js';
 import * as amqp from '../src/protocol/generated/amqp.js';
 import {
   BASIC_PROPERTY_NAMES, METHODS, M, PROPERTY_FLAG,
@@ -16,6 +15,7 @@ import {
   type BasicProperties, type MethodArgs, type MethodInfo,
 } from '../src/protocol/generated/amqp.js';
 import { typed as tv } from './support/field-values.js';
+import { parseFrames } from './support/frames.js';
 
 // amqplib's package.json `exports` hides lib/, so load defs.js by its path.
 const require = createRequire(import.meta.url);
@@ -277,18 +277,6 @@ function toAmqplibFields(info: MethodInfo, args: Record<string, unknown>): Recor
     out[theirs.args[i].name] = field.type === 'table' ? toAmqplibTable(v as FieldTable) : v;
   });
   return out;
-}
-
-interface Frame { type: number; channel: number; payload: Buffer }
-function parseFrames(bytes: Buffer): Frame[] {
-  const frames: Frame[] = [];
-  const parser = new FrameParser({
-    onFrame(type, channel, buf, start, end) {
-      frames.push({ type, channel, payload: Buffer.from(buf.subarray(start, end)) });
-    },
-  }, 0);
-  parser.push(bytes);
-  return frames;
 }
 
 function ourMethodFrame(channel: number, id: number, args: Record<string, unknown>): Buffer {

@@ -6,12 +6,12 @@ import bufferpack from 'bufferpack';
 import { FrameWriter } from '../src/amqp/frame-writer.js';
 import { ByteReader } from '../src/protocol/byte-reader.js';
 import { ByteWriter } from '../src/protocol/byte-writer.js';
-import { FrameParser } from '../src/protocol/frame-parser.js';
 import {
   M, decodeBasicProperties, decodeMethod, writeBasicProperties,
   type BasicProperties, type MethodArgs,
 } from '../src/protocol/generated/amqp.js';
 import { typed as t } from './support/field-values.js';
+import { parseFrames } from './support/frames.js';
 
 // --- bufferpack building blocks --------------------------------------------------------------
 
@@ -359,19 +359,6 @@ const headerFrame = (c: HeaderCase): Buffer => frame(2, c.channel, cat(pk('>HH',
 
 // --- parsing helpers -------------------------------------------------------------------------
 
-interface Frame { type: number; channel: number; payload: Buffer }
-
-function parseAll(stream: Buffer, chunk = stream.length): Frame[] {
-  const frames: Frame[] = [];
-  const parser = new FrameParser({
-    onFrame(type, channel, buf, start, end) {
-      frames.push({ type, channel, payload: Buffer.from(buf.subarray(start, end)) });
-    },
-  }, 0);
-  for (let off = 0; off < stream.length; off += chunk) parser.push(stream.subarray(off, off + chunk));
-  return frames;
-}
-
 function decodePayload(payload: Buffer): Record<string, unknown> {
   const r = new ByteReader().reset(payload, 0, payload.length);
   const m = decodeMethod(r) as unknown as Record<string, unknown>;
@@ -396,7 +383,7 @@ const expectedMethod = (c: MethodCase): Record<string, unknown> => ({ id: c.id, 
 describe('bufferpack-built frames decode with our parser and codec', () => {
   for (const c of CASES) {
     it(c.name, () => {
-      const frames = parseAll(c.bytes);
+      const frames = parseFrames(c.bytes);
       expect(frames).toHaveLength(1);
       expect(frames[0].type).toBe(1);
       expect(frames[0].channel).toBe(c.channel);
@@ -406,7 +393,7 @@ describe('bufferpack-built frames decode with our parser and codec', () => {
 
   for (const c of HEADER_CASES) {
     it(`content header: ${c.name}`, () => {
-      const frames = parseAll(headerFrame(c));
+      const frames = parseFrames(headerFrame(c));
       expect(frames).toHaveLength(1);
       expect(frames[0]).toMatchObject({ type: 2, channel: c.channel });
       expect(decodeHeader(frames[0].payload)).toStrictEqual({ classId: 60, weight: 0, bodySize: c.bodySize, props: c.props });
@@ -422,7 +409,7 @@ describe('bufferpack-built frames decode with our parser and codec', () => {
       pk('>BHIB', 8, 0, 0, 0xce),
     );
     for (const chunk of [stream.length, 1, 5]) {
-      const frames = parseAll(stream, chunk);
+      const frames = parseFrames(stream, chunk);
       expect(frames.map((x) => x.type)).toEqual([...CASES.map(() => 1), 2, 3, 8]);
       CASES.forEach((c, i) => {
         expect(frames[i].channel).toBe(c.channel);

@@ -9,6 +9,7 @@ import { HeadersRouter, erlangEquals, validateHeadersBindingArgs } from '../src/
 import { exchangeType, isExchangeType } from '../src/core/exchange/index.js';
 import { TopicRouter, topicWords } from '../src/core/exchange/topic.js';
 import type { FieldTable, FieldValue } from '../src/protocol/field-table.js';
+import { prng } from './support/prng.js';
 
 const q = (name: string): Destination => ({ kind: 'queue', name });
 
@@ -304,16 +305,6 @@ function referenceMatch(bindingKey: string, routingKey: string): boolean {
     .map((w) => (w === '*' ? '\\.[^.]*' : w === '#' ? '(?:\\.[^.]*)*' : `\\.${escape(w)}`))
     .join('');
   return new RegExp(`^${re}$`).test(subject);
-}
-
-/** Deterministic PRNG (mulberry32) so a failure is reproducible. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function randomKey(rnd: () => number, alphabet: string[], maxWords: number): string {

@@ -7,6 +7,7 @@ import { ByteWriter } from '../src/protocol/byte-writer.js';
 import { ConnectionError } from '../src/protocol/errors.js';
 import { FrameParser } from '../src/protocol/frame-parser.js';
 import { M, writeBasicProperties, writeMethod } from '../src/protocol/generated/amqp.js';
+import { prng } from './support/prng.js';
 
 interface Frame { type: number; channel: number; payload: Buffer }
 
@@ -55,16 +56,6 @@ function chunked(stream: Buffer, size: number): Buffer[] {
   const out: Buffer[] = [];
   for (let off = 0; off < stream.length; off += size) out.push(stream.subarray(off, off + size));
   return out;
-}
-
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function methodPayload(id: number, args: Record<string, unknown>): Buffer {

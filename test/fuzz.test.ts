@@ -12,32 +12,11 @@ import net from 'node:net';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { external, startBroker, type TestBroker } from './support/broker.js';
+import { seededRng, type Rng } from './support/prng.js';
 
 const SEED = Number(process.env.WARREN_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const CONNECTIONS = Number(process.env.WARREN_FUZZ_CONNECTIONS ?? 1200);
 const CONCURRENCY = 40;
-
-// ------------------------------------------------------------------------------- PRNG
-/** mulberry32: small, fast, good enough to drive mutations, and reproducible from a seed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number): number => Math.floor(next() * n); // 0 .. n-1
-  return {
-    next,
-    int,
-    chance: (p: number): boolean => next() < p,
-    pick: <T>(xs: readonly T[]): T => xs[int(xs.length)],
-    bytes: (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => int(256))),
-  };
-}
-type Rng = ReturnType<typeof prng>;
 
 // ------------------------------------------------------------------------------- encoding
 const u8 = (n: number) => Buffer.from([n & 0xff]);
@@ -286,7 +265,7 @@ describe.skipIf(external)(`wire fuzzing (seed ${SEED})`, () => {
 
   it(`${CONNECTIONS} connections of mutated frames leave the broker alive and serving`, async () => {
     console.log(`fuzz seed ${SEED} (replay with WARREN_FUZZ_SEED=${SEED})`);
-    const rng = prng(SEED);
+    const rng = seededRng(SEED);
     // Frames to splice in, from other sessions (made up front: the order in which concurrent
     // connections run must not change what they send).
     const pool = Array.from({ length: 50 }, () => session(rng)).flat();
@@ -297,7 +276,7 @@ describe.skipIf(external)(`wire fuzzing (seed ${SEED})`, () => {
     const worker = async () => {
       while (next < CONNECTIONS) {
         const i = next++;
-        await fuzzConnection(b.port, prng(seeds[i]), pool, stats);
+        await fuzzConnection(b.port, seededRng(seeds[i]), pool, stats);
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));

@@ -7,28 +7,10 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
 import { Store, type MessageRecord } from '../src/store/store.js';
+import { buildStoreForChildren } from './support/store-child.js';
 
-const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const NONE = Buffer.alloc(0);
-
-/** Plain-node copy of src/store (transpiled, no dist/ needed) for child processes. */
-function buildStoreForChildren(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warren-store-child-'));
-  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-  fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
-  fs.mkdirSync(path.join(dir, 'store'));
-  const src = path.join(ROOT, 'src', 'store');
-  for (const f of fs.readdirSync(src).filter((n) => n.endsWith('.ts'))) {
-    const out = ts.transpileModule(fs.readFileSync(path.join(src, f), 'utf8'), {
-      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
-    });
-    fs.writeFileSync(path.join(dir, 'store', f.replace(/\.ts$/, '.js')), out.outputText);
-  }
-  return dir;
-}
 
 /** Body of message seq: recognisable, variable length, so corruption or mix-ups show. */
 const bodyOf = (seq: number) => Buffer.from(`${seq};`.repeat(4 + (seq % 97)));

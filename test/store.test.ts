@@ -4,12 +4,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import ts from 'typescript';
 import { Store, SCHEMA_VERSION, type MessageRecord } from '../src/store/store.js';
+import { buildStoreForChildren } from './support/store-child.js';
 
-const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const NONE = Buffer.alloc(0);
 const opened: Store[] = [];
 const children: ChildProcess[] = [];
@@ -36,20 +34,11 @@ afterAll(() => {
   for (const d of made) fs.rmSync(d, { recursive: true, force: true });
 });
 
-/** Plain-node copy of src/store (transpiled, no dist/ needed) for child processes. */
-function buildStoreForChildren(): string {
-  const dir = tmpDir();
-  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-  fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
-  fs.mkdirSync(path.join(dir, 'store'));
-  const src = path.join(ROOT, 'src', 'store');
-  for (const f of fs.readdirSync(src).filter((n) => n.endsWith('.ts'))) {
-    const out = ts.transpileModule(fs.readFileSync(path.join(src, f), 'utf8'), {
-      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
-    });
-    fs.writeFileSync(path.join(dir, 'store', f.replace(/\.ts$/, '.js')), out.outputText);
-  }
-  return dir;
+/** The store in `dir` (a fresh one by default) with queue `q` saved. */
+function openWithQ(dir = tmpDir()): Store {
+  const s = open(dir);
+  s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
+  return s;
 }
 
 function msg(seq: number, body = `m${seq}`): MessageRecord {
@@ -115,8 +104,7 @@ describe('definitions', () => {
 
   it('re-saving a queue keeps its messages; deleting it drops them', () => {
     const dir = tmpDir();
-    let s = open(dir);
-    s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
+    let s = openWithQ(dir);
     s.addMessage('/', 'q', msg(1));
     s.flush();
     s.saveQueue('/', { name: 'q', autoDelete: false, args: Buffer.from('new') });
@@ -135,8 +123,7 @@ describe('definitions', () => {
 describe('messages', () => {
   it('add, remove, loadIndex and readMessage survive a reopen', () => {
     const dir = tmpDir();
-    let s = open(dir);
-    s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
+    let s = openWithQ(dir);
     s.saveQueue('/', { name: 'other', autoDelete: false, args: NONE });
     for (let i = 1; i <= 10; i++) s.addMessage('/', 'q', msg(i, 'x'.repeat(i)));
     s.addMessage('/', 'other', msg(1, 'fanout copy'));
@@ -165,14 +152,19 @@ describe('messages', () => {
     expect(s.loadIndex('/', 'other')).toHaveLength(1);
   });
 
+  /** Leaves queue `q` in `s` empty after a backlog of `n` 1 KiB messages was committed and acked: free pages. */
+  function drainedBacklog(s: Store, n: number): void {
+    s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
+    for (let i = 1; i <= n; i++) s.addMessage('/', 'q', msg(i, 'b'.repeat(1024)));
+    s.flush();
+    for (let i = 1; i <= n; i++) s.removeMessage('/', 'q', i);
+    s.flush();
+  }
+
   it('reclaimSpace() gives the pages of acked messages back', () => {
     const dir = tmpDir();
     const s = open(dir);
-    s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
-    for (let i = 1; i <= 2000; i++) s.addMessage('/', 'q', msg(i, 'b'.repeat(1024)));
-    s.flush();
-    for (let i = 1; i <= 2000; i++) s.removeMessage('/', 'q', i);
-    s.flush();
+    drainedBacklog(s, 2000);
     expect(s.reclaimSpace()).toBeGreaterThan(400);
     s.flush();
     expect(s.reclaimSpace()).toBe(0);
@@ -183,11 +175,7 @@ describe('messages', () => {
   it('startReclaiming() shrinks the file a step at a time once a backlog is gone', async () => {
     const dir = tmpDir();
     const s = open(dir);
-    s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
-    for (let i = 1; i <= 3000; i++) s.addMessage('/', 'q', msg(i, 'b'.repeat(1024)));
-    s.flush();
-    for (let i = 1; i <= 3000; i++) s.removeMessage('/', 'q', i);
-    s.flush();
+    drainedBacklog(s, 3000);
     expect(s.freePages()).toBeGreaterThan(700);
     s.startReclaiming(5, 100, 10);
     for (let i = 0; i < 200 && s.freePages() > 10; i++) await new Promise((r) => setTimeout(r, 5));
@@ -198,8 +186,7 @@ describe('messages', () => {
   });
 
   it('a message not yet committed can be read back and updated', () => {
-    const s = open(tmpDir());
-    s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
+    const s = openWithQ();
     s.addMessage('/', 'q', msg(1, 'fresh'));
     expect(s.readMessage('/', 'q', 1)!.body.toString()).toBe('fresh');
     s.updateMessage('/', 'q', 1, { priority: 9 });
@@ -214,8 +201,7 @@ describe('messages', () => {
 
 describe('group commit', () => {
   it('puts every write of one turn into one transaction', async () => {
-    const s = open(tmpDir());
-    s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
+    const s = openWithQ();
     await turn();
     const before = s.commits;
     for (let i = 1; i <= 1000; i++) s.addMessage('/', 'q', msg(i));
@@ -231,8 +217,7 @@ describe('group commit', () => {
   });
 
   it('cancels an add removed in the same turn: no write, no commit', async () => {
-    const s = open(tmpDir());
-    s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
+    const s = openWithQ();
     await turn();
     const before = s.commits;
     for (let i = 1; i <= 100; i++) s.addMessage('/', 'q', msg(i));
@@ -247,8 +232,7 @@ describe('group commit', () => {
   });
 
   it('runs afterCommit callbacks in order, each after the commit holding earlier writes', async () => {
-    const s = open(tmpDir());
-    s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
+    const s = openWithQ();
     const order: string[] = [];
     s.afterCommit(() => order.push(`a:${s.commits}`));
     s.addMessage('/', 'q', msg(1));
@@ -274,8 +258,7 @@ describe('group commit', () => {
   });
 
   it('flush() commits at once', () => {
-    const s = open(tmpDir());
-    s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
+    const s = openWithQ();
     s.addMessage('/', 'q', msg(1));
     let done = false;
     s.afterCommit(() => (done = true));
@@ -300,8 +283,7 @@ describe('group commit', () => {
 describe('delivered watermark', () => {
   it('flags messages at or below it redelivered after a reopen', async () => {
     const dir = tmpDir();
-    let s = open(dir);
-    s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
+    let s = openWithQ(dir);
     s.saveQueue('/', { name: 'untouched', autoDelete: false, args: NONE });
     for (let i = 1; i <= 6; i++) s.addMessage('/', 'q', msg(i));
     s.addMessage('/', 'untouched', msg(1));
@@ -328,7 +310,7 @@ describe('delivered watermark', () => {
 describe('lock', () => {
   let childStore = '';
   beforeAll(() => {
-    childStore = buildStoreForChildren();
+    childStore = buildStoreForChildren(tmpDir());
   });
 
   /** A child process that opens the store in dir and holds it until killed. */

@@ -15,8 +15,9 @@ export class Clients {
   private readonly conns: ChannelModel[] = [];
   constructor(private readonly url: () => string, private readonly onError: OnConnectionError = () => {}) {}
 
-  async connect(): Promise<ChannelModel> {
-    const c = await amqp.connect(this.url());
+  /** A new connection; `query` (e.g. `?frameMax=4096`) is appended to the URL. */
+  async connect(query = ''): Promise<ChannelModel> {
+    const c = await amqp.connect(`${this.url()}${query}`);
     if (this.onError !== null) c.on('error', this.onError);
     this.conns.push(c);
     return c;

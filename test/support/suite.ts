@@ -1,19 +1,21 @@
 // The frame every interop suite stands in, and the helpers they share. `interopSuite()`, called
 // at the top of a test file, registers the file's hooks: before the tests it starts a Warren on
-// a random port (in differential mode it takes the external broker instead: see broker.ts) and
+// a random port (with the file's own BrokerOptions if it needs other users or vhosts; in
+// differential mode it takes the external broker instead: see broker.ts) and
 // opens the suite's connection with a channel and a confirm channel on it; after them it deletes
 // the queues made by queue(), closes every connection the suite opened and stops the broker.
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, GetMessage, Message, Options } from 'amqplib';
 import { afterAll, beforeAll } from 'vitest';
-import type { Broker } from '../../src/broker.js';
+import type { Broker, BrokerOptions } from '../../src/broker.js';
 import { Clients, type OnConnectionError } from './amqp.js';
 import { startBroker, uniqueName, type TestBroker } from './broker.js';
 
 export { external, uniqueName } from './broker.js';
 
 export interface InteropSuite {
-  /** The broker's amqp:// URL. */
+  /** The broker's amqp:// URL, and its port. */
   readonly url: string;
+  readonly port: number;
   /** The in-process Warren, for tests that look inside it; null in differential mode (they skip). */
   readonly warren: Broker | null;
   readonly clients: Clients;
@@ -21,8 +23,8 @@ export interface InteropSuite {
   readonly main: ChannelModel;
   readonly ch: Channel;
   readonly pub: ConfirmChannel;
-  /** A new connection, closed after the suite. */
-  connect(): Promise<ChannelModel>;
+  /** A new connection (`query`, e.g. `?heartbeat=0`, is appended to the URL), closed after the suite. */
+  connect(query?: string): Promise<ChannelModel>;
   /** A fresh channel on `c` (the suite's connection unless given) whose errors are expected. */
   chan(c?: ChannelModel): Promise<Channel>;
   /** A new non-durable queue `prefix-<unique>` with `args`, declared on `ch`, deleted after the suite. */
@@ -38,6 +40,8 @@ export interface InteropSuite {
 export interface SuiteOptions {
   /** What the suite's connections do with an 'error' event (see Clients); ignored by default. */
   onConnectionError?: OnConnectionError;
+  /** How the in-process Warren is started (users, vhosts, ...); unused in differential mode. */
+  broker?: BrokerOptions;
 }
 
 export function interopSuite(options: SuiteOptions = {}): InteropSuite {
@@ -49,7 +53,7 @@ export function interopSuite(options: SuiteOptions = {}): InteropSuite {
   const created: string[] = [];
 
   beforeAll(async () => {
-    broker = await startBroker();
+    broker = await startBroker(options.broker);
     main = await clients.connect();
     ch = await clients.chan(main);
     pub = await main.createConfirmChannel();
@@ -66,12 +70,13 @@ export function interopSuite(options: SuiteOptions = {}): InteropSuite {
 
   return {
     get url() { return broker!.url; },
+    get port() { return broker!.port; },
     get warren() { return broker!.broker; },
     clients,
     get main() { return main; },
     get ch() { return ch; },
     get pub() { return pub; },
-    connect: () => clients.connect(),
+    connect: (query) => clients.connect(query),
     chan: (c = main) => clients.chan(c),
     async queue(prefix, args = {}) {
       const q = uniqueName(prefix);
