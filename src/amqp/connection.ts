@@ -20,15 +20,13 @@ import { ConnectionStats } from '../core/stats.js';
 import type { VHost } from '../core/vhost.js';
 import { AmqpError, ConnectionError, FatalFrameError, InternalError } from '../protocol/errors.js';
 import { FrameParser, type FrameSink } from '../protocol/frame-parser.js';
-import { frameErrorText, frameText } from '../protocol/erlang-format.js';
-import {
-  CONNECTION_FORCED, FRAME_BODY, FRAME_HEADER, FRAME_HEARTBEAT, FRAME_METHOD, FRAME_MIN_SIZE, M, type AnyMethod,
-} from '../protocol/generated/amqp.js';
-import { type FieldTable } from '../protocol/field-table.js';
-import { CONTENT_HEADER_MIN } from './command-assembler.js';
-import { Channel } from './channel.js';
+import { frameText } from '../protocol/erlang-format.js';
+import { CONNECTION_FORCED, FRAME_HEARTBEAT, FRAME_METHOD, FRAME_MIN_SIZE, M, type AnyMethod } from '../protocol/generated/amqp.js';
+import type { FieldTable } from '../protocol/field-table.js';
+import type { Channel } from './channel.js';
+import { ChannelTable } from './channel-table.js';
 import type { BrokerContext } from './context.js';
-import { decodeMethodFrame } from './decode.js';
+import { checkFrameShape, decodeMethodFrame } from './decode.js';
 import { forget as forgetFlow } from './flow.js';
 import type { FrameWriter } from './frame-writer.js';
 import { Handshake, STATE_NAMES, unexpectedMethod, type ConnectionState } from './handshake.js';
@@ -39,7 +37,6 @@ import { ReadGate } from './read-gate.js';
 
 export type { BrokerContext } from './context.js';
 
-const PROTOCOL_HEADER = Buffer.from('AMQP\x00\x00\x09\x01', 'latin1');
 const CLOSE_OK_TIMEOUT_MS = 3_000;
 
 /** The addresses of the two ends, for the connection's name and the loopback check. */
@@ -53,7 +50,7 @@ export interface PeerAddress {
 export class Connection implements FrameSink, ChannelPort {
   readonly name: string;
   state: ConnectionState = 'header';
-  readonly channels = new Map<number, Channel>();
+  private readonly table = new ChannelTable();
   channelMax = 0;
   frameMax = FRAME_MIN_SIZE;
   heartbeat = 0;
@@ -71,14 +68,11 @@ export class Connection implements FrameSink, ChannelPort {
   private readonly heartbeats: Heartbeats;
   private readonly parser: FrameParser;
   private readonly outbox: Outbox;
-  private header = Buffer.alloc(0);
   private sentBlocked = false;
   private handshakeTimer: NodeJS.Timeout | null;
   private closeTimer: NodeJS.Timeout | null = null;
   /** After a fatal framing error the byte stream is not parsed any more. */
   private fatal = false;
-  /** Channels the client closed during the current socket read (see channelClosedByClient). */
-  private readonly closedByClient: { readonly id: number }[] = [];
 
   constructor(readonly socket: Duplex, readonly broker: BrokerContext, readonly peer: PeerAddress = {}) {
     this.name = `${peer.remoteAddress}:${peer.remotePort} -> ${peer.localAddress}:${peer.localPort}`;
@@ -88,14 +82,7 @@ export class Connection implements FrameSink, ChannelPort {
     this.outbox = new Outbox(socket, this.gate, this.stats, () => this.heartbeats.sent(), (work) => this.guard(work));
     this.out.frameMax = FRAME_MIN_SIZE;
     this.handshake = new Handshake(this);
-    this.heartbeats = new Heartbeats(
-      () => { this.out.heartbeat(); this.flush(); },
-      () => {
-        this.log.warn('closing connection: missed heartbeats from client', { connection: this.name, timeoutSeconds: this.heartbeat });
-        this.socket.destroy();
-      },
-      (work) => this.guard(work),
-    );
+    this.heartbeats = new Heartbeats(this);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.guard(() => this.onDrain()));
     socket.on('error', (err) => this.log.debug('socket error', { connection: this.name, error: err.message }));
@@ -110,6 +97,8 @@ export class Connection implements FrameSink, ChannelPort {
   }
 
   get log(): Logger { return this.broker.log; }
+  /** The open channels by number. */
+  get channels(): ReadonlyMap<number, Channel> { return this.table.byId; }
   /** This turn's outgoing frames (written at the end of the turn). */
   get out(): FrameWriter { return this.outbox.out; }
   get services(): BrokerContext { return this.broker; }
@@ -128,37 +117,20 @@ export class Connection implements FrameSink, ChannelPort {
     if (this.state === 'closed' || this.fatal) return;
     // Nothing may escape a socket handler: an exception here would end the whole process.
     try {
-      if (this.state === 'header') this.onHeaderBytes(chunk);
-      else this.parser.push(chunk);
+      if (this.state !== 'header') this.parser.push(chunk);
+      else {
+        const rest = this.handshake.onHeaderBytes(chunk);
+        if (rest !== null && rest.length > 0) this.parser.push(rest);
+      }
     } catch (err) {
       // Per-frame errors are handled in onFrame; what arrives here is the parser's (fatal).
       this.handleError(err, 0);
     }
     try {
-      if (this.closedByClient.length > 0) this.finishClientCloses();
+      if (this.table.hasClientCloses) this.finishClientCloses();
     } catch (err) {
       this.handleError(err, 0);
     }
-  }
-
-  private onHeaderBytes(chunk: Buffer): void {
-    const need = 8 - this.header.length;
-    this.header = Buffer.concat([this.header, chunk.subarray(0, need)]);
-    if (this.header.length < 8) return;
-    if (!this.header.equals(PROTOCOL_HEADER)) {
-      // As RabbitMQ: answer with the header we do speak, then close.
-      this.log.warn('closing connection: unsupported protocol header', {
-        connection: this.name, header: this.header.toString('hex'),
-      });
-      this.state = 'closed';
-      this.socket.end(PROTOCOL_HEADER);
-      destroySoon(this.socket);
-      return;
-    }
-    this.state = 'start';
-    this.handshake.start();
-    const rest = chunk.subarray(need);
-    if (rest.length > 0) this.parser.push(rest);
   }
 
   onFrame(type: number, channel: number, buf: Buffer, start: number, end: number): void {
@@ -181,14 +153,7 @@ export class Connection implements FrameSink, ChannelPort {
     if (channel !== 0 && this.state !== 'running') {
       throw ConnectionError.unexpectedFrame(frameText(type, buf.subarray(start, end)));
     }
-    // rabbit_command_assembler:analyze_frame/3: what is not a well-formed frame of a known type.
-    const size = end - start;
-    if (
-      (type === FRAME_METHOD && size < 4) || (type === FRAME_HEADER && size < CONTENT_HEADER_MIN) ||
-      (type === FRAME_HEARTBEAT && size > 0) || (type !== FRAME_METHOD && type !== FRAME_HEADER && type !== FRAME_BODY && type !== FRAME_HEARTBEAT)
-    ) {
-      throw ConnectionError.frameError(frameErrorText(type, buf.subarray(start, end), 'unknown_frame'));
-    }
+    checkFrameShape(type, buf, start, end);
     if (channel === 0) {
       if (type === FRAME_HEARTBEAT) return;
       if (type !== FRAME_METHOD) throw ConnectionError.unexpectedFrame(frameText(type, buf.subarray(start, end)));
@@ -206,12 +171,7 @@ export class Connection implements FrameSink, ChannelPort {
       // Deliberately stricter than RabbitMQ 3.10, which accepts any channel number.
       throw ConnectionError.channelError(`channel ${channel} is above the negotiated channel_max ${this.channelMax}`);
     }
-    let ch = this.channels.get(channel);
-    if (!ch) {
-      ch = new Channel(this, channel);
-      this.channels.set(channel, ch);
-    }
-    ch.onFrame(type, buf, start, end);
+    this.table.forFrame(channel, this).onFrame(type, buf, start, end);
   }
 
   decode(buf: Buffer, start: number, end: number): AnyMethod {
@@ -280,12 +240,32 @@ export class Connection implements FrameSink, ChannelPort {
     this.closeWithError(err);
   }
 
+  refuseProtocol(header: Buffer, answer: Buffer): void {
+    // As RabbitMQ: answer with the header we do speak, then close.
+    this.log.warn('closing connection: unsupported protocol header', { connection: this.name, header: header.toString('hex') });
+    this.state = 'closed';
+    this.socket.end(answer);
+    destroySoon(this.socket);
+  }
+
   drop(reason: string): void {
     this.log.warn('closing connection during handshake', { connection: this.name, state: STATE_NAMES[this.state], reason });
     // What was already said (connection.tune, say) still goes out, then the socket is closed
     // without a close frame.
     this.state = 'closed';
     this.endSocket();
+  }
+
+  /** Heartbeats: we were silent for half the interval. */
+  sendHeartbeat(): void {
+    this.out.heartbeat();
+    this.flush();
+  }
+
+  /** Heartbeats: the peer was silent for two intervals. */
+  heartbeatTimeout(): void {
+    this.log.warn('closing connection: missed heartbeats from client', { connection: this.name, timeoutSeconds: this.heartbeat });
+    this.socket.destroy();
   }
 
   /** Run timer / event work for this connection; a failure drops this connection, not the broker. */
@@ -325,22 +305,16 @@ export class Connection implements FrameSink, ChannelPort {
 
   /** It published while the memory alarm is on: stop reading it, and say so if it asked. */
   blockForAlarm(): void {
-    if (this.gate.blockedByAlarm) return;
-    this.gate.blockedByAlarm = true;
-    this.gate.pause();
-    if (this.capabilities['connection.blocked'] === true && this.state === 'running') {
-      this.sentBlocked = true;
-      this.send(0, M.ConnectionBlocked, { reason: 'low on memory' });
-    }
+    if (!this.gate.blockForAlarm()) return;
+    this.sentBlocked = this.capabilities['connection.blocked'] === true && this.running;
+    if (this.sentBlocked) this.send(0, M.ConnectionBlocked, { reason: 'low on memory' });
   }
 
   /** The memory alarm cleared. */
   unblockAfterAlarm(): void {
-    if (!this.gate.blockedByAlarm) return;
-    this.gate.blockedByAlarm = false;
-    if (this.sentBlocked && this.state === 'running') this.send(0, M.ConnectionUnblocked, {});
+    if (!this.gate.unblockAfterAlarm()) return;
+    if (this.sentBlocked && this.running) this.send(0, M.ConnectionUnblocked, {});
     this.sentBlocked = false;
-    this.gate.resume();
   }
 
   // ---- errors and closing ---------------------------------------------------------------------
@@ -369,7 +343,7 @@ export class Connection implements FrameSink, ChannelPort {
       return;
     }
     if (this.state === 'closing') return;
-    const ch = channel === 0 ? undefined : this.channels.get(channel);
+    const ch = channel === 0 ? undefined : this.table.get(channel);
     if (!amqp.hard && ch) {
       this.log.debug('channel error', { connection: this.name, channel, error: amqp.replyText });
       ch.closeWithError(amqp);
@@ -410,9 +384,7 @@ export class Connection implements FrameSink, ChannelPort {
   }
 
   private closeChannels(): void {
-    for (const ch of this.channels.values()) ch.release();
-    this.channels.clear();
-    this.closedByClient.length = 0;
+    this.table.releaseAll();
     if (this.actor !== undefined) this.vhost.connectionClosed(this.actor);
   }
 
@@ -443,26 +415,18 @@ export class Connection implements FrameSink, ChannelPort {
 
   /** Channel finished its close handshake and may be reopened. */
   channelClosed(channel: number): void {
-    this.channels.delete(channel);
+    this.table.delete(channel);
   }
 
-  /**
-   * The client closed a channel. As in RabbitMQ, whose reader hands the rest of the bytes it has
-   * already read to the (closing) channel process before it learns that the channel is gone,
-   * the channel keeps receiving what came in the same socket read; after that read the
-   * close-ok goes out and the channel number is free again.
-   */
-  channelClosedByClient(ch: { readonly id: number }): void {
-    this.closedByClient.push(ch);
+  /** The client closed a channel: close-ok goes out after this socket read (channel-table.ts). */
+  channelClosedByClient(ch: Channel): void {
+    this.table.clientClosed(ch);
   }
 
   private finishClientCloses(): void {
-    const closed = this.closedByClient.splice(0);
-    for (const ch of closed) {
-      if (this.channels.get(ch.id) !== ch) continue;
-      this.channels.delete(ch.id);
-      if (this.state === 'running') this.send(ch.id, M.ChannelCloseOk, {});
-    }
+    this.table.finishClientCloses((id) => {
+      if (this.state === 'running') this.send(id, M.ChannelCloseOk, {});
+    });
   }
 }
 

@@ -40,7 +40,11 @@ export interface HandshakeSide {
   refuse(err: ConnectionError): void;
   /** Close the socket without a close frame, as the spec says for a failed handshake. */
   drop(reason: string): void;
+  /** A wrong protocol header: write `answer` (the header we speak) and close. */
+  refuseProtocol(header: Buffer, answer: Buffer): void;
 }
+
+const PROTOCOL_HEADER = Buffer.from('AMQP\x00\x00\x09\x01', 'latin1');
 
 export class Handshake {
   clientProperties: FieldTable = {};
@@ -48,11 +52,29 @@ export class Handshake {
   capabilities: Record<string, unknown> = {};
   user: User | null = null;
   private mechanism = '';
+  private header = Buffer.alloc(0);
 
   constructor(private readonly side: HandshakeSide) {}
 
+  /**
+   * The first bytes: the 8-byte protocol header (possibly over several reads). Returns the
+   * bytes after it once it was right and connection.start is out, else null.
+   */
+  onHeaderBytes(chunk: Buffer): Buffer | null {
+    const need = 8 - this.header.length;
+    this.header = Buffer.concat([this.header, chunk.subarray(0, need)]);
+    if (this.header.length < 8) return null;
+    if (!this.header.equals(PROTOCOL_HEADER)) {
+      this.side.refuseProtocol(this.header, PROTOCOL_HEADER);
+      return null;
+    }
+    this.side.state = 'start';
+    this.start();
+    return chunk.subarray(need);
+  }
+
   /** The protocol header was right: offer connection.start. */
-  start(): void {
+  private start(): void {
     const { config, version } = this.side.broker;
     const serverProperties = toTable({
       product: config.product,

@@ -2,26 +2,28 @@
 // for half the negotiated interval, and a peer silent for two whole intervals is dropped
 // (without a close frame). A heartbeat we send does not count as traffic, so an idle
 // connection gets one every half interval.
+
+/** What heartbeats need from their connection. */
+export interface HeartbeatSide {
+  sendHeartbeat(): void;
+  /** The peer was silent for too long: drop it. */
+  heartbeatTimeout(): void;
+  /** Run timer work so that an exception drops this connection, not the broker. */
+  guard(work: () => void): void;
+}
+
 export class Heartbeats {
   private timer: NodeJS.Timeout | null = null;
   private receivedSinceTick = true;
   private sentSinceTick = false;
   private missed = 0;
 
-  /**
-   * `send` writes a heartbeat frame; `dead` drops the connection; `guard` runs timer work so
-   * that an exception drops this connection, not the broker.
-   */
-  constructor(
-    private readonly send: () => void,
-    private readonly dead: () => void,
-    private readonly guard: (work: () => void) => void,
-  ) {}
+  constructor(private readonly side: HeartbeatSide) {}
 
   /** tune-ok settled the interval (seconds; 0 = none). */
   start(seconds: number): void {
     if (seconds === 0) return;
-    this.timer = setInterval(() => this.guard(this.tick), (seconds * 1000) / 2);
+    this.timer = setInterval(() => this.side.guard(this.tick), (seconds * 1000) / 2);
     this.timer.unref();
   }
 
@@ -41,10 +43,10 @@ export class Heartbeats {
   }
 
   private readonly tick = (): void => {
-    if (!this.sentSinceTick) this.send();
+    if (!this.sentSinceTick) this.side.sendHeartbeat();
     this.sentSinceTick = false;
     if (this.receivedSinceTick) this.missed = 0;
-    else if (++this.missed >= 4) this.dead();
+    else if (++this.missed >= 4) this.side.heartbeatTimeout();
     this.receivedSinceTick = false;
   };
 }

@@ -5,6 +5,7 @@
 import type { Actor } from '../core/actor.js';
 import type { VHost } from '../core/vhost.js';
 import type { AnyMethod } from '../protocol/generated/amqp.js';
+import type { Channel } from './channel.js';
 import type { ReplyRegistry } from './direct-reply-to.js';
 import type { FrameWriter } from './frame-writer.js';
 import type { ReadGate } from './read-gate.js';
@@ -48,7 +49,7 @@ export interface ChannelPort {
   /** The channel finished the close handshake we started; its number is free. */
   channelClosed(channel: number): void;
   /** The client closed the channel; close-ok goes out after the current socket read. */
-  channelClosedByClient(channel: { readonly id: number }): void;
+  channelClosedByClient(channel: Channel): void;
   /** It published while the memory alarm is on: stop reading it (and say so if it asked). */
   blockForAlarm(): void;
 }

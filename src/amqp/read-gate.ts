@@ -37,6 +37,22 @@ export class ReadGate {
     return this.writeBlocked || this.throttledBy.size > 0 || this.blockedByAlarm;
   }
 
+  /** The memory alarm is on and the connection published: true when this starts the block. */
+  blockForAlarm(): boolean {
+    if (this.blockedByAlarm) return false;
+    this.blockedByAlarm = true;
+    this.pause();
+    return true;
+  }
+
+  /** The memory alarm cleared: true when the connection had been blocked by it. */
+  unblockAfterAlarm(): boolean {
+    if (!this.blockedByAlarm) return false;
+    this.blockedByAlarm = false;
+    this.resume();
+    return true;
+  }
+
   close(): void {
     this.closed = true;
   }
