@@ -6,47 +6,16 @@
 // from process start to listening), the drain rate, peak RSS of each broker run and the size
 // of the store. Numbers are printed (and appended to bench/results.md), never asserted.
 // BACKLOG_MSGS, BACKLOG_SIZE and BACKLOG_WINDOW (unconfirmed publishes in flight) override.
-import { spawn, execSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Peer } from './amqp-peer.mjs';
+import { record, startBroker } from './support.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const MSGS = Number(process.env.BACKLOG_MSGS || 1_000_000);
 const SIZE = Number(process.env.BACKLOG_SIZE || 1024);
 const WINDOW = Number(process.env.BACKLOG_WINDOW || 1000);
 const QUEUE = 'backlog';
-
-function startBroker(dataDir) {
-  const t0 = performance.now();
-  const proc = spawn(process.execPath, [join(here, '..', 'dist', 'main.js'), '--port', '0', '--host', '127.0.0.1',
-    '--data-dir', dataDir, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let peak = 0;
-  const timer = setInterval(() => {
-    try {
-      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'));
-      if (m) peak = Math.max(peak, Number(m[1]) / 1024);
-    } catch { /* exited */ }
-  }, 50);
-  const exited = new Promise((r) => proc.on('exit', () => { clearInterval(timer); r(); }));
-  const listening = new Promise((resolve, reject) => {
-    const onData = (d) => {
-      out += d;
-      const m = /listening for AMQP 0-9-1 on [^:]+:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    };
-    proc.stdout.on('data', onData);
-    proc.stderr.on('data', onData);
-    proc.on('exit', (c) => reject(new Error(`broker exited ${c}: ${out}`)));
-  });
-  return {
-    proc, exited, output: () => out, peak: () => peak,
-    listening: listening.then((port) => ({ port, startMs: performance.now() - t0 })),
-  };
-}
 
 async function publishAll(port) {
   const p = new Peer();
@@ -127,7 +96,6 @@ async function main() {
     const drain = await drainAll(port2);
     second.proc.kill('SIGTERM');
     await second.exited;
-    const commit = (() => { try { return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim(); } catch { return 'unknown'; } })();
     const lines = [
       `messages            ${MSGS} x ${SIZE} B persistent, durable queue, confirm window ${WINDOW}`,
       `publish (confirms)  ${pubRate.toFixed(0)} msg/s   broker peak RSS ${first.peak().toFixed(0)} MiB   store ${mib(storeBytes)} MiB`,
@@ -135,8 +103,7 @@ async function main() {
       `drain               ${drain.rate.toFixed(0)} msg/s (${drain.found} found, ${drain.outOfOrder} out of order)   broker peak RSS ${second.peak().toFixed(0)} MiB`,
     ];
     for (const l of lines) console.log(l);
-    appendFileSync(join(here, 'results.md'),
-      `\n### ${new Date().toISOString()} commit ${commit}: backlog (bench/backlog.mjs)\n\n\`\`\`\n${lines.join('\n')}\n\`\`\`\n`);
+    record('backlog (bench/backlog.mjs)', lines);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

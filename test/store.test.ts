@@ -1,5 +1,5 @@
 // The embedded store: definitions, messages, group commit, watermark, lock, and open errors.
-import { describe, it, expect, afterEach, afterAll, beforeAll } from 'vitest';
+import { describe, it, expect, afterEach, afterAll, beforeAll, vi } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -314,11 +314,12 @@ describe('lock', () => {
   });
 
   /** A child process that opens the store in dir and holds it until killed. */
-  async function holder(dir: string): Promise<ChildProcess> {
+  async function holder(dir: string, dieAfterMs?: number): Promise<ChildProcess> {
     const script = path.join(childStore, 'hold.mjs');
     fs.writeFileSync(script, `import { Store } from './store/store.js';
-Store.open(process.argv[2]); process.stdout.write('ready\\n'); setInterval(() => {}, 1000);`);
-    const child = spawn(process.execPath, [script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+Store.open(process.argv[2]); process.stdout.write('ready\\n'); setInterval(() => {}, 1000);
+if (process.argv[3]) setTimeout(() => process.kill(process.pid, 'SIGKILL'), Number(process.argv[3]));`);
+    const child = spawn(process.execPath, [script, dir, ...(dieAfterMs === undefined ? [] : [String(dieAfterMs)])], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(child);
     await new Promise<void>((resolve, reject) => {
       child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
@@ -333,31 +334,61 @@ Store.open(process.argv[2]); process.stdout.write('ready\\n'); setInterval(() =>
     await exited;
   }
 
+  /** A child process that tries to open dir and reports what happened. */
+  function tryOpenInChild(dir: string): string {
+    const script = path.join(childStore, 'try.mjs');
+    fs.writeFileSync(script, `import { Store } from './store/store.js';
+try { Store.open(process.argv[2], { lockWaitMs: 0 }).close(); console.log('opened'); } catch (e) { console.log(e.message); }`);
+    return spawnSync(process.execPath, [script, dir], { encoding: 'utf8' }).stdout.trim();
+  }
+
   it('refuses a second open in the same process, naming the directory and pid', () => {
     const dir = tmpDir();
     open(dir);
     expect(() => Store.open(dir)).toThrow(new RegExp(`${dir}.*in use by this process \\(pid ${process.pid}`));
+    // The refused connection was closed; that must not have dropped the first one's POSIX lock
+    // (closing any descriptor on a file drops all of a process's locks on it).
+    expect(tryOpenInChild(dir)).toMatch(/in use by another process/);
+  });
+
+  it('refuses a second open in the same process through SQLite\'s lock alone (per-inode tracking)', async () => {
+    const dir = tmpDir();
+    open(dir);
+    // A second module instance has its own record of held directories, as a second copy of
+    // Warren loaded in one process would: only the kernel/SQLite lock can refuse it.
+    vi.resetModules();
+    const fresh = await import('../src/store/lock.js');
+    expect(() => fresh.acquireLock(dir, { waitMs: 0 })).toThrow(/is in use by another process \(pid unknown, lock file .*warren\.lock\.db\)/);
   });
 
   it('refuses a second broker process, naming the directory and its pid; takes over once it died', async () => {
     const dir = tmpDir();
     const child = await holder(dir);
-    expect(() => Store.open(dir)).toThrow(new RegExp(`data directory ${dir} is in use by another process \\(pid ${child.pid}`));
-    await kill(child); // SIGKILL: warren.lock stays behind, naming a dead pid
+    expect(() => Store.open(dir, { lockWaitMs: 0 })).toThrow(
+      `data directory ${dir} is in use by another process (pid ${child.pid}, lock file ${path.join(dir, 'warren.lock.db')})`,
+    );
+    await kill(child); // SIGKILL: warren.lock stays behind, naming a dead pid; the kernel lock is gone
     expect(fs.readFileSync(path.join(dir, 'warren.lock'), 'utf8').trim()).toBe(String(child.pid));
     const s = open(dir);
     expect(fs.readFileSync(path.join(dir, 'warren.lock'), 'utf8').trim()).toBe(String(process.pid));
     s.close();
     expect(fs.existsSync(path.join(dir, 'warren.lock'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'warren.lock.db'))).toBe(true); // never deleted: see lock.ts
   });
 
-  it('falls back on the SQLite lock when the lock file is gone', async () => {
+  it('waits a moment for a holder that is on its way out', async () => {
+    const dir = tmpDir();
+    await holder(dir, 300); // it kills itself: this thread is blocked in the wait
+    const t0 = Date.now();
+    open(dir).close();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(100);
+  });
+
+  it('falls back on warren.db\'s own lock when the lock database is deleted while held', async () => {
     const dir = tmpDir();
     await holder(dir);
-    fs.rmSync(path.join(dir, 'warren.lock'));
+    fs.rmSync(path.join(dir, 'warren.lock.db'));
     expect(() => Store.open(dir)).toThrow(/warren\.db is locked by another process/);
-    // The failed open cleaned up the lock file it had created for itself.
-    expect(fs.existsSync(path.join(dir, 'warren.lock'))).toBe(false);
   });
 
   it('takes over a stale lock file whose pid is dead', () => {
@@ -366,6 +397,20 @@ Store.open(process.argv[2]); process.stdout.write('ready\\n'); setInterval(() =>
     fs.writeFileSync(path.join(dir, 'warren.lock'), `${dead}\n`);
     open(dir);
     expect(fs.readFileSync(path.join(dir, 'warren.lock'), 'utf8').trim()).toBe(String(process.pid));
+  });
+
+  it('ignores a stale lock file naming a live unrelated process (pid 1, the parent, itself)', () => {
+    for (const pid of [1, process.ppid, process.pid]) {
+      const dir = tmpDir();
+      fs.writeFileSync(path.join(dir, 'warren.lock'), `${pid}\n`);
+      open(dir).close();
+    }
+  });
+
+  it('names a lock database that is not one instead of taking it over', () => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'warren.lock.db'), 'not sqlite, not empty either\n');
+    expect(() => Store.open(dir)).toThrow(`${path.join(dir, 'warren.lock.db')} is not Warren's lock database`);
   });
 });
 
@@ -381,6 +426,8 @@ describe('open errors', () => {
       `${file} has schema version ${SCHEMA_VERSION + 1}, newer than this Warren supports (${SCHEMA_VERSION})`,
     );
     expect(fs.existsSync(path.join(dir, 'warren.lock'))).toBe(false); // lock released on failure
+    // Not 'in use': the kernel lock went with the failed open.
+    expect(() => Store.open(dir, { lockWaitMs: 0 })).toThrow(/newer than this Warren supports/);
   });
 
   it('a garbage warren.db is an error naming it, not an empty broker', () => {

@@ -1,31 +1,49 @@
-// The data-directory lock: one broker per data directory.
+// The data-directory lock: one broker per data directory, decided by the kernel.
 //
-// First line of defence, for a clear message: `warren.lock` holding the owner's pid, created
-// atomically (link(2) of a fully written temp file, which fails with EEXIST exactly as an
-// O_EXCL create would, but never exposes an empty lock file to a concurrent reader).
-// Second line (in store.ts): SQLite's locking_mode=EXCLUSIVE, which the kernel releases when
-// the owner dies, so even a lost race on a stale lock file cannot let two brokers write.
+// The lock is SQLite's own POSIX (fcntl) lock on a small empty database, `warren.lock.db`: the
+// holder opens it in locking_mode=EXCLUSIVE and keeps a `BEGIN EXCLUSIVE` transaction open
+// until release. The kernel drops that lock when the holder's descriptors close, so a broker
+// that was SIGKILLed, or died any other way, never blocks the next start: no pid is trusted,
+// whatever process now has the dead broker's pid. Within one process, SQLite's unix VFS tracks
+// locks per inode across connections, so a second Store on the same directory is refused too.
+//
+// `warren.lock` holds the holder's pid as text, written only after the lock is taken. It
+// serves the refusal message and nothing else (and keeps Warrens from before this lock, which
+// read that file, from starting on a held directory).
+// Second line (in store.ts): warren.db's own locking_mode=EXCLUSIVE, should someone delete the
+// lock database while it is held (a new file is a new inode, so its lock would not conflict).
+//
+// Never open or read warren.lock.db with fs in this process: closing any descriptor on a file
+// drops every POSIX lock this process holds on it. And never delete it: a contender may have it
+// open already, and would then lock an orphaned inode while a third process locks a new file.
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 
+/** The holder's pid, for messages only. */
 export const LOCK_FILE = 'warren.lock';
+/** The database whose SQLite lock decides who holds the directory. */
+export const LOCK_DB = 'warren.lock.db';
+/**
+ * How long a start waits for a holder in another process to let go: a broker killed a moment
+ * ago keeps its lock until the kernel has torn it down (freeing a large heap comes first), and
+ * a supervisor restarting it at once should not fail for that.
+ */
+export const DEFAULT_LOCK_WAIT_MS = 1000;
 
-/** Data directories this process holds, so a pid match can tell "us" from "a dead previous us". */
+/** Data directories this process holds: a second open here cannot wait for itself. */
 const heldHere = new Set<string>();
 
 export interface DirLock {
+  /** The lock database. */
   readonly file: string;
   release(): void;
 }
 
-/** Whether a process with this pid exists (EPERM: it exists but belongs to another user). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+export interface LockOptions {
+  /** How long to wait for another process's lock (default DEFAULT_LOCK_WAIT_MS). */
+  waitMs?: number;
+  log?: (msg: string, meta?: Record<string, unknown>) => void;
 }
 
 function readPid(file: string): number | null {
@@ -37,57 +55,70 @@ function readPid(file: string): number | null {
   }
 }
 
-/** Create `file` with the content of `tmp`, failing with EEXIST if it exists. */
-function createExclusive(tmp: string, file: string): void {
+function isBusy(e: unknown): boolean {
+  return e instanceof Database.SqliteError && (e.code === 'SQLITE_BUSY' || e.code === 'SQLITE_LOCKED');
+}
+
+/** Opens the lock database and takes its exclusive lock, or throws (SQLITE_BUSY when held). */
+function lockDatabase(file: string, waitMs: number): Database.Database {
+  const db = new Database(file, { timeout: waitMs });
   try {
-    fs.linkSync(tmp, file);
+    // Rollback-journal mode (the default; a new file gets it): WAL would keep a -shm file and
+    // share the lock. Nothing is ever written, so no journal file appears either.
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.exec('BEGIN EXCLUSIVE');
+    return db;
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    // Filesystems without hard links: a plain O_EXCL create (an empty file is briefly visible,
-    // and a reader seeing it treats it as stale; the SQLite lock still decides).
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EXDEV') throw e;
-    const fd = fs.openSync(file, 'wx');
-    try {
-      fs.writeSync(fd, `${process.pid}\n`);
-    } finally {
-      fs.closeSync(fd);
-    }
+    db.close();
+    throw e;
   }
 }
 
-export function acquireLock(dir: string, log?: (msg: string, meta?: Record<string, unknown>) => void): DirLock {
+export function acquireLock(dir: string, opts: LockOptions = {}): DirLock {
   const key = fs.realpathSync(dir);
-  const file = path.join(dir, LOCK_FILE);
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, `${process.pid}\n`);
+  const file = path.join(dir, LOCK_DB);
+  const pidFile = path.join(dir, LOCK_FILE);
+  const here = heldHere.has(key);
+  let db: Database.Database;
   try {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        createExclusive(tmp, file);
-        break;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw e;
-      }
-      const pid = readPid(file);
-      // Our own pid is only a live holder if this process really opened the directory; after a
-      // restart in a container the new broker can get the pid the killed one had.
-      const held = pid !== null && (pid === process.pid ? heldHere.has(key) : alive(pid));
-      if (held) {
-        const who = pid === process.pid ? 'this process' : 'another process';
-        throw new Error(
-          `data directory ${dir} is in use by ${who} (pid ${pid}, lock file ${file}); ` +
-            `stop that broker or use another --data-dir (if pid ${pid} is not a Warren, delete ${file})`,
-        );
-      }
-      log?.('taking over stale lock', { file, stalePid: pid });
-      try {
-        fs.unlinkSync(file);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      }
+    try {
+      db = lockDatabase(file, 0);
+    } catch (e) {
+      const waitMs = opts.waitMs ?? DEFAULT_LOCK_WAIT_MS;
+      if (!isBusy(e) || here || waitMs <= 0) throw e;
+      opts.log?.('data directory is locked; waiting for the holder to exit', { dir, pid: readPid(pidFile), waitMs });
+      db = lockDatabase(file, waitMs);
     }
-  } finally {
-    fs.rmSync(tmp, { force: true });
+  } catch (e) {
+    if (isBusy(e)) {
+      // The pid only names the holder; the kernel lock already decided. Our own pid in the
+      // file while this process does not hold the directory is a dead predecessor's.
+      const pid = here ? process.pid : readPid(pidFile);
+      const who = here ? 'this process' : 'another process';
+      const shown = pid === null || (!here && pid === process.pid) ? 'unknown' : String(pid);
+      throw new Error(
+        `data directory ${dir} is in use by ${who} (pid ${shown}, lock file ${file}); ` +
+          'stop that broker or use another --data-dir',
+        { cause: e },
+      );
+    }
+    const msg = (e as Error).message;
+    if (e instanceof Database.SqliteError && (e.code === 'SQLITE_NOTADB' || e.code.startsWith('SQLITE_CORRUPT'))) {
+      throw new Error(`${file} is not Warren's lock database (${msg}); move it away (no broker is using it)`, { cause: e });
+    }
+    throw new Error(`cannot lock data directory ${dir} (${file}): ${msg}`, { cause: e });
+  }
+
+  try {
+    const stale = readPid(pidFile);
+    if (stale !== null) opts.log?.('previous broker on this data directory did not shut down cleanly', { dir, stalePid: stale });
+    // Written whole and renamed into place, so a contender never reads half a pid.
+    const tmp = `${pidFile}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, `${process.pid}\n`);
+    fs.renameSync(tmp, pidFile);
+  } catch (e) {
+    db.close();
+    throw e;
   }
   heldHere.add(key);
   let released = false;
@@ -97,8 +128,12 @@ export function acquireLock(dir: string, log?: (msg: string, meta?: Record<strin
       if (released) return;
       released = true;
       heldHere.delete(key);
-      // Only remove the file if it is still ours (a racing takeover may have replaced it).
-      if (readPid(file) === process.pid) fs.rmSync(file, { force: true });
+      // While we still hold the lock no one else writes the pid file, so it is ours to remove.
+      try {
+        fs.rmSync(pidFile, { force: true });
+      } finally {
+        db.close(); // ends the transaction and drops the kernel lock
+      }
     },
   };
 }

@@ -100,7 +100,7 @@ export function openDatabase(file: string): Opened {
       version = migrate(db, v);
     }
     // A write takes SQLite's exclusive lock now rather than at the first publish, so a second
-    // broker that got past the pid file fails here, at startup.
+    // broker that got past the lock database (deleted while held, see lock.ts) fails here.
     db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('opened_by_pid', ?)").run(process.pid);
     return { db, created, version };
   } catch (e) {

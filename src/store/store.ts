@@ -76,7 +76,7 @@ export class Store {
       if (level === 'error' || level === 'warn') console.error(`warren store ${level}: ${msg}`, meta ?? '');
     });
     fs.mkdirSync(dataDir, { recursive: true });
-    const lock = acquireLock(dataDir, (msg, meta) => log('warn', msg, meta));
+    const lock = acquireLock(dataDir, { waitMs: opts.lockWaitMs, log: (msg, meta) => log('warn', msg, meta) });
     try {
       const file = path.join(dataDir, DB_FILE);
       const { db, created, version } = openDatabase(file);

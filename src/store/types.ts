@@ -7,6 +7,8 @@ export type LogFn = (level: LogLevel, msg: string, meta?: Record<string, unknown
 export interface StoreOptions {
   /** Called for open/close/recovery events and commit failures; never per message. */
   log?: LogFn;
+  /** How long to wait for another process to release the data directory (default 1000 ms). */
+  lockWaitMs?: number;
 }
 
 export interface ExchangeDef {
