@@ -389,6 +389,29 @@ describe('basic.recover', () => {
     await ch.close();
   });
 
+  it('the redeliveries to a live consumer can be acked, one by one and with multiple', async () => {
+    const q = await queue();
+    await publish(q, 4);
+    const ch = await chan();
+    const errors: Error[] = [];
+    ch.on('error', (e: Error) => errors.push(e));
+    const inbox = new Inbox();
+    await ch.consume(q, inbox.cb);
+    await inbox.waitFor(4);
+    await ch.recover();
+    await inbox.waitFor(8);
+    const redelivered = inbox.msgs.slice(4);
+    expect(redelivered.map((m) => m.fields.redelivered)).toEqual([true, true, true, true]);
+    ch.ack(redelivered[0]!);
+    ch.ack(redelivered[2]!, true);
+    ch.ack(redelivered[3]!);
+    // A round trip on the same channel: had an ack been refused, the channel would be closed.
+    await ch.checkQueue(q);
+    expect(errors).toEqual([]);
+    await ch.close();
+    expect(await readyCount(q)).toBe(0);
+  });
+
   it('requeue=false is 540 NOT_IMPLEMENTED, closing the connection', async () => {
     const c = await connect();
     const closed = connectionError(c);

@@ -281,8 +281,11 @@ export class Session implements ConsumerOwner, GetOwner {
    * already settled in the open transaction are not unacked any more and stay put.
    */
   recover(): void {
-    this.requeue([...this.unacked.values()]);
+    // Clear first: requeueing dispatches at once, and a live consumer's redeliveries are new
+    // unacked entries that must survive.
+    const all = [...this.unacked.values()];
     this.unacked.clear();
+    this.requeue(all);
   }
 
   private requeue(all: Iterable<Unacked>): void {
@@ -317,7 +320,8 @@ export class Session implements ConsumerOwner, GetOwner {
     this.tx = null;
     // Consumers go first so the requeued messages are not delivered straight back to them.
     for (const c of consumers) c.queue.removeConsumer(c);
-    this.requeue([...this.unacked.values(), ...held]);
+    const all = [...this.unacked.values(), ...held];
     this.unacked.clear();
+    this.requeue(all);
   }
 }
