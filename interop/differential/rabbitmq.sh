@@ -5,6 +5,9 @@
 #   interop/differential/rabbitmq.sh start 5711
 #   WARREN_EXTERNAL_URL=amqp://guest:guest@127.0.0.1:5711 npx vitest run interop/
 #   interop/differential/rabbitmq.sh stop 5711
+# The management API listens on PORT+10000 and Prometheus on PORT+10100 (the plugins
+# rabbitmq_management, rabbitmq_prometheus and rabbitmq_consistent_hash_exchange are enabled):
+#   WARREN_EXTERNAL_HTTP=http://127.0.0.1:15711 WARREN_EXTERNAL_PROMETHEUS=http://127.0.0.1:15811
 set -euo pipefail
 cmd=${1:?start|stop}; port=${2:?port}
 dir=/tmp/warren-rabbit-$port
@@ -20,19 +23,29 @@ case $cmd in
     rm -rf "$dir"; mkdir -p "$HOME" "$RABBITMQ_MNESIA_BASE" "$RABBITMQ_LOG_BASE"
     head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' | tr a-f A-F > "$HOME/.erlang.cookie"
     chmod 400 "$HOME/.erlang.cookie"
-    echo '[].' > "$RABBITMQ_ENABLED_PLUGINS_FILE"; echo '[].' > "$RABBITMQ_ADVANCED_CONFIG_FILE"; : > "$RABBITMQ_CONF_ENV_FILE"
-    printf 'listeners.tcp.1 = 127.0.0.1:%s\nloopback_users.guest = true\nlog.console = false\n' "$port" > "$RABBITMQ_CONFIG_FILE.conf"
+    echo '[rabbitmq_management,rabbitmq_prometheus,rabbitmq_consistent_hash_exchange].' > "$RABBITMQ_ENABLED_PLUGINS_FILE"
+    echo '[].' > "$RABBITMQ_ADVANCED_CONFIG_FILE"; : > "$RABBITMQ_CONF_ENV_FILE"
+    {
+      printf 'listeners.tcp.1 = 127.0.0.1:%s\nloopback_users.guest = true\nlog.console = false\n' "$port"
+      printf 'management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = %s\n' $((port + 10000))
+      printf 'prometheus.tcp.ip = 127.0.0.1\nprometheus.tcp.port = %s\n' $((port + 10100))
+    } > "$RABBITMQ_CONFIG_FILE.conf"
     "$bin/rabbitmq-server" -detached > "$RABBITMQ_LOG_BASE/detached.out" 2>&1 < /dev/null
     for _ in $(seq 1 150); do [ -s "$RABBITMQ_PID_FILE" ] && break; sleep 0.2; done
     for _ in $(seq 1 60); do
       "$bin/rabbitmqctl" -n "$RABBITMQ_NODENAME" -q await_startup --timeout 90 >/dev/null 2>&1 && break; sleep 1
     done
     (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null || { echo "rabbitmq did not start on $port" >&2; exit 1; }
-    echo "rabbitmq $RABBITMQ_NODENAME on 127.0.0.1:$port"
+    for _ in $(seq 1 60); do (exec 3<>/dev/tcp/127.0.0.1/$((port + 10000))) 2>/dev/null && break; sleep 0.5; done
+    echo "rabbitmq $RABBITMQ_NODENAME on 127.0.0.1:$port, management on $((port + 10000)), prometheus on $((port + 10100))"
     ;;
   stop)
     timeout 60 "$bin/rabbitmqctl" -n "$RABBITMQ_NODENAME" -q stop >/dev/null 2>&1 || true
-    pkill -f "epmd.*-port $ERL_EPMD_PORT" 2>/dev/null || pkill -f "ERL_EPMD_PORT=$ERL_EPMD_PORT" 2>/dev/null || true
+    # epmd's command line does not name its port (it comes from the environment): find it by that.
+    for pid in $(pgrep -x epmd 2>/dev/null); do
+      tr '\0' '\n' < /proc/$pid/environ 2>/dev/null | grep -qx "ERL_EPMD_PORT=$ERL_EPMD_PORT" && kill "$pid" 2>/dev/null
+    done
+    true
     rm -rf "$dir"
     echo "stopped $RABBITMQ_NODENAME"
     ;;
