@@ -65,7 +65,7 @@ describe('settling', () => {
     await ch.consume(q, inbox.cb);
     const msgs = await inbox.waitFor(5);
     expect(msgs.map((m) => m.fields.deliveryTag)).toEqual([1, 2, 3, 4, 5]);
-    ch.ack(msgs[2], true);
+    ch.ack(msgs[2]!, true);
     await ch.close();
     await readyBecomes(q, 2);
     expect(await drain(q)).toEqual([['3', true], ['4', true]]);
@@ -77,7 +77,7 @@ describe('settling', () => {
     const ch = await chan();
     const got = [];
     for (let i = 0; i < 5; i++) got.push(await get(ch, q));
-    ch.nack(got[2], true, true);
+    ch.nack(got[2]!, true, true);
     const again = [];
     for (let m = await ch.get(q); m !== false; m = await ch.get(q)) again.push(m);
     expect(again.map((m) => [m.content.toString(), m.fields.redelivered])).toEqual([['0', true], ['1', true], ['2', true]]);
@@ -93,7 +93,7 @@ describe('settling', () => {
     const ch = await chan();
     const got = [];
     for (let i = 0; i < 3; i++) got.push(await get(ch, q));
-    ch.nack(got[1], true, false);
+    ch.nack(got[1]!, true, false);
     await ch.close();
     await readyBecomes(q, 2);
     expect(await drain(q)).toEqual([['2', true], ['3', false]]);
@@ -121,10 +121,10 @@ describe('settling', () => {
     const ch = await chan();
     const got = [];
     for (let i = 0; i < 4; i++) got.push(await get(ch, q));
-    ch.reject(got[3], true);
-    ch.reject(got[1], true);
-    ch.nack(got[2], false, true);
-    ch.reject(got[0], true);
+    ch.reject(got[3]!, true);
+    ch.reject(got[1]!, true);
+    ch.nack(got[2]!, false, true);
+    ch.reject(got[0]!, true);
     await ch.close();
     await readyBecomes(q, 6);
     expect(await drain(q)).toEqual([['0', true], ['1', true], ['2', true], ['3', true], ['4', false], ['5', false]]);
@@ -138,10 +138,10 @@ describe('settling', () => {
     const inbox = new Inbox();
     await ch.consume(q, inbox.cb);
     const [, m1] = await inbox.waitFor(2);
-    ch.nack(m1, true, true); // both at once, so neither is redelivered before the other is back
+    ch.nack(m1!, true, true); // both at once, so neither is redelivered before the other is back
     const all = await inbox.waitFor(4);
     expect(inbox.seen.slice(0, 4)).toEqual([['0', false], ['1', false], ['0', true], ['1', true]]);
-    ch.ack(all[3], true);
+    ch.ack(all[3]!, true);
     await inbox.waitFor(6);
     expect(inbox.seen.slice(4)).toEqual([['2', false], ['3', false]]);
     await ch.close();
@@ -242,7 +242,7 @@ describe('unacked messages are requeued, in order and redelivered', () => {
     const inbox = new Inbox();
     await ch.consume(q, inbox.cb);
     await inbox.waitFor(3);
-    const { consumerTag } = inbox.msgs[0].fields;
+    const { consumerTag } = inbox.msgs[0]!.fields;
     await ch.cancel(consumerTag);
     expect((await get(ch, q)).content.toString()).toBe('3');
     expect(await ch.checkQueue(q)).toMatchObject({ messageCount: 2 });
@@ -309,11 +309,11 @@ describe('unacked messages are requeued, in order and redelivered', () => {
     const [first] = await inbox.waitFor(1);
     expect(inbox.seen).toEqual([['2', false]]);
     await holder.close();
-    other.ack(first);
+    other.ack(first!);
     await inbox.waitFor(2);
-    other.ack(inbox.msgs[1]);
+    other.ack(inbox.msgs[1]!);
     await inbox.waitFor(3);
-    other.ack(inbox.msgs[2]);
+    other.ack(inbox.msgs[2]!);
     await inbox.waitFor(4);
     expect(inbox.seen).toEqual([['2', false], ['0', true], ['1', true], ['3', false]]);
     await other.close();

@@ -20,7 +20,7 @@ describe('consumer tags', () => {
     expect(ok.consumerTag).toMatch(/^amq\.ctag-[A-Za-z0-9_-]{22}$/);
     await publish(q, 1);
     const [m] = await inbox.waitFor(1);
-    expect(m.fields.consumerTag).toBe(ok.consumerTag);
+    expect(m!.fields.consumerTag).toBe(ok.consumerTag);
     await ch.close();
   });
 
@@ -125,8 +125,8 @@ describe('basic.cancel', () => {
     await publish(q, 2);
     const [m0, m1] = await inbox.waitFor(2);
     await ch.cancel(consumerTag);
-    ch.ack(m0);
-    ch.nack(m1, false, true);
+    ch.ack(m0!);
+    ch.nack(m1!, false, true);
     const again = await ch.get(q, { noAck: true });
     expect(again && again.content.toString()).toBe('1');
     expect(again && again.fields.redelivered).toBe(true);
@@ -244,7 +244,7 @@ describe('basic.qos', () => {
     expect(await ch.checkQueue(q)).toMatchObject({ messageCount: 6 });
     expect([a.msgs.length, c.msgs.length]).toEqual([2, 2]);
     // Acking one frees exactly one slot of that consumer.
-    ch.ack(a.msgs[0]);
+    ch.ack(a.msgs[0]!);
     await a.waitFor(3);
     expect(await ch.checkQueue(q)).toMatchObject({ messageCount: 5 });
     expect([a.msgs.length, c.msgs.length]).toEqual([3, 2]);

@@ -44,8 +44,8 @@ describe('dead-lettering on rejection', () => {
       'x-first-death-reason': 'rejected',
     });
     // RabbitMQ's field order: count first, then the event as it was recorded.
-    expect(Object.keys(xDeath(d)[0])).toEqual(['count', 'reason', 'queue', 'time', 'exchange', 'routing-keys']);
-    const time = (xDeath(d)[0].time as { value: number }).value;
+    expect(Object.keys(xDeath(d)[0]!)).toEqual(['count', 'reason', 'queue', 'time', 'exchange', 'routing-keys']);
+    const time = (xDeath(d)[0]!.time as { value: number }).value;
     expect(time).toBeGreaterThanOrEqual(before - 1);
     expect(time).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + 1);
     expect(await ch.checkQueue(q)).toMatchObject({ messageCount: 0 });
@@ -62,7 +62,7 @@ describe('dead-lettering on rejection', () => {
       if (m === false) throw new Error('missing');
       msgs.push(m);
     }
-    ch.nack(msgs[2], true, false);
+    ch.nack(msgs[2]!, true, false);
     const d = await getN(ch, dlq, 3);
     expect(d.map(body)).toEqual(['a', 'b', 'c']);
     for (const m of d) {
@@ -102,7 +102,7 @@ describe('dead-lettering on rejection', () => {
     expect(xDeath(last)).toEqual([{ count: 3, reason: 'rejected', queue: q, time: ts(), exchange: '', 'routing-keys': [q] }]);
     expect(last.properties.headers).toMatchObject({ 'x-first-death-queue': q, 'x-first-death-reason': 'rejected', 'x-first-death-exchange': '' });
     // An incremented entry has its fields sorted by key, as RabbitMQ's sort_field_table leaves them.
-    expect(Object.keys(xDeath(last)[0])).toEqual(['count', 'exchange', 'queue', 'reason', 'routing-keys', 'time']);
+    expect(Object.keys(xDeath(last)[0]!)).toEqual(['count', 'exchange', 'queue', 'reason', 'routing-keys', 'time']);
   });
 });
 
@@ -142,7 +142,7 @@ describe('dead-letter routing', () => {
     expect(d.fields).toMatchObject({ exchange: dlx, routingKey: 'dead' });
     expect(d.properties.headers).not.toHaveProperty('CC');
     expect(d.properties.headers).toMatchObject({ keep: true });
-    expect(xDeath(d)[0]['routing-keys']).toEqual([q, 'cc-key']);
+    expect(xDeath(d)[0]!['routing-keys']).toEqual([q, 'cc-key']);
     await sleep(100);
     expect(await ch.checkQueue(byCc)).toMatchObject({ messageCount: 0 });
   });
@@ -159,7 +159,7 @@ describe('dead-letter routing', () => {
     const d = await getOne(ch, byBcc);
     expect(d.fields).toMatchObject({ exchange: dlx, routingKey: q });
     expect(d.properties.headers).not.toHaveProperty('BCC');
-    expect(xDeath(d)[0]['routing-keys']).toEqual([q]);
+    expect(xDeath(d)[0]!['routing-keys']).toEqual([q]);
   });
 
   it('the DLX may be the default exchange, with the routing key naming the queue', async () => {
@@ -217,15 +217,15 @@ describe('dead-lettering on expiry and max-length', () => {
     s.pub.sendToQueue(q, Buffer.from('msg-ttl'), { expiration: '20' });
     await s.pub.waitForConfirms();
     const [a, c] = await getN(ch, dlq, 2);
-    expect([body(a), body(c)]).toEqual(['queue-ttl', 'msg-ttl']);
-    expect(a.properties.expiration).toBeUndefined();
-    expect(xDeath(a)).toEqual([{ count: 1, reason: 'expired', queue: q, time: ts(), exchange: '', 'routing-keys': [q] }]);
-    expect(c.properties.expiration).toBeUndefined();
-    expect(xDeath(c)).toEqual([{
+    expect([body(a!), body(c!)]).toEqual(['queue-ttl', 'msg-ttl']);
+    expect(a!.properties.expiration).toBeUndefined();
+    expect(xDeath(a!)).toEqual([{ count: 1, reason: 'expired', queue: q, time: ts(), exchange: '', 'routing-keys': [q] }]);
+    expect(c!.properties.expiration).toBeUndefined();
+    expect(xDeath(c!)).toEqual([{
       count: 1, reason: 'expired', queue: q, time: ts(), exchange: '', 'routing-keys': [q], 'original-expiration': '20',
     }]);
-    expect(Object.keys(xDeath(c)[0])).toEqual(['count', 'reason', 'queue', 'time', 'exchange', 'routing-keys', 'original-expiration']);
-    expect(c.properties.headers).toMatchObject({ 'x-first-death-reason': 'expired' });
+    expect(Object.keys(xDeath(c!)[0]!)).toEqual(['count', 'reason', 'queue', 'time', 'exchange', 'routing-keys', 'original-expiration']);
+    expect(c!.properties.headers).toMatchObject({ 'x-first-death-reason': 'expired' });
   });
 
   it('max-length drop-head: the dropped head is dead-lettered with reason maxlen', async () => {
@@ -235,7 +235,7 @@ describe('dead-lettering on expiry and max-length', () => {
     await send(q, ['1', '2', '3', '4']);
     const d = await getN(ch, dlq, 2);
     expect(d.map(body)).toEqual(['1', '2']);
-    expect(xDeath(d[0])).toEqual([{ count: 1, reason: 'maxlen', queue: q, time: ts(), exchange: '', 'routing-keys': [q] }]);
+    expect(xDeath(d[0]!)).toEqual([{ count: 1, reason: 'maxlen', queue: q, time: ts(), exchange: '', 'routing-keys': [q] }]);
     expect((await getN(ch, q, 2)).map(body)).toEqual(['3', '4']);
   });
 
@@ -259,10 +259,10 @@ describe('x-death history', () => {
     for (let i = 3; i >= 0; i--) {
       const args = i === 3 ? {} : { 'x-message-ttl': 0, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': names[i + 1] };
       await ch.assertQueue(names[i], { durable: false, arguments: args });
-      s.removeAfter(names[i]);
+      s.removeAfter(names[i]!);
     }
-    await send(names[0], ['hops']);
-    const m = await getOne(ch, names[3]);
+    await send(names[0]!, ['hops']);
+    const m = await getOne(ch, names[3]!);
     // The older entries are re-grouped at each step; RabbitMQ 3.10's grouping reverses them.
     expect(xDeath(m).map((d) => d.queue)).toEqual([names[2], names[0], names[1]]);
     expect(xDeath(m).map((d) => d.count)).toEqual([1, 1, 1]);
@@ -305,7 +305,7 @@ describe('x-death history', () => {
       ['delay:expired:2', 'work:rejected:2'],
       ['delay:expired:3', 'work:rejected:3'],
     ]);
-    for (let i = 1; i < seen.length; i++) expect(seen[i].at - seen[i - 1].at).toBeGreaterThanOrEqual(90);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!.at - seen[i - 1]!.at).toBeGreaterThanOrEqual(90);
     expect(xDeath(final)[0]).toEqual({ count: 3, reason: 'expired', queue: delay, time: ts(), exchange: retryX, 'routing-keys': ['job'] });
     expect(xDeath(final)[1]).toEqual({ count: 3, reason: 'rejected', queue: work, time: ts(), exchange: workX, 'routing-keys': ['job'] });
     expect(final.properties.headers).toMatchObject({

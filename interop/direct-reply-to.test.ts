@@ -77,14 +77,14 @@ describe('RPC', () => {
     const client = await replyConsumer();
     client.ch.sendToQueue(queue, Buffer.from('ping'), { replyTo: REPLY_TO, correlationId: 'c-1', messageId: 'm-1' });
     const [reply] = await client.received(1);
-    expect(reply.content.toString()).toBe('re:ping');
-    expect(reply.properties.correlationId).toBe('c-1');
+    expect(reply!.content.toString()).toBe('re:ping');
+    expect(reply!.properties.correlationId).toBe('c-1');
     const [request] = server.seen;
-    const token = request.properties.replyTo as string;
+    const token = request!.properties.replyTo as string;
     expect(token).toMatch(TOKEN);
-    expect(request.properties).toMatchObject({ correlationId: 'c-1', messageId: 'm-1' });
+    expect(request!.properties).toMatchObject({ correlationId: 'c-1', messageId: 'm-1' });
     // Delivered as from the default exchange, with the routing key the reply was published with.
-    expect(reply.fields).toMatchObject({ consumerTag: client.consumerTag, redelivered: false, exchange: '', routingKey: token });
+    expect(reply!.fields).toMatchObject({ consumerTag: client.consumerTag, redelivered: false, exchange: '', routingKey: token });
   });
 
   it('100 concurrent requests from one channel, answered from another connection, all match', async () => {
@@ -141,9 +141,9 @@ describe('RPC', () => {
     await sender.checkQueue(q); // a round trip after the publishes: nothing else is on its way
     expect(client.replies.map((m) => m.content.toString())).toEqual(['via CC', 'via BCC']);
     // The routing key shown is the one published, as RabbitMQ shows it.
-    expect(cc.fields).toMatchObject({ exchange: '', routingKey: expect.stringMatching(/^nobody-/) });
-    expect(bcc.fields.routingKey).toBe(q);
-    expect(bcc.properties.headers).toEqual({ keep: 1 });
+    expect(cc!.fields).toMatchObject({ exchange: '', routingKey: expect.stringMatching(/^nobody-/) });
+    expect(bcc!.fields.routingKey).toBe(q);
+    expect(bcc!.properties.headers).toEqual({ keep: 1 });
   });
 
   it('a reply published in a transaction goes out at publish; a mandatory one comes back at the commit, not at a rollback', async () => {
@@ -154,12 +154,12 @@ describe('RPC', () => {
     tx.on('return', (m: amqp.Message) => events.push(`return ${m.content}`));
     await txMethod(tx, 10);
     tx.sendToQueue(token, Buffer.from('in tx'), { mandatory: true });
-    expect((await client.received(1))[0].content.toString()).toBe('in tx');
+    expect((await client.received(1))[0]!.content.toString()).toBe('in tx');
     events.push('delivered');
     await txMethod(tx, 20);
     events.push('commit-ok');
     tx.sendToQueue(token, Buffer.from('rolled back'), { mandatory: true });
-    expect((await client.received(2))[1].content.toString()).toBe('rolled back');
+    expect((await client.received(2))[1]!.content.toString()).toBe('rolled back');
     await txMethod(tx, 30);
     await roundTrips(tx, client.ch);
     // rabbit_channel keeps the publish (routed to no queue) in the transaction until the commit.
@@ -236,7 +236,7 @@ describe('replies nobody can take', () => {
     sender.sendToQueue(token, Buffer.from('both'), { mandatory: true });
     await sender.waitForConfirms();
     expect((await returned).fields).toEqual({ replyCode: 312, replyText: 'NO_ROUTE', exchange: '', routingKey: token });
-    expect((await client.received(1))[0].content.toString()).toBe('both');
+    expect((await client.received(1))[0]!.content.toString()).toBe('both');
   });
 
   it('after basic.cancel the token is stale: cancel-ok, replies dropped, no more requests', async () => {

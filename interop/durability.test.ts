@@ -88,10 +88,10 @@ describe.skipIf(external)('durability: restart', () => {
 
     const msgs = await takeAll(ch, 'd.q');
     expect(msgs.map((m) => m.properties.messageId)).toEqual(['p1', 'p2']);
-    expect(msgs[0].content.toString()).toBe('p1');
-    expect(msgs[0].properties.headers).toEqual({ h: 1 });
-    expect(msgs[0].properties.deliveryMode).toBe(2);
-    expect(msgs[0].fields).toMatchObject({ exchange: 'd.topic', routingKey: 'a.one', redelivered: false });
+    expect(msgs[0]!.content.toString()).toBe('p1');
+    expect(msgs[0]!.properties.headers).toEqual({ h: 1 });
+    expect(msgs[0]!.properties.deliveryMode).toBe(2);
+    expect(msgs[0]!.fields).toMatchObject({ exchange: 'd.topic', routingKey: 'a.one', redelivered: false });
 
     // The restored bindings route; the alternate exchange argument still works.
     ch.publish('d.topic', 'a.x', Buffer.from('again'));
@@ -141,8 +141,8 @@ describe.skipIf(external)('durability: restart', () => {
       void ch.consume('work', (m) => { got.push(m!); if (got.length === 4) resolve(); }).then((ok) => { tag = ok.consumerTag; });
     });
     await ch.cancel(tag); // so the acks below make no room for m4 and m5
-    ch.ack(got[1]);
-    ch.ack(got[3]);
+    ch.ack(got[1]!);
+    ch.ack(got[3]!);
     await ch.checkQueue('work');
     await restart(dir);
     const ch2 = await (await clients.connect()).createChannel();
@@ -167,9 +167,9 @@ describe.skipIf(external)('durability: restart', () => {
     await restart(dir);
     ch = await (await clients.connect()).createChannel();
     const [first] = await takeAll(ch, 'dead');
-    expect(first.content.toString()).toBe('rejected');
-    expect(first.properties.headers!['x-first-death-reason']).toBe('rejected');
-    expect((first.properties.headers!['x-death'] as unknown[])[0]).toMatchObject({ count: 1, reason: 'rejected', queue: 'src' });
+    expect(first!.content.toString()).toBe('rejected');
+    expect(first!.properties.headers!['x-first-death-reason']).toBe('rejected');
+    expect((first!.properties.headers!['x-death'] as unknown[])[0]).toMatchObject({ count: 1, reason: 'rejected', queue: 'src' });
     // 1.5 s from the first publish, not from the restart.
     const expired = await new Promise<ConsumeMessage>((resolve) => { void ch.consume('dead', (d) => resolve(d!), { noAck: true }); });
     const elapsed = Date.now() - published;

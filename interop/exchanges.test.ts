@@ -497,11 +497,11 @@ describe('exchange-to-exchange bindings', () => {
     const ch = await channel();
     const [a1, a2, a3, hub] = await exchanges(ch, 4);
     const q = await queue(ch);
-    for (const a of [a1, a2, a3]) await ch.bindExchange(hub, a, '');
-    await ch.bindQueue(q, hub, '');
-    for (const [i, a] of [a1, a2, a3].entries()) await publish(a, '', `m${i}`);
+    for (const a of [a1, a2, a3]) await ch.bindExchange(hub!, a!, '');
+    await ch.bindQueue(q, hub!, '');
+    for (const [i, a] of [a1, a2, a3].entries()) await publish(a!, '', `m${i}`);
     expect(await drain(ch, q)).toEqual(['m0', 'm1', 'm2']);
-    await cleanup(ch, [a1, a2, a3, hub]);
+    await cleanup(ch, [a1!, a2!, a3!, hub!]);
   });
 
   it('a diamond delivers once to the queue both paths reach', async () => {
@@ -509,16 +509,16 @@ describe('exchange-to-exchange bindings', () => {
     const [top, left, right] = await exchanges(ch, 3);
     const q = await queue(ch);
     const qLeft = await queue(ch);
-    await ch.bindExchange(left, top, '');
-    await ch.bindExchange(right, top, '');
-    await ch.bindQueue(q, left, '');
-    await ch.bindQueue(q, right, '');
-    await ch.bindQueue(q, top, ''); // and directly
-    await ch.bindQueue(qLeft, left, '');
-    await publish(top, '', 'one');
+    await ch.bindExchange(left!, top!, '');
+    await ch.bindExchange(right!, top!, '');
+    await ch.bindQueue(q, left!, '');
+    await ch.bindQueue(q, right!, '');
+    await ch.bindQueue(q, top!, ''); // and directly
+    await ch.bindQueue(qLeft, left!, '');
+    await publish(top!, '', 'one');
     expect(await drain(ch, q)).toEqual(['one']);
     expect(await drain(ch, qLeft)).toEqual(['one']);
-    await cleanup(ch, [top, left, right]);
+    await cleanup(ch, [top!, left!, right!]);
   });
 
   it('a two-exchange loop (a->b->a) delivers once to each queue', async () => {
@@ -526,15 +526,15 @@ describe('exchange-to-exchange bindings', () => {
     const [a, bx] = await exchanges(ch, 2);
     const qa = await queue(ch);
     const qb = await queue(ch);
-    await ch.bindExchange(bx, a, '');
-    await ch.bindExchange(a, bx, '');
-    await ch.bindQueue(qa, a, '');
-    await ch.bindQueue(qb, bx, '');
-    await publish(a, '', 'from-a');
-    await publish(bx, '', 'from-b');
+    await ch.bindExchange(bx!, a!, '');
+    await ch.bindExchange(a!, bx!, '');
+    await ch.bindQueue(qa, a!, '');
+    await ch.bindQueue(qb, bx!, '');
+    await publish(a!, '', 'from-a');
+    await publish(bx!, '', 'from-b');
     expect(await drain(ch, qa)).toEqual(['from-a', 'from-b']);
     expect(await drain(ch, qb)).toEqual(['from-a', 'from-b']);
-    await cleanup(ch, [a, bx]);
+    await cleanup(ch, [a!, bx!]);
   });
 
   it('a three-exchange loop (a->b->c->a) delivers once to each queue, whichever exchange is published to', async () => {
@@ -542,11 +542,11 @@ describe('exchange-to-exchange bindings', () => {
     const xs = await exchanges(ch, 3, 'topic');
     const qs = [await queue(ch), await queue(ch), await queue(ch)];
     for (let i = 0; i < 3; i++) {
-      await ch.bindExchange(xs[(i + 1) % 3], xs[i], '#');
-      await ch.bindQueue(qs[i], xs[i], 'k.#');
+      await ch.bindExchange(xs[(i + 1) % 3]!, xs[i]!, '#');
+      await ch.bindQueue(qs[i]!, xs[i]!, 'k.#');
     }
     for (const [i, x] of xs.entries()) await publish(x, 'k.v', `via-${i}`);
-    await publish(xs[0], 'other', 'no-queue-binding-matches');
+    await publish(xs[0]!, 'other', 'no-queue-binding-matches');
     for (const q of qs) expect(await drain(ch, q)).toEqual(['via-0', 'via-1', 'via-2']);
     await cleanup(ch, xs);
   });
@@ -555,11 +555,11 @@ describe('exchange-to-exchange bindings', () => {
     const ch = await channel();
     const [a] = await exchanges(ch, 1);
     const q = await queue(ch);
-    await ch.bindExchange(a, a, '');
-    await ch.bindQueue(q, a, '');
-    await publish(a, '', 'self');
+    await ch.bindExchange(a!, a!, '');
+    await ch.bindQueue(q, a!, '');
+    await publish(a!, '', 'self');
     expect(await drain(ch, q)).toEqual(['self']);
-    await cleanup(ch, [a]);
+    await cleanup(ch, [a!]);
   });
 
   it('an internal exchange takes messages through bindings', async () => {
@@ -579,25 +579,25 @@ describe('exchange-to-exchange bindings', () => {
   it('binding from or to a missing exchange is 404; with both missing the source is named', async () => {
     const ch = await channel();
     const [x] = await exchanges(ch, 1);
-    await channelError(ch.bindExchange(x, 'nope-src', ''), 'ExchangeBind', "NOT_FOUND - no exchange 'nope-src' in vhost '/'");
-    await channelError((await channel()).bindExchange('nope-dst', x, ''), 'ExchangeBind',
+    await channelError(ch.bindExchange(x!, 'nope-src', ''), 'ExchangeBind', "NOT_FOUND - no exchange 'nope-src' in vhost '/'");
+    await channelError((await channel()).bindExchange('nope-dst', x!, ''), 'ExchangeBind',
       "NOT_FOUND - no exchange 'nope-dst' in vhost '/'");
     await channelError((await channel()).bindExchange('nope-dst', 'nope-src', ''), 'ExchangeBind',
       "NOT_FOUND - no exchange 'nope-src' in vhost '/'");
-    await cleanup(await channel(), [x]);
+    await cleanup(await channel(), [x!]);
   });
 
   it('unbinding missing bindings succeeds', async () => {
     const ch = await channel();
     const [a, bx] = await exchanges(ch, 2);
-    await ch.unbindExchange(bx, a, 'never');
-    await ch.bindExchange(bx, a, 'k');
-    await ch.unbindExchange(bx, a, 'k');
-    await ch.unbindExchange(bx, a, 'k'); // twice
-    await ch.unbindExchange('nope-dst', a, 'k');
-    await ch.unbindExchange(bx, 'nope-src', 'k');
+    await ch.unbindExchange(bx!, a!, 'never');
+    await ch.bindExchange(bx!, a!, 'k');
+    await ch.unbindExchange(bx!, a!, 'k');
+    await ch.unbindExchange(bx!, a!, 'k'); // twice
+    await ch.unbindExchange('nope-dst', a!, 'k');
+    await ch.unbindExchange(bx!, 'nope-src', 'k');
     await ch.unbindExchange('nope-dst', 'nope-src', 'k');
-    await cleanup(ch, [a, bx]);
+    await cleanup(ch, [a!, bx!]);
   });
 });
 
@@ -721,7 +721,7 @@ describe('topic routing', () => {
     }
     for (const key of KEYS) await publish(x, key, key);
     const got: Record<string, string[]> = {};
-    for (const pattern of Object.keys(EXPECTED)) got[pattern] = await drain(ch, queues[pattern]);
+    for (const pattern of Object.keys(EXPECTED)) got[pattern] = await drain(ch, queues[pattern]!);
     expect(got).toEqual(EXPECTED);
     await ch.deleteExchange(x);
     await ch.close();
@@ -778,7 +778,7 @@ describe('headers routing', () => {
     }
     await s.pub.waitForConfirms();
     const got: Record<string, string[]> = {};
-    for (const name of Object.keys(bindings)) got[name] = await drain(ch, queues[name]);
+    for (const name of Object.keys(bindings)) got[name] = await drain(ch, queues[name]!);
     const all = messages.map(([m]) => m);
     expect(got).toEqual({
       all: ['red-1', 'red-1-long', 'red-1.0'],

@@ -48,15 +48,15 @@ describe('x-max-priority', () => {
     for (let i = 0; i < 3; i++) taken.push((await s.ch.get(q)) as GetMessage);
     expect(taken.map(body)).toEqual(['z5', 'w5', 'x1']);
     await send(q, [['v1', 1], ['u5', 5]]);
-    s.ch.nack(taken[2], false, true);
-    s.ch.nack(taken[0], false, true);
+    s.ch.nack(taken[2]!, false, true);
+    s.ch.nack(taken[0]!, false, true);
     const rest: [string, boolean][] = [];
     for (;;) {
       const m = await s.ch.get(q, { noAck: true });
       if (m === false) break;
       rest.push([body(m), m.fields.redelivered]);
     }
-    s.ch.ack(taken[1]);
+    s.ch.ack(taken[1]!);
     expect(rest).toEqual([['z5', true], ['u5', false], ['x1', true], ['y1', false], ['v1', false]]);
   });
 
@@ -77,7 +77,7 @@ describe('x-max-priority', () => {
       void c.consume(q, (m) => {
         if (!m) return;
         const [i, p] = body(m).split(':').map(Number);
-        got.push({ i, p });
+        got.push({ i: i!, p: p! });
         c.ack(m);
         if (got.length === n) resolve();
       });

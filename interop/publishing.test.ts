@@ -95,7 +95,7 @@ function parseFrames(buf: Buffer): Frame[] {
   while (at + 7 <= buf.length) {
     const size = buf.readUInt32BE(at + 3);
     if (at + 8 + size > buf.length) break;
-    frames.push({ type: buf[at], channel: buf.readUInt16BE(at + 1), payload: buf.subarray(at + 7, at + 7 + size) });
+    frames.push({ type: buf[at]!, channel: buf.readUInt16BE(at + 1), payload: buf.subarray(at + 7, at + 7 + size) });
     expect(buf[at + 7 + size]).toBe(0xce);
     at += 8 + size;
   }
@@ -251,13 +251,13 @@ describe('mandatory', () => {
     await ch.waitForConfirms();
     expect(returned).toHaveLength(1);
     const [m] = returned;
-    expect(m.fields).toEqual({ replyCode: 312, replyText: 'NO_ROUTE', exchange: x, routingKey: 'no.such.key' });
-    expect(m.content.toString()).toBe('bounce me');
-    expect(m.properties).toMatchObject({ ...props, headers: props.headers });
+    expect(m!.fields).toEqual({ replyCode: 312, replyText: 'NO_ROUTE', exchange: x, routingKey: 'no.such.key' });
+    expect(m!.content.toString()).toBe('bounce me');
+    expect(m!.properties).toMatchObject({ ...props, headers: props.headers });
     // The content header comes back byte for byte as it was published.
     const [published] = headerProperties(tap.sent());
     const [back] = headerProperties(tap.received());
-    expect(back.equals(published)).toBe(true);
+    expect(back!.equals(published!)).toBe(true);
     await ch.deleteExchange(x);
   });
 
@@ -317,11 +317,11 @@ describe('sender-selected distribution (CC and BCC headers)', () => {
     await ch.assertExchange(x, 'topic', { durable: false });
     const qs: Record<string, string> = {};
     for (const k of ['main', 'cc', 'bcc', 'topic', 'named']) qs[k] = await queue(ch, `cc-${k}`);
-    await ch.bindQueue(qs.main, 'amq.direct', `${tag}.main`);
-    await ch.bindQueue(qs.cc, 'amq.direct', `${tag}.cc`);
-    await ch.bindQueue(qs.bcc, 'amq.direct', `${tag}.bcc`);
+    await ch.bindQueue(qs.main!, 'amq.direct', `${tag}.main`);
+    await ch.bindQueue(qs.cc!, 'amq.direct', `${tag}.cc`);
+    await ch.bindQueue(qs.bcc!, 'amq.direct', `${tag}.bcc`);
     await ch.bindExchange(x, 'amq.direct', `${tag}.to-topic`);
-    await ch.bindQueue(qs.topic, x, `${tag}.#`);
+    await ch.bindQueue(qs.topic!, x, `${tag}.#`);
     ch.publish('amq.direct', `${tag}.main`, Buffer.from('m1'), { CC: [`${tag}.cc`, `${tag}.main`], BCC: `${tag}.bcc` });
     // Only a CC key routes: not returned. Through amq.direct -> x, the CC key routes at x as well.
     ch.publish('amq.direct', `${tag}.nowhere`, Buffer.from('m2'), { CC: `${tag}.to-topic`, mandatory: true });
@@ -389,7 +389,7 @@ describe('sender-selected distribution (CC and BCC headers)', () => {
       tap.clear();
       const m = await ch.get(name, { noAck: true });
       expect(m && m.properties.headers).toEqual({ before: 'a', after: 7 });
-      expect(headerProperties(tap.received())[0].toString('hex')).toBe(withoutHeader(published, 'BCC').toString('hex'));
+      expect(headerProperties(tap.received())[0]!.toString('hex')).toBe(withoutHeader(published!, 'BCC').toString('hex'));
     }
   });
 
@@ -423,14 +423,14 @@ function withoutHeader(props: Buffer, name: string): Buffer {
   const tableLength = props.readUInt32BE(2);
   const r = { at: 6 };
   const skipValue = (): void => {
-    const type = String.fromCharCode(props[r.at++]);
+    const type = String.fromCharCode(props[r.at++]!);
     const sized: Record<string, number> = { t: 1, b: 1, B: 1, s: 2, u: 2, I: 4, i: 4, f: 4, l: 8, d: 8, T: 8, D: 5, V: 0 };
-    r.at += type in sized ? sized[type] : 4 + props.readUInt32BE(r.at);
+    r.at += type in sized ? sized[type]! : 4 + props.readUInt32BE(r.at);
   };
   while (r.at < 6 + tableLength) {
     const start = r.at;
-    const key = props.toString('utf8', r.at + 1, r.at + 1 + props[r.at]);
-    r.at += 1 + props[r.at];
+    const key = props.toString('utf8', r.at + 1, r.at + 1 + props[r.at]!);
+    r.at += 1 + props[r.at]!;
     skipValue();
     if (key !== name) continue;
     const out = Buffer.concat([props.subarray(0, start), props.subarray(r.at)]);
@@ -452,7 +452,7 @@ describe('fan-out', () => {
     const queues = [];
     for (let i = 0; i < 5; i++) {
       queues.push(await queue(sub, 'fan'));
-      await sub.bindQueue(queues[i], x, '');
+      await sub.bindQueue(queues[i]!, x, '');
     }
     const pub = await pubConn.createConfirmChannel();
     const body = randomBytes(50_000);
@@ -460,12 +460,12 @@ describe('fan-out', () => {
     subTap.clear();
     pub.publish(x, 'the-key', body, { headers: { copy: 'all', n: 5 }, messageId: 'fan-1', contentType: 'application/octet-stream' });
     await pub.waitForConfirms();
-    const published = headerProperties(pubTap.sent())[0];
+    const published = headerProperties(pubTap.sent())[0]!;
     for (const q of queues) {
       const [m] = await consumeN(sub, q, 1);
-      expect(m.fields).toMatchObject({ exchange: x, routingKey: 'the-key', redelivered: false });
-      expect(m.content.equals(body)).toBe(true);
-      expect(m.properties).toMatchObject({ headers: { copy: 'all', n: 5 }, messageId: 'fan-1', contentType: 'application/octet-stream' });
+      expect(m!.fields).toMatchObject({ exchange: x, routingKey: 'the-key', redelivered: false });
+      expect(m!.content.equals(body)).toBe(true);
+      expect(m!.properties).toMatchObject({ headers: { copy: 'all', n: 5 }, messageId: 'fan-1', contentType: 'application/octet-stream' });
     }
     const delivered = headerProperties(subTap.received());
     expect(delivered).toHaveLength(5);
@@ -520,12 +520,12 @@ describe('basic properties', () => {
     pub.sendToQueue(q, Buffer.from('with everything'), PROPS);
     await pub.waitForConfirms();
     const [m] = await consumeN(sub, q, 1);
-    expect(m.content.toString()).toBe('with everything');
-    expect(m.properties).toEqual(DECODED);
+    expect(m!.content.toString()).toBe('with everything');
+    expect(m!.properties).toEqual(DECODED);
     const [published] = headerProperties(pubTap.sent());
     const [delivered] = headerProperties(subTap.received());
-    expect(published.length).toBeGreaterThan(400); // the tap saw the real thing
-    expect(delivered.toString('hex')).toBe(published.toString('hex'));
+    expect(published!.length).toBeGreaterThan(400); // the tap saw the real thing
+    expect(delivered!.toString('hex')).toBe(published!.toString('hex'));
   });
 
   /** Publish `text` with `props` to a new queue and basic.get it back, on one tapped connection. */
@@ -546,13 +546,13 @@ describe('basic properties', () => {
   it('survive basic.get too', async () => {
     const { m, published, delivered } = await publishThenGet('got', PROPS, 'props');
     expect(m && m.properties).toEqual(DECODED);
-    expect(delivered.toString('hex')).toBe(published.toString('hex'));
+    expect(delivered!.toString('hex')).toBe(published!.toString('hex'));
   });
 
   it('a message with no properties set comes back with none', async () => {
     const { m, published, delivered } = await publishThenGet('bare', {}, 'bare');
     expect(m && m.properties).toMatchObject({ contentType: undefined, deliveryMode: undefined, messageId: undefined });
-    expect(delivered.toString('hex')).toBe(published.toString('hex'));
+    expect(delivered!.toString('hex')).toBe(published!.toString('hex'));
   });
 });
 
@@ -571,8 +571,8 @@ describe('bodies', () => {
     await pub.waitForConfirms();
     const got = await consumeN(sub, q, bodies.length);
     for (const [i, body] of bodies.entries()) {
-      expect(got[i].content.length).toBe(body.length);
-      expect(got[i].content.equals(body)).toBe(true);
+      expect(got[i]!.content.length).toBe(body.length);
+      expect(got[i]!.content.equals(body)).toBe(true);
     }
     const frames = subTap.received();
     const bodyFramesSeen = bodyFrames(frames);

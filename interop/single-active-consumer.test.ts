@@ -32,7 +32,7 @@ describe('x-single-active-consumer', () => {
     const subs = [await subscribe(q, 'a'), await subscribe(q, 'b'), await subscribe(q, 'c')];
     expect(await s.ch.checkQueue(q)).toMatchObject({ consumerCount: 3 });
     await send(q, ['1', '2', '3', '4', '5', '6']);
-    await until(() => subs[0].got.length === 6, 'the first consumer got all');
+    await until(() => subs[0]!.got.length === 6, 'the first consumer got all');
     await sleep(100);
     expect(subs.map(bodies)).toEqual([['1', '2', '3', '4', '5', '6'], [], []]);
   });
@@ -46,7 +46,7 @@ describe('x-single-active-consumer', () => {
     await sleep(150);
     expect([bodies(a), bodies(bsub)]).toEqual([['1', '2'], []]);
     expect(await s.ch.checkQueue(q)).toMatchObject({ messageCount: 2 });
-    a.ch.ack(a.got[1], true);
+    a.ch.ack(a.got[1]!, true);
     await until(() => a.got.length === 4, 'a got the rest');
     expect(bodies(bsub)).toEqual([]);
   });
@@ -61,7 +61,7 @@ describe('x-single-active-consumer', () => {
     await send(q, ['3', '4']);
     await until(() => bsub.got.length === 2, 'b took over');
     expect(bodies(bsub)).toEqual(['3', '4']);
-    a.ch.ack(a.got[1], true);
+    a.ch.ack(a.got[1]!, true);
     await sleep(100);
     expect(await s.ch.checkQueue(q)).toMatchObject({ messageCount: 0, consumerCount: 1 });
     expect(bodies(a)).toEqual(['1', '2']);
@@ -88,7 +88,7 @@ describe('x-single-active-consumer', () => {
     const c = await subscribe(q, 'c');
     await send(q, ['1', '2', '3', '4', '5']);
     await until(() => a.got.length === 3, 'a is full');
-    a.ch.ack(a.got[0]);
+    a.ch.ack(a.got[0]!);
     await until(() => a.got.length === 4, 'a got one more');
     expect(bodies(a)).toEqual(['1', '2', '3', '4']);
     await a.conn.close();
@@ -119,11 +119,11 @@ describe('x-single-active-consumer', () => {
       await until(() => who().length === Number(n), `message ${n} delivered`);
     };
     await step('1');
-    await subs[0].ch.cancel(subs[0].tag);
+    await subs[0]!.ch.cancel(subs[0]!.tag);
     await step('2');
-    await subs[2].ch.cancel(subs[2].tag);
+    await subs[2]!.ch.cancel(subs[2]!.tag);
     await step('3');
-    await subs[3].ch.cancel(subs[3].tag);
+    await subs[3]!.ch.cancel(subs[3]!.tag);
     await step('4');
     expect(who()).toEqual(['A:1', 'C:2', 'D:3', 'B:4']);
   });

@@ -87,7 +87,7 @@ describe('tx.select', () => {
       const closed = serverConnectionClose(c);
       const ch = await c.createChannel();
       await tx(ch).select();
-      sendRaw(ch, id, {});
+      sendRaw(ch, id!, {});
       expect(await closed).toEqual({ replyCode: 503, replyText: 'COMMAND_INVALID - unimplemented method', classId, methodId });
     }
   });
@@ -381,13 +381,13 @@ describe('acknowledging in a transaction', () => {
     await ch.consume(q, (m) => { got.push(m!); wake?.(); }, { noAck: false });
     await next(1);
     expect(got.map((m) => `${m.content}`)).toEqual(['p1']);
-    ch.ack(got[0]);
+    ch.ack(got[0]!);
     await ch.checkQueue(q); // the ack has reached the server, but is not committed
     expect(got.length).toBe(1);
     await t.commit();
     await next(2);
     expect(got.map((m) => `${m.content}`)).toEqual(['p1', 'p2']);
-    ch.ack(got[1]);
+    ch.ack(got[1]!);
     await t.commit();
     await ch.close();
     const other = await c.createChannel();

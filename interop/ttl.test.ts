@@ -31,8 +31,8 @@ describe('x-message-ttl', () => {
     const q = await queue('ttl0', { 'x-message-ttl': 0, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq });
     await send(q, ['nobody there']);
     const d = await getN(s.ch, dlq, 1);
-    expect(body(d[0])).toBe('nobody there');
-    expect(deathReasons(d[0])).toEqual(['expired:1']);
+    expect(body(d[0]!)).toBe('nobody there');
+    expect(deathReasons(d[0]!)).toEqual(['expired:1']);
     const c = await s.chan(await s.connect());
     const got: string[] = [];
     await c.consume(q, (m) => { if (m) got.push(body(m)); }, { noAck: true });
@@ -52,10 +52,10 @@ describe('x-message-ttl', () => {
     await send(q, ['first', 'second', 'third']);
     await eventually(async () => got.length === 1, 'the first delivery');
     expect((await getN(s.ch, dlq, 2)).map(body)).toEqual(['second', 'third']);
-    c.ack(got[0]);
+    c.ack(got[0]!);
     await send(q, ['fourth']);
     await eventually(async () => got.length === 2, 'the next delivery');
-    expect(body(got[1])).toBe('fourth');
+    expect(body(got[1]!)).toBe('fourth');
   });
 
   it('expiry while the consumer is slow (prefetch 1): the waiting messages expire and are dead-lettered in order', async () => {
@@ -90,8 +90,8 @@ describe('x-message-ttl', () => {
     await sleep(400);
     s.ch.nack(m as GetMessage, false, true);
     const d = await getN(s.ch, dlq, 1);
-    expect(body(d[0])).toBe('late');
-    expect(deathReasons(d[0])).toEqual(['expired:1']);
+    expect(body(d[0]!)).toBe('late');
+    expect(deathReasons(d[0]!)).toEqual(['expired:1']);
     expect(await count(q)).toBe(0);
   });
 });
@@ -117,8 +117,8 @@ describe('per-message expiration', () => {
     const m = await s.ch.get(q, { noAck: true });
     expect(m && body(m)).toBe('no expiry');
     const d = await getN(s.ch, dlq, 1);
-    expect(body(d[0])).toBe('expires soon');
-    expect(d[0].properties.headers?.['x-death']).toMatchObject([{ reason: 'expired', 'original-expiration': '50' }]);
+    expect(body(d[0]!)).toBe('expires soon');
+    expect(d[0]!.properties.headers?.['x-death']).toMatchObject([{ reason: 'expired', 'original-expiration': '50' }]);
     expect(await s.ch.get(q)).toBe(false);
   });
 

@@ -33,7 +33,7 @@ describe('RabbitMQ tutorials', () => {
       await ch.prefetch(1);
       await ch.consume(q, (m) => {
         const body = m!.content.toString();
-        seen[i].push(body);
+        seen[i]!.push(body);
         // Slow worker 0 holds each message a while; fair dispatch gives worker 1 more.
         setTimeout(() => { ch.ack(m!); all.push(body); }, i === 0 ? 60 : 1);
       }, { noAck: false });
@@ -43,7 +43,7 @@ describe('RabbitMQ tutorials', () => {
     for (let n = 0; n < 10; n++) send.sendToQueue(q, Buffer.from(`task ${n}`), { persistent: true });
     const done = await all.done;
     expect(done.sort()).toEqual(Array.from({ length: 10 }, (_, n) => `task ${n}`).sort());
-    expect(seen[1].length).toBeGreaterThan(seen[0].length);
+    expect(seen[1]!.length).toBeGreaterThan(seen[0]!.length);
   });
 
   it('3: publish/subscribe with a fanout exchange and exclusive server-named queues', async () => {

@@ -75,5 +75,5 @@ export function parseWatermark(value: string, totalMemory: number): number {
   const scale: Record<string, number> = {
     b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3,
   };
-  return Math.floor(n * scale[unit]);
+  return Math.floor(n * scale[unit]!);
 }

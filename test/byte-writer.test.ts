@@ -99,7 +99,7 @@ describe('ByteWriter.take()', () => {
         expect(w.length).toBe(pendingLength);
       }
       taken.push({ bufs: w.take(), snapshot: Buffer.alloc(0) });
-      taken[taken.length - 1].snapshot = Buffer.concat(taken[taken.length - 1].bufs.map((b) => Buffer.from(b)));
+      taken[taken.length - 1]!.snapshot = Buffer.concat(taken[taken.length - 1]!.bufs.map((b) => Buffer.from(b)));
       for (const [i, t] of taken.entries()) {
         expect(Buffer.concat(t.bufs).equals(t.snapshot), `chunk ${chunk}, take #${i} was overwritten`).toBe(true);
       }

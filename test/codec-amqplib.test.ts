@@ -84,7 +84,7 @@ describe('amqplib and our spec define the same methods', () => {
       expect(defs.info(theirs.id)).toBe(theirs);
       expect(ours!.fields.length, 'field count').toBe(theirs.args.length);
       ours!.fields.forEach((field, i) => {
-        const arg = theirs.args[i];
+        const arg = theirs.args[i]!;
         expect(TYPE_MAP[field.type], `${ours!.name} ${field.name} type`).toBe(arg.type);
         if (field.reserved) {
           // amqplib names reserved fields (ticket, capabilities, insist, known-hosts, out-of-band,
@@ -112,7 +112,7 @@ describe('amqplib and our spec define the same methods', () => {
     for (const ours of METHODS.values()) {
       const theirs = defs.info(ours.id);
       ours.fields.forEach((field, i) => {
-        const arg = theirs.args[i];
+        const arg = theirs.args[i]!;
         if (!field.reserved && 'default' in arg && !isDeepZero(arg.default, field.type)) {
           differing.push(`${theirs.name}.${arg.name}=${JSON.stringify(arg.default)}`);
         }
@@ -274,7 +274,7 @@ function toAmqplibFields(info: MethodInfo, args: Record<string, unknown>): Recor
   info.fields.forEach((field, i) => {
     if (field.reserved) return;
     const v = args[camel(field.name)];
-    out[theirs.args[i].name] = field.type === 'table' ? toAmqplibTable(v as FieldTable) : v;
+    out[theirs.args[i]!.name] = field.type === 'table' ? toAmqplibTable(v as FieldTable) : v;
   });
   return out;
 }
@@ -301,20 +301,20 @@ describe('methods: amqplib <-> ours', () => {
 
         // amqplib -> ours
         const [frame] = parseFrames(theirBytes);
-        expect(frame.type).toBe(1);
-        expect(frame.channel).toBe(channel);
-        const r = new ByteReader().reset(frame.payload, 0, frame.payload.length);
+        expect(frame!.type).toBe(1);
+        expect(frame!.channel).toBe(channel);
+        const r = new ByteReader().reset(frame!.payload, 0, frame!.payload.length);
         expect(decodeMethod(r)).toStrictEqual({ id: info.id, ...args });
-        expect(r.pos).toBe(frame.payload.length);
+        expect(r.pos).toBe(frame!.payload.length);
 
         // ours -> amqplib
         const [ourFrame] = parseFrames(ourBytes);
-        const id = ourFrame.payload.readUInt32BE(0);
+        const id = ourFrame!.payload.readUInt32BE(0);
         expect(id).toBe(info.id);
-        const decoded = defs.decode(id, ourFrame.payload.subarray(4));
+        const decoded = defs.decode(id, ourFrame!.payload.subarray(4));
         const theirInfo = defs.info(id);
         info.fields.forEach((field, i) => {
-          const arg = theirInfo.args[i];
+          const arg = theirInfo.args[i]!;
           const got = decoded[arg.name];
           if (field.reserved) {
             const dflt = field.type === 'longstr' ? Buffer.from(arg.default as string) : arg.default;
@@ -352,7 +352,7 @@ describe('tables where amqplib picks the types itself', () => {
   it('amqplib-encoded queue.declare arguments decode to the same plain values', () => {
     const bytes = defs.encodeMethod(M.QueueDeclare, 1, { queue: 'q', durable: true, arguments: PLAIN });
     const [frame] = parseFrames(bytes);
-    const m = decodeMethod(new ByteReader().reset(frame.payload, 0, frame.payload.length));
+    const m = decodeMethod(new ByteReader().reset(frame!.payload, 0, frame!.payload.length));
     if (m.id !== M.QueueDeclare) throw new Error('wrong method');
     expect(m.queue).toBe('q');
     expect(m.durable).toBe(true);
@@ -368,7 +368,7 @@ describe('tables where amqplib picks the types itself', () => {
   it('our toTable() output (RabbitMQ-style: l for integers, d for floats) decodes in amqplib', () => {
     const args = { queue: 'q', arguments: toTable(PLAIN) };
     const [frame] = parseFrames(ourMethodFrame(1, M.QueueDeclare, args));
-    const decoded = defs.decode(M.QueueDeclare, frame.payload.subarray(4));
+    const decoded = defs.decode(M.QueueDeclare, frame!.payload.subarray(4));
     expect(fromAmqplibDecoded(decoded.arguments)).toStrictEqual(PLAIN);
     expect(plainTable(args.arguments)).toStrictEqual(PLAIN);
   });
@@ -376,7 +376,7 @@ describe('tables where amqplib picks the types itself', () => {
   it('amqplib-encoded headers decode to the same plain values', () => {
     const bytes = defs.encodeProperties(60, 3, 10, { headers: PLAIN, contentType: 'x' });
     const [frame] = parseFrames(bytes);
-    const r = new ByteReader().reset(frame.payload, 12, frame.payload.length);
+    const r = new ByteReader().reset(frame!.payload, 12, frame!.payload.length);
     const p = decodeBasicProperties(r);
     expect(plainTable(p.headers!)).toStrictEqual(PLAIN);
     expect(p.contentType).toBe('x');
@@ -439,14 +439,14 @@ describe('properties: amqplib <-> ours', () => {
       // amqplib -> ours
       const [frame] = parseFrames(theirs);
       expect(frame).toMatchObject({ type: 2, channel: 9 });
-      const r = new ByteReader().reset(frame.payload, 0, frame.payload.length);
+      const r = new ByteReader().reset(frame!.payload, 0, frame!.payload.length);
       expect([r.u16(), r.u16(), r.u64()]).toEqual([60, 0, size]);
       expect(decodeBasicProperties(r)).toStrictEqual(props);
-      expect(r.pos).toBe(frame.payload.length);
+      expect(r.pos).toBe(frame!.payload.length);
 
       // ours -> amqplib
       const [ourFrame] = parseFrames(ours);
-      const decoded = defs.decode(60, ourFrame.payload.subarray(12));
+      const decoded = defs.decode(60, ourFrame!.payload.subarray(12));
       const present = Object.fromEntries(Object.entries(decoded).filter(([, v]) => v !== undefined));
       const expected: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(props)) expected[theirPropName(k)] = k === 'headers' ? ourPlain(v as FieldTable) : v;

@@ -385,9 +385,9 @@ describe('bufferpack-built frames decode with our parser and codec', () => {
     it(c.name, () => {
       const frames = parseFrames(c.bytes);
       expect(frames).toHaveLength(1);
-      expect(frames[0].type).toBe(1);
-      expect(frames[0].channel).toBe(c.channel);
-      expect(decodePayload(frames[0].payload)).toStrictEqual(expectedMethod(c));
+      expect(frames[0]!.type).toBe(1);
+      expect(frames[0]!.channel).toBe(c.channel);
+      expect(decodePayload(frames[0]!.payload)).toStrictEqual(expectedMethod(c));
     });
   }
 
@@ -396,7 +396,7 @@ describe('bufferpack-built frames decode with our parser and codec', () => {
       const frames = parseFrames(headerFrame(c));
       expect(frames).toHaveLength(1);
       expect(frames[0]).toMatchObject({ type: 2, channel: c.channel });
-      expect(decodeHeader(frames[0].payload)).toStrictEqual({ classId: 60, weight: 0, bodySize: c.bodySize, props: c.props });
+      expect(decodeHeader(frames[0]!.payload)).toStrictEqual({ classId: 60, weight: 0, bodySize: c.bodySize, props: c.props });
     });
   }
 
@@ -404,7 +404,7 @@ describe('bufferpack-built frames decode with our parser and codec', () => {
     const body = Buffer.from('hello');
     const stream = cat(
       ...CASES.map((c) => c.bytes),
-      headerFrame(HEADER_CASES[0]),
+      headerFrame(HEADER_CASES[0]!),
       frame(3, 7, raw(body)),
       pk('>BHIB', 8, 0, 0, 0xce),
     );
@@ -412,11 +412,11 @@ describe('bufferpack-built frames decode with our parser and codec', () => {
       const frames = parseFrames(stream, chunk);
       expect(frames.map((x) => x.type)).toEqual([...CASES.map(() => 1), 2, 3, 8]);
       CASES.forEach((c, i) => {
-        expect(frames[i].channel).toBe(c.channel);
-        expect(decodePayload(frames[i].payload), c.name).toStrictEqual(expectedMethod(c));
+        expect(frames[i]!.channel).toBe(c.channel);
+        expect(decodePayload(frames[i]!.payload), c.name).toStrictEqual(expectedMethod(c));
       });
-      expect(decodeHeader(frames[CASES.length].payload).props).toStrictEqual(HEADER_CASES[0].props);
-      expect(frames[CASES.length + 1].payload.toString()).toBe('hello');
+      expect(decodeHeader(frames[CASES.length]!.payload).props).toStrictEqual(HEADER_CASES[0]!.props);
+      expect(frames[CASES.length + 1]!.payload.toString()).toBe('hello');
       expect(frames[CASES.length + 2]).toStrictEqual({ type: 8, channel: 0, payload: Buffer.alloc(0) });
     }
   });
@@ -451,7 +451,7 @@ describe('our FrameWriter produces exactly the bufferpack-built bytes', () => {
   }
 
   it('content(): header frame then body frames split at frameMax - 8', () => {
-    const c = HEADER_CASES[0];
+    const c = HEADER_CASES[0]!;
     const body = Buffer.alloc(10_000);
     for (let i = 0; i < body.length; i++) body[i] = (i * 7) & 0xff;
     const w = new FrameWriter();
@@ -469,7 +469,7 @@ describe('our FrameWriter produces exactly the bufferpack-built bytes', () => {
   });
 
   it('content() with an empty body writes the header frame only', () => {
-    const c = HEADER_CASES[2];
+    const c = HEADER_CASES[2]!;
     const w = new FrameWriter();
     w.content(c.channel, propsBytes(c.props), Buffer.alloc(0));
     expect(Buffer.concat(w.take()).toString('hex'))

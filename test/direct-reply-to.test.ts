@@ -68,7 +68,7 @@ describe('ReplyRegistry', () => {
       expect(address.startsWith(REPLY_PREFIX)).toBe(true);
       const m = /^([0-9a-z]+)\.([A-Za-z0-9_-]{22})$/.exec(address.slice(REPLY_PREFIX.length));
       expect(m?.[1]).toBe((i + 1).toString(36));
-      randoms.add(m![2]);
+      randoms.add(m![2]!);
     }
     expect(randoms.size).toBe(10_000);
   });
@@ -124,14 +124,14 @@ describe('deliverReplies', () => {
   it('each named consumer once, through CC/BCC keys too; stale, foreign and closing ones get nothing', () => {
     const replies = new ReplyRegistry();
     const [one, two, closing, stale] = [1, 2, 3, 4].map((id) => fakeSession(replies, id));
-    for (const s of [one, two, closing, stale]) consumeReplies(s, 't', true);
-    closing.channel.state = 'closing';
-    const [n1, n2, n3, n4] = [one, two, closing, stale].map((s) => s.reply!.address);
-    stopReplies(stale);
-    deliverReplies(fakeSession(replies), reply('q', ['q', n1, n2, n1, n3, n4]));
-    deliverReplies(fakeSession(new ReplyRegistry()), reply(n1)); // another broker's publish
-    expect(methodsOut(one).map((m) => 'routingKey' in m && m.routingKey)).toEqual(['q']);
-    expect(methodsOut(two)).toHaveLength(1);
-    expect([methodsOut(closing), methodsOut(stale)]).toEqual([[], []]);
+    for (const s of [one, two, closing, stale]) consumeReplies(s!, 't', true);
+    closing!.channel.state = 'closing';
+    const [n1, n2, n3, n4] = [one, two, closing, stale].map((s) => s!.reply!.address);
+    stopReplies(stale!);
+    deliverReplies(fakeSession(replies), reply('q', ['q', n1!, n2!, n1!, n3!, n4!]));
+    deliverReplies(fakeSession(new ReplyRegistry()), reply(n1!)); // another broker's publish
+    expect(methodsOut(one!).map((m) => 'routingKey' in m && m.routingKey)).toEqual(['q']);
+    expect(methodsOut(two!)).toHaveLength(1);
+    expect([methodsOut(closing!), methodsOut(stale!)]).toEqual([[], []]);
   });
 });

@@ -310,7 +310,7 @@ function referenceMatch(bindingKey: string, routingKey: string): boolean {
 function randomKey(rnd: () => number, alphabet: string[], maxWords: number): string {
   const count = Math.floor(rnd() * (maxWords + 1));
   const words: string[] = [];
-  for (let i = 0; i < count; i++) words.push(alphabet[Math.floor(rnd() * alphabet.length)]);
+  for (let i = 0; i < count; i++) words.push(alphabet[Math.floor(rnd() * alphabet.length)]!);
   return words.join('.');
 }
 

@@ -152,7 +152,7 @@ describe('FrameParser: chunking does not change the frames', () => {
   it('a chunk that is later overwritten does not corrupt a frame carried over to the next chunk', () => {
     // sockets may reuse their buffers: the parser must copy what it keeps
     const c = new Collector();
-    const k = frameBytes(FRAMES[0]).length + 20; // inside frame 1
+    const k = frameBytes(FRAMES[0]!).length + 20; // inside frame 1
     const first = Buffer.from(STREAM.subarray(0, k));
     c.push(first);
     first.fill(0xaa);
@@ -178,7 +178,7 @@ function expectFrameError(e: unknown): void {
 }
 
 describe('FrameParser: frame errors', () => {
-  const good = FRAMES[4];
+  const good = FRAMES[4]!;
   const bad: Frame = { type: 1, channel: 1, payload: methodPayload(M.BasicAck, { deliveryTag: 7 }) };
 
   for (const end of [0x00, 0xcd, 0xcf, 0xff]) {
@@ -269,13 +269,13 @@ describe('FrameParser: frame errors', () => {
 describe('FrameParser: large frames', () => {
   it('a 1 MiB body frame between small frames, from 64 KiB chunks', () => {
     const body: Frame = { type: 3, channel: 4, payload: bodyBytes(1024 * 1024, 5) };
-    const frames = [FRAMES[4], FRAMES[5], body, FRAMES[2], FRAMES[10]];
+    const frames = [FRAMES[4]!, FRAMES[5]!, body, FRAMES[2]!, FRAMES[10]!];
     const stream = Buffer.concat(frames.map((f) => frameBytes(f)));
     for (const size of [65536, 65536 + 7, 65535]) {
       const c = new Collector(1024 * 1024 + 8);
       for (const chunk of chunked(stream, size)) c.push(chunk);
       expect(sig(c.frames), `chunk ${size}`).toEqual(sig(frames));
-      expect(c.frames[2].payload.equals(body.payload), `chunk ${size}`).toBe(true);
+      expect(c.frames[2]!.payload.equals(body.payload), `chunk ${size}`).toBe(true);
     }
   });
 
@@ -291,8 +291,8 @@ describe('FrameParser: large frames', () => {
     const stream = Buffer.concat(parts);
     const c = new Collector(131072);
     for (const chunk of chunked(stream, 65536)) c.push(chunk);
-    expect(c.frames[0].type).toBe(2);
-    expect(c.frames[0].payload.readUInt32BE(8)).toBe(body.length); // low word of body-size
+    expect(c.frames[0]!.type).toBe(2);
+    expect(c.frames[0]!.payload.readUInt32BE(8)).toBe(body.length); // low word of body-size
     const bodies = c.frames.slice(1);
     expect(bodies.every((f) => f.type === 3 && f.channel === 3)).toBe(true);
     expect(bodies.map((f) => f.payload.length)).toEqual([...Array(8).fill(131064), 1024 * 1024 - 8 * 131064]);

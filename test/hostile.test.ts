@@ -300,7 +300,7 @@ describe.skipIf(external)('hostile input: Warren answers as RabbitMQ 3.10.8', ()
     const half = hb * 500;
     expect(beats.length).toBeGreaterThanOrEqual(3);
     expect(beats[0]).toBeLessThanOrEqual(2 * half + 300);
-    for (let i = 1; i < beats.length; i++) expect(Math.abs(beats[i] - beats[i - 1] - half)).toBeLessThanOrEqual(250);
+    for (let i = 1; i < beats.length; i++) expect(Math.abs(beats[i]! - beats[i - 1]! - half)).toBeLessThanOrEqual(250);
     expect(r.frames!.filter((f) => f.type !== 'heartbeat')).toEqual([]);
     expect(r.socketClosed).toBe(true);
     expect(r.msToClose!).toBeGreaterThanOrEqual(2 * hb * 1000 - 300);

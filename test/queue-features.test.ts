@@ -235,7 +235,7 @@ describe('dead-letter messages', () => {
     expect(dl.props.contentType).toBe('text/plain');
     expect(Object.keys(dl.props.headers!)).toEqual(['CC', 'x-death', 'x-first-death-exchange', 'x-first-death-queue', 'x-first-death-reason', 'z']);
     expect(deaths).toEqual(deathsOf(dl));
-    expect(entry(deaths[0])).toEqual({
+    expect(entry(deaths[0]!)).toEqual({
       count: 1, reason: 'expired', queue: 'q1', time: 1_700_000_000, exchange: 'ex',
       'routing-keys': [{ type: 'S', value: 'rk' }, { type: 'S', value: 'c1' }], 'original-expiration': '500',
     });

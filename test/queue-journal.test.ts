@@ -54,8 +54,8 @@ describe('durable queue and its journal', () => {
     q.dispatch();
     expect(o.entries.map((e) => e.msg!.body.toString())).toEqual(['p1', 't1', 'p2']);
     expect(j.watermark).toBe(3);
-    q.ack(handleOf(o.entries[0]), c);
-    q.requeue(handleOf(o.entries[2]), c);
+    q.ack(handleOf(o.entries[0]!), c);
+    q.requeue(handleOf(o.entries[2]!), c);
     expect([...j.rows.keys()]).toEqual([3]);
     q.removeConsumer(c);
     const taken = take(q, true)!;

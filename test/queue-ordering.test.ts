@@ -40,7 +40,7 @@ describe('ReadyList', () => {
     const taken = Array.from({ length: 25 }, () => r.shift()!);
     // Requeue in a scrambled order: 3, 17, 0, 24, 9, ...
     const order = [3, 17, 0, 24, 9, 1, 2, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 21, 22, 23];
-    for (const i of order) r.insertBySeq(taken[i]);
+    for (const i of order) r.insertBySeq(taken[i]!);
     expect([...r].map((e) => e.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i));
     expect(r.bytes).toBe(entries.reduce((n, e) => n + e.size, 0));
   });
@@ -59,8 +59,8 @@ describe('Queue', () => {
     expect(bodies(q)).toEqual(['d', 'e']);
     // Requeue c then a (out of order): the queue reads a, c, d, e with b still out.
     q.removeConsumer(c);
-    q.requeue(handleOf(owner.got[2].e), c);
-    q.requeue(handleOf(owner.got[0].e), c);
+    q.requeue(handleOf(owner.got[2]!.e), c);
+    q.requeue(handleOf(owner.got[0]!.e), c);
     expect(bodies(q)).toEqual(['a', 'c', 'd', 'e']);
     expect([...q.ready].map((e) => e.redelivered)).toEqual([true, true, false, false]);
     expect(q.unackedCount).toBe(1);
@@ -85,7 +85,7 @@ describe('Queue', () => {
     q.addConsumer(c);
     for (let i = 0; i < 5; i++) q.enqueue(msg(String(i)));
     expect(o.got).toHaveLength(2);
-    q.ack(handleOf(o.got[0].e), c);
+    q.ack(handleOf(o.got[0]!.e), c);
     q.dispatch();
     expect(o.got).toHaveLength(3);
     expect(q.messageCount).toBe(2);

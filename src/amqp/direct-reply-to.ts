@@ -79,7 +79,7 @@ export function deliverReplies(from: Session, msg: Message): void {
     return;
   }
   for (let i = 0; i < keys.length; i++) {
-    if (keys[i].startsWith(REPLY_PREFIX) && keys.indexOf(keys[i]) === i) deliverReply(from, keys[i], msg);
+    if (keys[i]!.startsWith(REPLY_PREFIX) && keys.indexOf(keys[i]!) === i) deliverReply(from, keys[i]!, msg);
   }
 }
 

@@ -13,7 +13,7 @@ const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 export function parseExpiration(b: Buffer): number | ErlTerm {
   let i = b.length > 0 && (b[0] === 0x2b || b[0] === 0x2d) ? 1 : 0;
   const digits = i;
-  while (i < b.length && isDigit(b[i])) i++;
+  while (i < b.length && isDigit(b[i]!)) i++;
   if (i === digits) return { atom: 'no_integer' };
   if (i < b.length) return { tuple: [{ atom: 'leftover_string' }, { chars: b.subarray(i) }] };
   const text = b.toString('latin1');

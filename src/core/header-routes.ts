@@ -18,7 +18,7 @@ const reader = new ByteReader();
 /** Might the message carry CC or BCC headers? False for almost every message, without decoding. */
 export function mayHaveHeaderRoutes(msg: Message): boolean {
   const raw = msg.properties;
-  if (raw.length < 2 || (raw[0] & HEADERS_BIT) === 0) return false;
+  if (raw.length < 2 || (raw[0]! & HEADERS_BIT) === 0) return false;
   return raw.indexOf(CC_KEY) >= 0 || raw.indexOf(BCC_KEY) >= 0;
 }
 

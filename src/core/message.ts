@@ -44,7 +44,7 @@ export class Message {
 
   /** Cheap test on the raw flags: does the message carry an `expiration` property? */
   get hasExpiration(): boolean {
-    return this.properties.length >= 2 && (this.properties[0] & EXPIRATION_BIT) !== 0;
+    return this.properties.length >= 2 && (this.properties[0]! & EXPIRATION_BIT) !== 0;
   }
 
   /**
@@ -62,14 +62,14 @@ export class Message {
   /** delivery_mode is 2, read straight from the raw properties (nothing is decoded). */
   get persistent(): boolean {
     const p = this.properties;
-    if (p.length < 3 || (p[0] & DELIVERY_MODE_BIT) === 0) return false;
+    if (p.length < 3 || (p[0]! & DELIVERY_MODE_BIT) === 0) return false;
     if (this.decoded !== null) return this.decoded.deliveryMode === 2;
     return p[propertyAt(p, P.deliveryMode)] === 2;
   }
 
   /** The `priority` property (0 when absent). */
   get priority(): number {
-    if (this.properties.length < 2 || (this.properties[0] & PRIORITY_BIT) === 0) return 0;
+    if (this.properties.length < 2 || (this.properties[0]! & PRIORITY_BIT) === 0) return 0;
     return this.props.priority ?? 0;
   }
 }

@@ -20,7 +20,7 @@ export function propertyAt(raw: Buffer, flag: number): number {
     if (f === P.headers) at += 4 + raw.readUInt32BE(at);
     else if (f === P.deliveryMode || f === P.priority) at += 1;
     else if (f === P.timestamp) at += 8;
-    else at += 1 + raw[at];
+    else at += 1 + raw[at]!;
   }
   return at;
 }
@@ -28,7 +28,7 @@ export function propertyAt(raw: Buffer, flag: number): number {
 /** A shortstr property's bytes (a view, no copy). */
 export function shortstrAt(raw: Buffer, flag: number): Buffer {
   const at = propertyAt(raw, flag);
-  return raw.subarray(at + 1, at + 1 + raw[at]);
+  return raw.subarray(at + 1, at + 1 + raw[at]!);
 }
 
 /** `raw` with bytes [from, to) replaced by `insert`: a new buffer. */

@@ -24,7 +24,7 @@ export class ByteReader {
     return p;
   }
 
-  u8(): number { return this.buf[this.need(1)]; }
+  u8(): number { return this.buf[this.need(1)]!; }
   u16(): number { return this.buf.readUInt16BE(this.need(2)); }
   u32(): number { return this.buf.readUInt32BE(this.need(4)); }
   /** Unsigned 64-bit as a number: delivery tags and timestamps stay far below 2^53. */

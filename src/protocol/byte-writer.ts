@@ -104,7 +104,7 @@ export class ByteWriter {
     this.u32(0);
     if (t) for (const key of Object.keys(t)) {
       this.shortstr(key);
-      this.fieldValue(t[key]);
+      this.fieldValue(t[key]!);
     }
     this.patchU32(at, this.since(at) - 4);
   }

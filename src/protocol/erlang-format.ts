@@ -21,7 +21,7 @@ export function erlTerm(f: FieldValue): string {
     case 'A': return `[${f.value.map((x) => `{${TYPE_ATOMS[x.type]},${erlTerm(x)}}`).join(',')}]`;
     case 'F': {
       const t = f.value;
-      const rows = Object.keys(t).map((k) => `{${erlBinary(Buffer.from(k, 'utf8'))},${TYPE_ATOMS[t[k].type]},${erlTerm(t[k])}}`);
+      const rows = Object.keys(t).map((k) => `{${erlBinary(Buffer.from(k, 'utf8'))},${TYPE_ATOMS[t[k]!.type]},${erlTerm(t[k]!)}}`);
       return `[${rows.join(',')}]`;
     }
     default: return String(f.value); // integers (number or bigint)
@@ -61,7 +61,7 @@ export function erlBinary(b: Buffer): string {
 export function erlFloat(x: number): string {
   if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
   const [mant, exp] = Math.abs(x).toExponential().split('e');
-  const digits = mant.replace('.', '');
+  const digits = mant!.replace('.', '');
   const place = Number(exp) + 1; // |x| = 0.<digits> * 10^place
   const n = digits.length;
   const sign = x < 0 ? '-' : '';
@@ -98,6 +98,6 @@ export function replyText(text: string): string {
   const bytes = Buffer.from(text, 'utf8');
   if (bytes.length <= 255) return text;
   let end = 252;
-  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--; // bytes[end] continues a character
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--; // bytes[end] continues a character
   return `${bytes.toString('utf8', 0, end)}...`;
 }

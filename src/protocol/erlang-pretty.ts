@@ -72,7 +72,7 @@ export function erlPretty(t: ErlTerm, col: number): string {
 function pp(p: Part, col: number, m: number, tind: number, ind: number, ld: number, w: number): string {
   if ((p.len < LL - col - ld && p.len + w + ld <= m) || p.leaf !== null) return write(p);
   if (!p.tagged) return p.open + ppList(p.items, 1, col + 1, m, tind, ind + 1, ld, w + 1) + p.close;
-  const tag = p.items[0];
+  const tag = p.items[0]!;
   const tagInd = tag.len + 2;
   const tcol = col + tagInd;
   if (tind > 0 && tagInd > tind) return `{${tag.leaf}${ppTail(p.items, 1, col + tind, tcol, m, tind, ind + tind, ld, w + tag.len + 1)}}`;
@@ -88,14 +88,14 @@ function fits(e: Part, elen: number, col: number, m: number, ld1: number, w: num
 }
 
 function ppList(items: Part[], from: number, col0: number, m: number, tind: number, ind: number, ld: number, w: number): string {
-  const [text, we] = ppElement(items[from - 1], col0, m, tind, ind, lastDepth(items, from, ld), w);
+  const [text, we] = ppElement(items[from - 1]!, col0, m, tind, ind, lastDepth(items, from, ld), w);
   return text + ppTail(items, from, col0, col0 + we, m, tind, ind, ld, w + we);
 }
 
 function ppTail(items: Part[], from: number, col0: number, col: number, m: number, tind: number, ind: number, ld: number, w: number): string {
   let out = '';
   for (let i = from; i < items.length; i++) {
-    const e = items[i];
+    const e = items[i]!;
     const ld1 = lastDepth(items, i + 1, ld);
     const elen = 1 + e.len;
     if (fits(e, elen, col, m, ld1, w)) {
@@ -124,9 +124,9 @@ const NO_GOOD = new Error('no good');
 function cind(p: Part, col: number, m: number, ind: number, ld: number, w: number): void {
   if ((p.len < LL - col - ld && p.len + w + ld <= m) || p.leaf !== null) return;
   if (!p.tagged) return cindTail(p.items, 0, col + 1, col + 1, m, ind, ld, w + 1, true);
-  const tagInd = p.items[0].len + 2;
+  const tagInd = p.items[0]!.len + 2;
   const tcol = col + tagInd;
-  const tw = w + 1 + p.items[0].len;
+  const tw = w + 1 + p.items[0]!.len;
   if (ind > 0 && tagInd > ind) {
     const col1 = col + ind;
     if (m + col1 > LL && col1 > LL / 2) throw NO_GOOD;
@@ -139,7 +139,7 @@ function cind(p: Part, col: number, m: number, ind: number, ld: number, w: numbe
 /** cind_tail, or cind_list when `first` (its first element has no comma before it). */
 function cindTail(items: Part[], from: number, col0: number, col: number, m: number, ind: number, ld: number, w: number, first: boolean): void {
   for (let i = from; i < items.length; i++) {
-    const e = items[i];
+    const e = items[i]!;
     const ld1 = lastDepth(items, i + 1, ld);
     if (first && i === from) {
       const we = cindElement(e, col0, m, ind, ld1, w);

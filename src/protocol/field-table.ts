@@ -84,7 +84,7 @@ export function plain(f: FieldValue): unknown {
 
 export function plainTable(t: FieldTable): Record<string, unknown> {
   const o: Record<string, unknown> = {};
-  for (const k of Object.keys(t)) setOwn(o, k, plain(t[k]));
+  for (const k of Object.keys(t)) setOwn(o, k, plain(t[k]!));
   return o;
 }
 
@@ -94,12 +94,12 @@ export function fieldEquals(a: FieldValue, b: FieldValue): boolean {
   switch (a.type) {
     case 'A': {
       const bv = b.value as FieldValue[];
-      return a.value.length === bv.length && a.value.every((x, i) => fieldEquals(x, bv[i]));
+      return a.value.length === bv.length && a.value.every((x, i) => fieldEquals(x, bv[i]!));
     }
     case 'F': {
       const bt = b.value as FieldTable;
       const ak = Object.keys(a.value);
-      return ak.length === Object.keys(bt).length && ak.every((k) => k in bt && fieldEquals(a.value[k], bt[k]));
+      return ak.length === Object.keys(bt).length && ak.every((k) => k in bt && fieldEquals(a.value[k]!, bt[k]!));
     }
     case 'S': case 'x': return bytesOf(a.value as string | Buffer).equals(bytesOf(b.value as string | Buffer));
     case 'D': { const d = b.value as Decimal; return a.value.scale === d.scale && a.value.value === d.value; }

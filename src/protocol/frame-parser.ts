@@ -47,7 +47,7 @@ export class FrameParser {
     while (pos < len) {
       if (len - pos < HEADER_SIZE) return this.keep(buf, pos, len);
       const size = buf.readUInt32BE(pos + 3);
-      this.checkSize(buf[pos], size);
+      this.checkSize(buf[pos]!, size);
       const total = HEADER_SIZE + size + 1;
       if (len - pos < total) return this.keep(buf, pos, len, total);
       this.emit(buf, pos, size);
@@ -59,9 +59,9 @@ export class FrameParser {
     const end = pos + HEADER_SIZE + size;
     if (buf[end] !== FRAME_END) {
       const payload = buf.subarray(pos + HEADER_SIZE, end);
-      throw new FatalFrameError(501, frameErrorText(buf[pos], payload, `{invalid_frame_end_marker,${buf[end]}}`));
+      throw new FatalFrameError(501, frameErrorText(buf[pos]!, payload, `{invalid_frame_end_marker,${buf[end]}}`));
     }
-    this.sink.onFrame(buf[pos], buf.readUInt16BE(pos + 1), buf, pos + HEADER_SIZE, end);
+    this.sink.onFrame(buf[pos]!, buf.readUInt16BE(pos + 1), buf, pos + HEADER_SIZE, end);
   }
 
   private checkSize(type: number, size: number): void {
@@ -91,7 +91,7 @@ export class FrameParser {
       used = take;
       if (this.pendingLength < HEADER_SIZE) return used;
       const size = p.readUInt32BE(3);
-      this.checkSize(p[0], size);
+      this.checkSize(p[0]!, size);
       this.needed = HEADER_SIZE + size + 1;
       const grown = Buffer.allocUnsafe(this.needed);
       p.copy(grown, 0, 0, HEADER_SIZE);

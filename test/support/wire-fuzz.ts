@@ -24,7 +24,7 @@ export function prng(seed: number) {
     next,
     int,
     chance: (p: number): boolean => next() < p,
-    pick: <T>(xs: readonly T[]): T => xs[int(xs.length)],
+    pick: <T>(xs: readonly T[]): T => xs[int(xs.length)]!,
     bytes: (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => int(256))),
   };
 }
@@ -159,12 +159,12 @@ export function mutate(rng: Rng, frames: Buffer[], pool: readonly Buffer[], rate
   for (let i = 0; i < frames.length; i++) {
     // The handshake is mutated less, so that most sessions get to the interesting states.
     const p = i < 3 ? rate / 6 : rate;
-    let f = frames[i];
+    let f = frames[i]!;
     if (!rng.chance(p)) { out.push(f); continue; }
     f = Buffer.from(f);
     // (frames already cut short by an earlier mutation only get the byte-level ones)
     switch (f.length < 8 ? rng.pick([1, 3, 4, 8, 10]) : rng.int(12)) {
-      case 0: { const at = rng.int(f.length); f[at] ^= 1 << rng.int(8); break; } // flip a bit
+      case 0: { const at = rng.int(f.length); f[at]! ^= 1 << rng.int(8); break; } // flip a bit
       case 1: for (let k = f.length > 0 ? 1 + rng.int(4) : 0; k > 0; k--) f[rng.int(f.length)] = rng.int(256); break; // random bytes
       case 2: f = f.subarray(0, rng.int(f.length)); break; // truncate
       case 3: out.push(f); break; // duplicate
@@ -175,7 +175,7 @@ export function mutate(rng: Rng, frames: Buffer[], pool: readonly Buffer[], rate
       case 6: f.writeUInt16BE(rng.pick([0, 1, 2, 3, 2047, 2048, rng.int(65536)]), 1); break; // channel
       case 7: f[0] = rng.pick([0, 1, 2, 3, 4, 8, 9, 65, 206, rng.int(256)]); break; // frame type
       case 8: out.push(rng.bytes(1 + rng.int(40))); break; // garbage before it
-      case 9: if (i + 1 < frames.length) { out.push(frames[i + 1]); i++; } break; // swap with the next
+      case 9: if (i + 1 < frames.length) { out.push(frames[i + 1]!); i++; } break; // swap with the next
       case 10: continue; // drop it
       case 11: // change a byte inside the arguments (past class/method ids), where decoders look
         if (f.length > 12) f[11 + rng.int(f.length - 12)] = rng.pick([0, 0xff, 0x7f, 0x80, rng.int(256)]);

@@ -35,7 +35,7 @@ export class HeadersRouter implements Router {
     for (const k of Object.keys(b.args)) {
       if (k === 'x-match' || (!withX && k.startsWith('x-'))) continue;
       keys.push(k);
-      values.push(b.args[k]);
+      values.push(b.args[k]!);
     }
     this.compiled.set(b, { binding: b, any: kind === 'any' || kind === 'any-with-x', keys, values });
   }
@@ -53,8 +53,8 @@ export class HeadersRouter implements Router {
 
 function headersMatch(c: Compiled, headers: FieldTable | undefined): boolean {
   for (let i = 0; i < c.keys.length; i++) {
-    const pattern = c.values[i];
-    const h = headers !== undefined && Object.hasOwn(headers, c.keys[i]) ? headers[c.keys[i]] : undefined;
+    const pattern = c.values[i]!;
+    const h = headers !== undefined && Object.hasOwn(headers, c.keys[i]!) ? headers[c.keys[i]!] : undefined;
     const ok = h !== undefined && (pattern.type === 'V' || erlangEquals(pattern, h));
     if (ok && c.any) return true;
     if (!ok && !c.any) return false;
@@ -85,7 +85,7 @@ export function erlangEquals(a: FieldValue, b: FieldValue): boolean {
     case 'A': {
       if (b.type !== 'A' || a.value.length !== b.value.length) return false;
       const bv = b.value;
-      return a.value.every((x, i) => x.type === bv[i].type && erlangEquals(x, bv[i]));
+      return a.value.every((x, i) => x.type === bv[i]!.type && erlangEquals(x, bv[i]!));
     }
     case 'F': {
       if (b.type !== 'F') return false;
@@ -93,8 +93,8 @@ export function erlangEquals(a: FieldValue, b: FieldValue): boolean {
       const kb = Object.keys(b.value);
       if (ka.length !== kb.length) return false;
       return ka.every((k, i) => {
-        const x = a.value[k];
-        const y = b.value[kb[i]];
+        const x = a.value[k]!;
+        const y = b.value[kb[i]!]!;
         return k === kb[i] && x.type === y.type && erlangEquals(x, y);
       });
     }
@@ -129,7 +129,7 @@ function bytes(v: string | Buffer): Buffer {
  */
 export function validateHeadersBindingArgs(args: FieldTable): string | null {
   if (!Object.hasOwn(args, 'x-match')) return null;
-  const v = args['x-match'];
+  const v = args['x-match']!;
   if (v.type !== 'S') {
     return `Invalid x-match field type ${TYPE_ATOMS[v.type]} (value ${erlTerm(v)}); expected longstr`;
   }

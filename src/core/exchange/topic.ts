@@ -93,7 +93,7 @@ export class TopicRouter implements Router {
       // A literal "*" or "#" word in the routing key reaches the same child as the wildcard
       // lookups below (the `#` path also consumes exactly one word), so skip it: no duplicates.
       if (w !== '*' && w !== '#') {
-        const exact = node.children.get(w);
+        const exact = node.children.get(w!);
         if (exact) this.match(exact, i + 1);
       }
       const star = node.children.get('*');

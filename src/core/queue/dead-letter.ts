@@ -38,7 +38,7 @@ function routes(headers: FieldTable, name: string): string[] {
 function sorted(t: FieldTable): FieldTable {
   const keys = Object.keys(t).sort((a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
   const out: FieldTable = {};
-  for (const k of keys) setOwn<FieldValue>(out, k, t[k]);
+  for (const k of keys) setOwn<FieldValue>(out, k, t[k]!);
   return out;
 }
 
@@ -51,7 +51,7 @@ export function makeDeadLetter(
 ): DeadLetter {
   const props: BasicProperties = msg.hasNoProperties ? {} : { ...msg.props };
   const headers: FieldTable = {};
-  if (props.headers !== undefined) for (const k of Object.keys(props.headers)) setOwn<FieldValue>(headers, k, props.headers[k]);
+  if (props.headers !== undefined) for (const k of Object.keys(props.headers)) setOwn<FieldValue>(headers, k, props.headers[k]!);
   // The routing keys the message was published with: its key, then CC, then BCC. RabbitMQ never
   // stores BCC in the headers; if one is still there it is dropped now.
   const cc = routes(headers, 'CC');
@@ -101,9 +101,9 @@ export function makeDeadLetter(
 
   writeBasicProperties(writer, props);
   const parts = writer.take();
-  const raw = parts.length === 1 ? Buffer.from(parts[0]) : Buffer.concat(parts);
+  const raw = parts.length === 1 ? Buffer.from(parts[0]!) : Buffer.concat(parts);
   const routeKeys = dlxRoutingKey === null ? publishedKeys : [dlxRoutingKey];
-  const out = new Message(dlx, routeKeys[0], raw, msg.body);
+  const out = new Message(dlx, routeKeys[0]!, raw, msg.body);
   out.routeKeys = routeKeys.length > 1 ? routeKeys : null;
   return { msg: out, deaths };
 }
@@ -119,7 +119,7 @@ function incrementCount(t: FieldTable): FieldTable {
   const count = field(t, 'count');
   if (count === undefined) setOwn<FieldValue>(out, 'count', { type: 'l', value: 1 });
   for (const k of Object.keys(t)) {
-    setOwn<FieldValue>(out, k, k === 'count' ? { type: 'l', value: Number(count!.value) + 1 } : t[k]);
+    setOwn<FieldValue>(out, k, k === 'count' ? { type: 'l', value: Number(count!.value) + 1 } : t[k]!);
   }
   return out;
 }
@@ -157,12 +157,12 @@ function groupByQueueAndReason(tables: FieldValue[]): FieldValue[] {
 export function isCycle(queue: string, deaths: FieldValue[]): boolean {
   let i = 0;
   for (; i < deaths.length; i++) {
-    const d = deaths[i];
+    const d = deaths[i]!;
     if (d.type === 'F' && text(field(d.value, 'queue')) === queue) break;
   }
   if (i === deaths.length) return false;
   for (let j = 0; j <= i; j++) {
-    const d = deaths[j];
+    const d = deaths[j]!;
     if (d.type !== 'F') return false;
     if (text(field(d.value, 'reason')) === 'rejected') return false;
   }
