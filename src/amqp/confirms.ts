@@ -45,6 +45,11 @@ export class Confirms {
 
   constructor(private readonly ch: ConfirmingChannel, private readonly store: Persistence | null) {}
 
+  /** Publishes not answered yet (RabbitMQ's messages_unconfirmed). */
+  get unconfirmed(): number {
+    return this.publishSeq - this.confirmedUpTo;
+  }
+
   /** A publish was handled: refused by a queue or not, written to the store or not. */
   published(accepted: boolean, stored: boolean): void {
     const seq = ++this.publishSeq;

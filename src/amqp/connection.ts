@@ -105,6 +105,7 @@ export class Connection implements FrameSink, ChannelPort {
   get running(): boolean { return this.state === 'running'; }
   get user(): User | null { return this.handshake.user; }
   get clientProperties(): FieldTable { return this.handshake.clientProperties; }
+  get authMechanism(): string { return this.handshake.mechanism; }
   get capabilities(): Readonly<Record<string, unknown>> { return this.handshake.capabilities; }
 
   // ---- input ------------------------------------------------------------------------------

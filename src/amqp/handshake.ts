@@ -51,7 +51,8 @@ export class Handshake {
   /** Client capabilities (consumer_cancel_notify, connection.blocked, ...) as announced. */
   capabilities: Record<string, unknown> = {};
   user: User | null = null;
-  private mechanism = '';
+  /** The SASL mechanism the client chose. */
+  mechanism = '';
   private header = Buffer.alloc(0);
 
   constructor(private readonly side: HandshakeSide) {}

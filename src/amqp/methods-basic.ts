@@ -92,7 +92,9 @@ export function basicCancel(s: Session, m: BasicCancel): void {
 
 export function basicGet(s: Session, m: BasicGet): void {
   const q = s.vhost.queue(queueName(s, m.queue), s.conn.actor);
-  if (!q.get(s, m.noAck)) s.conn.send(s.id, M.BasicGetEmpty, {});
+  if (q.get(s, m.noAck)) return;
+  s.stats.getEmpty++;
+  s.conn.send(s.id, M.BasicGetEmpty, {});
 }
 
 export function basicRecover(s: Session, requeue: boolean, async: boolean): void {

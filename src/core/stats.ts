@@ -29,6 +29,8 @@ export class MessageStats {
   /** basic.get-ok in ack mode. */
   get = 0;
   getNoAck = 0;
+  /** basic.get-empty. */
+  getEmpty = 0;
   /** Deliveries (of any kind above) of messages marked redelivered. */
   redeliver = 0;
   ack = 0;

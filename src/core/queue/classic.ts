@@ -210,7 +210,10 @@ export class ClassicQueue implements MessageQueue {
       if (e.redelivered) this.stats.redeliver++;
     }
     if (this.timed) this.armTimer();
-    if (e === undefined) return false;
+    if (e === undefined) {
+      this.stats.getEmpty++;
+      return false;
+    }
     to.gotMessage(this, handleOf(e), e.msg!, e.redelivered, noAck);
     return true;
   }
