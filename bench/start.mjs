@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Start-time benchmark: `npm run bench:start`. Side by side:
 //   warren      process spawn to the first AMQP connection it accepts (TCP connect + a full
-//               handshake with amqplib), dist/main.js --ephemeral
+//               handshake with amqplib, Nagle off), dist/main.js --ephemeral
 //   bare node   process spawn to the first TCP connection a `net.createServer().listen()`
 //               accepts: the floor for any Node.js server on this machine
 //   rabbitmq    as warren, when Debian's rabbitmq-server is installed
@@ -39,8 +39,10 @@ async function firstSuccess(attempt, what, t0, timeoutMs = 120_000) {
   }
 }
 
+// noDelay: amqplib's default leaves Nagle on, and its handshake then waits ~40 ms for a delayed
+// ACK from any broker (start-ok's and open's small writes); that would measure the client.
 const amqpConnect = (url) => async () => {
-  const c = await amqp.connect(url);
+  const c = await amqp.connect(url, { noDelay: true });
   await c.close();
 };
 const tcpConnect = (port) => () =>

@@ -1,4 +1,4 @@
-// The npm package as a user gets it: `npm pack` on a copy of this checkout (so its prepack
+// The npm package as a user gets it: `npm pack` on a copy of this checkout (so its `prepare`
 // clean build cannot pull dist/ from under the other test files), `npm install <tarball>` into
 // an empty project, then `npx warren` and `import { startBroker } from 'warren'` from there,
 // and a strict TypeScript consumer of the shipped declarations.
