@@ -100,7 +100,7 @@ describe.skipIf(external || !gitCheckout)('npm package', () => {
     for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/main.js', 'dist/broker.d.ts', 'package.json', 'README.md']) {
       expect(existsSync(join(pkg, f)), f).toBe(true);
     }
-    for (const f of ['src', 'test', 'interop', 'tsconfig.json', 'dist/index.js.map']) expect(existsSync(join(pkg, f)), f).toBe(false);
+    for (const f of ['src', 'test', 'interop', 'tsconfig.json', 'dist/index.js.map', 'dist/broker.js']) expect(existsSync(join(pkg, f)), f).toBe(false);
     expect(existsSync(join(project, 'node_modules', 'typescript'))).toBe(false);
     expect(existsSync(join(project, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node'))).toBe(true);
   });
