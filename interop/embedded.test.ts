@@ -5,7 +5,9 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import amqp from 'amqplib';
+import winston from 'winston';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startBroker, type WarrenHandle } from '../src/index.js';
 import { external } from '../test/support/broker.js';
@@ -78,6 +80,17 @@ describe.skipIf(external)('embedded broker (startBroker)', () => {
     const w = await start({ logger });
     expect(lines.some((l) => /ephemeral.*durable queues and persistent messages last only as long as this process/.test(l))).toBe(true);
     expect(lines).toContain(`Warren ${w.broker.version} listening for AMQP 0-9-1 on 127.0.0.1:${w.port}`);
+  });
+
+  it('hands its logs to a winston logger, levels and metadata included', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+    const logger = winston.createLogger({ level: 'info', format: winston.format.json(), transports: [new winston.transports.Stream({ stream })] });
+    const w = await start({ logger });
+    await w.stop();
+    const listening = lines.map((l) => JSON.parse(l)).find((e) => /listening for AMQP/.test(e.message));
+    expect(listening).toMatchObject({ level: 'info', dataDir: w.dataDir });
+    expect(lines.some((l) => JSON.parse(l).level === 'debug')).toBe(false);
   });
 
   it('says nothing on stderr by default', async () => {
