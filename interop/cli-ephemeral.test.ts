@@ -74,6 +74,10 @@ describe.skipIf(external || !built)('warren ctl await_startup', () => {
     const { code, out } = await waiting;
     expect(out).toMatch(new RegExp(`broker at 127\\.0\\.0\\.1:${port} is up`));
     expect(code).toBe(0);
+    // A clean stop, not afterEach's SIGKILL, which would leave the ephemeral directory behind.
+    w.proc.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+    expect(existsSync(dataDirOf(w.output()))).toBe(false);
   });
 
   it('exits 1 after the timeout when nothing listens, naming the last error', async () => {
