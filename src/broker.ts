@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { DEFAULTS, type BrokerConfig } from './config.js';
-import { createLogger, type Logger } from './log.js';
+import type { Logger } from './log.js';
+import { createLineLogger } from './line-log.js';
 import { UserStore } from './core/users.js';
 import { VHost } from './core/vhost.js';
 import { AmqpServer } from './amqp/server.js';
@@ -37,7 +38,7 @@ export class Broker implements BrokerContext {
   constructor(options: BrokerOptions = {}) {
     const { logger, ...config } = options;
     this.config = { ...DEFAULTS, ...config };
-    this.log = logger ?? createLogger(this.config.logLevel);
+    this.log = logger ?? createLineLogger(this.config.logLevel);
     this.users = new UserStore(new Set(this.config.loopbackUsers));
     for (const u of this.config.users) this.users.add(u.name, u.password, u.tags);
     for (const v of this.config.vhosts) this.vhosts.set(v, new VHost(v));
