@@ -160,10 +160,18 @@ describe.skipIf(external)('embedded broker (startBroker)', () => {
     for (const d of made) expect(existsSync(d)).toBe(false);
   });
 
-  it('refuses options that contradict each other or are not there yet', async () => {
+  it('refuses options that contradict each other', async () => {
     await expect(startBroker({ ephemeral: true, dataDir: '/tmp/x' })).rejects.toThrow(/exclude each other/);
-    await expect(startBroker({ management: true })).rejects.toThrow(/no management API yet/);
-    const w = await start();
-    expect(w.managementUrl).toBeNull();
+  });
+
+  it('has the management API off unless asked, and on a free port when asked', async () => {
+    const off = await start();
+    expect(off.managementUrl).toBeNull();
+    await using on = await startBroker({ management: true });
+    const u = new URL(on.managementUrl!);
+    const auth = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
+    const res = await fetch(`${u.origin}/api/whoami`, { headers: { authorization: auth } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ name: 'guest', tags: ['administrator'] });
   });
 });

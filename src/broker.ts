@@ -1,7 +1,8 @@
-// The broker: owns vhosts, users and the AMQP listener; start() and stop().
+// The broker: owns vhosts, users, the AMQP listener and the management listener; start() and stop().
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { DEFAULTS, type BrokerConfig } from './config.js';
+import { hostname } from 'node:os';
+import { ANY_FREE_PORT, DEFAULTS, type BrokerConfig } from './config.js';
 import type { Logger } from './log.js';
 import { createLineLogger } from './line-log.js';
 import { UserStore } from './core/users.js';
@@ -14,6 +15,8 @@ import type { BrokerContext } from './amqp/context.js';
 import { Store } from './store/store.js';
 import { StorePersistence } from './persistence/store-persistence.js';
 import { recover } from './persistence/recovery.js';
+import { RateSampler, collectRates, createManagementServer, type ManagementContext } from './http/index.js';
+import type { ManagementServer } from './http/server.js';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -23,7 +26,7 @@ export interface BrokerOptions extends Partial<BrokerConfig> {
   logger?: Logger;
 }
 
-export class Broker implements BrokerContext {
+export class Broker implements BrokerContext, ManagementContext {
   readonly config: BrokerConfig;
   readonly log: Logger;
   readonly users: UserStore;
@@ -33,7 +36,14 @@ export class Broker implements BrokerContext {
   private readonly server: AmqpServer;
   private readonly memory: MemoryMonitor;
   private store: Store | null = null;
+  private management: ManagementServer | null = null;
   address: AddressInfo | null = null;
+  /** The management API's address, when it listens. */
+  managementAddress: AddressInfo | null = null;
+  readonly nodeName = `warren@${hostname()}`;
+  readonly startedAt = Date.now();
+  readonly rates: RateSampler;
+  readonly totalsKey = {};
 
   constructor(options: BrokerOptions = {}) {
     const { logger, ...config } = options;
@@ -44,6 +54,15 @@ export class Broker implements BrokerContext {
     for (const v of this.config.vhosts) this.vhosts.set(v, new VHost(v));
     this.server = new AmqpServer(this);
     this.memory = new MemoryMonitor(this.config.memoryHighWatermark, (alarm, use) => this.onMemoryAlarm(alarm, use));
+    this.rates = new RateSampler(this.config.managementSampleIntervalMs, (visit) => collectRates(this, visit));
+  }
+
+  get amqpPort(): number {
+    return this.address?.port ?? 0;
+  }
+
+  get managementPort(): number {
+    return this.managementAddress?.port ?? 0;
   }
 
   get maxMessageSize(): number {
@@ -95,10 +114,29 @@ export class Broker implements BrokerContext {
       throw new Error(`cannot listen on ${this.config.host}:${this.config.port}: ${(err as Error).message}`);
     }
     this.memory.start();
+    await this.startManagement();
     this.log.info(`Warren ${VERSION} listening for AMQP 0-9-1 on ${this.address.address}:${this.address.port}`, {
       dataDir: this.config.dataDir, startupMs: Date.now() - started,
+      management: this.managementAddress ? `http://${this.managementAddress.address}:${this.managementAddress.port}` : 'off',
     });
     return this.address;
+  }
+
+  private async startManagement(): Promise<void> {
+    const { managementPort, managementHost } = this.config;
+    if (managementPort === 0) return;
+    const server = createManagementServer(this);
+    const port = managementPort === ANY_FREE_PORT ? 0 : managementPort;
+    try {
+      this.managementAddress = await server.listen(port, managementHost);
+    } catch (err) {
+      await this.server.close('broker shutdown');
+      this.closeStore();
+      throw new Error(`cannot listen for the management API on ${managementHost}:${port}: ${(err as Error).message}`);
+    }
+    this.management = server;
+    this.rates.start();
+    this.log.info(`management API listening on http://${this.managementAddress.address}:${this.managementAddress.port}`);
   }
 
   private openStore(): void {
@@ -136,6 +174,9 @@ export class Broker implements BrokerContext {
   /** SIGTERM path: the current group commit lands first, then clients go, then the store closes. */
   async stop(reason = 'broker shutdown'): Promise<void> {
     this.memory.stop();
+    this.rates.stop();
+    await this.management?.close();
+    this.management = null;
     this.store?.flush();
     await this.server.close(reason);
     this.closeStore();

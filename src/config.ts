@@ -24,7 +24,15 @@ export interface BrokerConfig {
   loopbackUsers: string[];
   users: { name: string; password: string; tags?: string[] }[];
   vhosts: string[];
+  /** The management HTTP API's port: 0 = off, ANY_FREE_PORT = any free one (tests, embedding). */
+  managementPort: number;
+  managementHost: string;
+  /** How often the management API samples counters for its rates (RabbitMQ's collect interval). */
+  managementSampleIntervalMs: number;
 }
+
+/** managementPort: listen on any free port (port 0 means "off" there, as on the command line). */
+export const ANY_FREE_PORT = -1;
 
 export const DEFAULTS: BrokerConfig = {
   host: '127.0.0.1',
@@ -42,14 +50,18 @@ export const DEFAULTS: BrokerConfig = {
   loopbackUsers: ['guest'],
   users: [{ name: 'guest', password: 'guest', tags: ['administrator'] }],
   vhosts: ['/'],
+  managementPort: 15672,
+  managementHost: '127.0.0.1',
+  managementSampleIntervalMs: 5000,
 };
 
 const USAGE = `usage: warren [--port N] [--host ADDR] [--data-dir DIR | --ephemeral] [--log-level error|warn|info|debug]
               [--product NAME] [--heartbeat SECONDS] [--frame-max BYTES] [--channel-max N]
-              [--memory-high-watermark 0.4|512MB]
+              [--memory-high-watermark 0.4|512MB] [--management-port N (0 = off)] [--management-host ADDR]
        warren ctl await_startup [--host ADDR] [--port N] [--timeout SECONDS]
 environment: WARREN_PORT, WARREN_HOST, WARREN_DATA_DIR, WARREN_EPHEMERAL, WARREN_LOG_LEVEL, WARREN_PRODUCT,
-             WARREN_HEARTBEAT, WARREN_FRAME_MAX, WARREN_CHANNEL_MAX, WARREN_MEMORY_HIGH_WATERMARK`;
+             WARREN_HEARTBEAT, WARREN_FRAME_MAX, WARREN_CHANNEL_MAX, WARREN_MEMORY_HIGH_WATERMARK,
+             WARREN_MANAGEMENT_PORT, WARREN_MANAGEMENT_HOST`;
 
 /** What the command line configures: the broker, and whether its data dir is a throw-away one. */
 export interface CliConfig extends BrokerConfig {
@@ -81,6 +93,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig |
       'log-level': { type: 'string' }, product: { type: 'string' }, heartbeat: { type: 'string' },
       'frame-max': { type: 'string' }, 'channel-max': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       'memory-high-watermark': { type: 'string' }, ephemeral: { type: 'boolean' },
+      'management-port': { type: 'string' }, 'management-host': { type: 'string' },
     },
   });
   if (values.help) return { help: USAGE };
@@ -103,6 +116,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig |
     frameMax: int(pick(values['frame-max'], 'WARREN_FRAME_MAX'), DEFAULTS.frameMax, 'frame-max'),
     channelMax: int(pick(values['channel-max'], 'WARREN_CHANNEL_MAX'), DEFAULTS.channelMax, 'channel-max'),
     memoryHighWatermark: watermark(pick(values['memory-high-watermark'], 'WARREN_MEMORY_HIGH_WATERMARK')),
+    managementPort: int(pick(values['management-port'], 'WARREN_MANAGEMENT_PORT'), DEFAULTS.managementPort, 'management-port'),
+    managementHost: pick(values['management-host'], 'WARREN_MANAGEMENT_HOST') ?? DEFAULTS.managementHost,
     ephemeral,
   };
 }

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Broker, VERSION } from './broker.js';
-import { DEFAULTS, type BrokerConfig } from './config.js';
+import { ANY_FREE_PORT, DEFAULTS, type BrokerConfig } from './config.js';
 import { createLineLogger, forwardingLogger, type LoggerLike } from './line-log.js';
 import type { Logger, LogLevel } from './log.js';
 
@@ -36,8 +36,11 @@ export interface StartBrokerOptions extends Partial<Omit<BrokerConfig, 'logLevel
   logLevel?: LogLevel | 'silent';
   /** Hand logs to this (console, a winston or pino logger: anything with error/warn/info/debug). */
   logger?: LoggerLike;
-  /** Reserved for the management HTTP API; true is refused until it exists. */
-  management?: boolean;
+  /**
+   * The management HTTP API: true listens on any free port (see managementUrl), a number on
+   * that port; off by default, so parallel test workers never fight over 15672.
+   */
+  management?: boolean | number;
 }
 
 export interface WarrenHandle extends AsyncDisposable {
@@ -46,7 +49,7 @@ export interface WarrenHandle extends AsyncDisposable {
   readonly port: number;
   /** The address listened on (as the OS reports it). */
   readonly host: string;
-  /** Null until Warren has a management listener. */
+  /** http://user:pass@host:port of the management API, or null when it is off. */
   readonly managementUrl: string | null;
   /** Where the store lives; for an ephemeral broker, removed by stop(). */
   readonly dataDir: string;
@@ -104,14 +107,14 @@ function urlHost(address: string): string {
 
 export async function startBroker(options: StartBrokerOptions = {}): Promise<WarrenHandle> {
   const { logger: _logger, logLevel: _level, ephemeral: ephemeralOption, management, dataDir: givenDir, ...config } = options;
-  if (management === true) throw new Error('management: Warren has no management API yet; leave it unset or false');
   if (ephemeralOption === true && givenDir !== undefined) throw new Error('ephemeral: true and dataDir exclude each other');
   // Without a dataDir the broker is ephemeral unless told otherwise (then ./data, as the CLI).
   const ephemeral = ephemeralOption ?? givenDir === undefined;
   const log = resolveLogger(options);
   const dataDir = ephemeral ? makeEphemeralDir() : givenDir ?? DEFAULTS.dataDir;
   if (ephemeral) logEphemeral(log, dataDir);
-  const broker = new Broker({ ...config, port: config.port ?? 0, host: config.host ?? DEFAULTS.host, dataDir, logger: log });
+  const managementPort = management === true ? ANY_FREE_PORT : typeof management === 'number' ? management : 0;
+  const broker = new Broker({ ...config, port: config.port ?? 0, host: config.host ?? DEFAULTS.host, dataDir, logger: log, managementPort });
   let address;
   try {
     address = await broker.start();
@@ -130,7 +133,8 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<War
     url: `amqp://${auth}${urlHost(address.address)}:${address.port}`,
     port: address.port,
     host: address.address,
-    managementUrl: null,
+    managementUrl: broker.managementAddress === null ? null
+      : `http://${auth}${urlHost(broker.managementAddress.address)}:${broker.managementAddress.port}`,
     dataDir,
     ephemeral,
     broker,

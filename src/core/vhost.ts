@@ -38,6 +38,11 @@ export class VHost implements QueueHost, RoutingTables {
   /** Dead-letters waiting to be routed while one is being routed (see deadLetter). */
   private readonly deadLetters: [Exchange, DeadLetter, DeathReason][] = [];
   private deadLettering = false;
+  /**
+   * The message counters of this vhost's channels that have closed; the management API adds
+   * the open ones to report vhost and overview totals that do not drop when a channel goes.
+   */
+  readonly closedChannelStats = new MessageStats();
   /** deadLetter()'s result, reused: dead-letters are routed one at a time. */
   private readonly deadLetterResult = new PublishResult();
   /**
