@@ -1,7 +1,8 @@
 // What every list endpoint of the management API does with its query string, as RabbitMQ's
-// rabbit_mgmt_util: `name` (substring, or a regex with use_regex=true) filters, `sort` (a field,
-// dotted for nested ones) and `sort_reverse` order, `page` and `page_size` paginate (then the
-// reply is a page object with counts), and `columns` keeps only the named (dotted) fields.
+// rabbit_mgmt_util: `sort` (a field, dotted for nested ones) and `sort_reverse` order, `page`
+// and `page_size` paginate (then the reply is a page object with counts) and only then does
+// `name` (substring, or a regex with use_regex=true) filter, as in RabbitMQ 3.10, where a list
+// without `page` ignores it; `columns` keeps only the named (dotted) fields.
 import { HttpError } from './errors.js';
 import { json, type Reply, type Req } from './request.js';
 
@@ -13,12 +14,13 @@ const DEFAULT_PAGE_SIZE = 100;
 export function listReply(req: Req, items: Item[]): Reply {
   const q = req.query;
   const total = items.length;
-  let out = filterByName(items, q.get('name'), q.get('use_regex') === 'true');
+  let out = items;
   const sort = q.get('sort');
   if (sort !== null && sort !== '') out = sortBy(out, sort, q.get('sort_reverse') === 'true');
   const columns = q.get('columns');
   const page = q.get('page');
   if (page === null) return json(columns ? out.map((i) => pick(i, columns)) : out);
+  out = filterByName(out, q.get('name'), q.get('use_regex') === 'true');
   const pageSize = q.get('page_size');
   const p = Number(page);
   const size = pageSize === null ? DEFAULT_PAGE_SIZE : Number(pageSize);
