@@ -50,9 +50,8 @@ function create(kind: DestKind) {
     const args = jsonToTable(body.arguments, 'arguments');
     if (kind === 'queue') v.bindQueue(dest, x.name, key, args, httpActor(req, v));
     else v.bindExchange(dest, x.name, key, args);
-    const props = propertiesKey(key, tableToJson(args));
-    const letter = kind === 'queue' ? 'q' : 'e';
-    const location = `/api/bindings/${enc(v.name)}/e/${enc(x.name)}/${letter}/${enc(dest)}/${props}`;
+    // RabbitMQ's Location is relative to the request path: "<destination>/<escaped props key>".
+    const location = `${enc(dest)}/${enc(propertiesKey(key, tableToJson(args)))}`;
     return { status: 201, headers: { location } };
   };
 }
