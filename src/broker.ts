@@ -32,12 +32,15 @@ export class Broker implements BrokerContext {
   private readonly server: AmqpServer;
   private readonly memory: MemoryMonitor;
   private store: Store | null = null;
+  /** The first AMQP listener's address (TCP, or amqps when there is no TCP listener). */
   address: AddressInfo | null = null;
+  /** The first amqps listener's address. */
+  tlsAddress: AddressInfo | null = null;
 
   constructor(options: BrokerOptions = {}) {
     const { logger, ...config } = options;
     this.config = { ...DEFAULTS, ...config };
-    this.log = logger ?? createLogger(this.config.logLevel);
+    this.log = logger ?? createLogger(this.config.logLevel, !this.config.logConsole);
     this.users = new UserStore(new Set(this.config.loopbackUsers));
     for (const u of this.config.users) this.users.add(u.name, u.password, u.tags);
     for (const v of this.config.vhosts) this.vhosts.set(v, new VHost(v));
@@ -87,17 +90,32 @@ export class Broker implements BrokerContext {
   async start(): Promise<AddressInfo> {
     const started = Date.now();
     this.openStore();
+    const { tcpListeners = [{ host: this.config.host, port: this.config.port }], tlsListeners = [], tls } = this.config;
+    const tcp: AddressInfo[] = [];
+    const amqps: AddressInfo[] = [];
+    let at = '';
     try {
-      this.address = await this.server.listen(this.config.port, this.config.host);
+      for (const l of tcpListeners) {
+        at = `on ${l.host}:${l.port}`;
+        tcp.push(await this.server.listen(l.port, l.host));
+      }
+      for (const l of tls ? tlsListeners : []) {
+        at = `for amqps on ${l.host}:${l.port}`;
+        amqps.push(await this.server.listenTls(l.port, l.host, tls!));
+      }
     } catch (err) {
+      await this.server.close('startup failed');
       this.closeStore();
-      throw new Error(`cannot listen on ${this.config.host}:${this.config.port}: ${(err as Error).message}`);
+      throw new Error(`cannot listen ${at}: ${(err as Error).message}`);
     }
+    this.address = tcp[0] ?? amqps[0] ?? null;
+    this.tlsAddress = amqps[0] ?? null;
     this.memory.start();
-    this.log.info(`Warren ${VERSION} listening for AMQP 0-9-1 on ${this.address.address}:${this.address.port}`, {
-      dataDir: this.config.dataDir, startupMs: Date.now() - started,
-    });
-    return this.address;
+    const meta = { dataDir: this.config.dataDir, startupMs: Date.now() - started };
+    for (const a of tcp) this.log.info(`Warren ${VERSION} listening for AMQP 0-9-1 on ${a.address}:${a.port}`, meta);
+    for (const a of amqps) this.log.info(`Warren ${VERSION} listening for AMQP 0-9-1 over TLS (amqps) on ${a.address}:${a.port}`, meta);
+    if (!this.address) this.log.warn('no AMQP listeners configured (listeners.tcp = none and no TLS)');
+    return this.address ?? { address: '', family: '', port: 0 };
   }
 
   private openStore(): void {

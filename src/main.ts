@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// CLI entry point: `warren --port 5672 --host 127.0.0.1 --data-dir ./data --log-level info`.
+// CLI entry point: `warren --port 5672 --host 127.0.0.1 --data-dir ./data --log-level info`,
+// or `warren --config rabbitmq.conf`. A configuration that cannot be used exits with code 2.
 import { parseConfig } from './config.js';
 import { Broker } from './broker.js';
 
 async function main(): Promise<void> {
   let config;
+  const warnings: string[] = [];
   try {
-    config = parseConfig(process.argv.slice(2), process.env);
+    config = parseConfig(process.argv.slice(2), process.env, (w) => warnings.push(w));
   } catch (err) {
     console.error((err as Error).message);
     process.exit(2);
@@ -16,6 +18,7 @@ async function main(): Promise<void> {
     return;
   }
   const broker = new Broker(config);
+  for (const w of warnings) broker.log.warn(w);
   // Handlers go in before listening, so a signal right after the startup line is honoured.
   let stopping = false;
   const stop = (signal: string) => {
