@@ -5,12 +5,12 @@ import type { X509Certificate } from 'node:crypto';
 import { ByteReader } from '../protocol/byte-reader.js';
 import { plain } from '../protocol/field-table.js';
 
-/** Every mechanism Warren has, in the order RabbitMQ 3.10 lists them in connection.start. */
+/** Every mechanism Warren has, in the order connection.start lists them (RabbitMQ's order is its registry's, not the configured one). */
 export const IMPLEMENTED_MECHANISMS = ['PLAIN', 'AMQPLAIN', 'EXTERNAL'] as const;
 
 /**
- * The mechanisms connection.start offers: the configured ones (auth_mechanisms.*), in
- * RabbitMQ's order whatever the configured order; EXTERNAL only on TLS connections, as
+ * The mechanisms connection.start offers: the configured ones (auth_mechanisms.*), in a fixed
+ * order whatever the configured one (as RabbitMQ); EXTERNAL only on TLS connections, as
  * rabbit_auth_mechanism_ssl:should_offer (RabbitMQ 3.10 offers it there with or without a
  * client certificate; without one the login is refused).
  */

@@ -36,7 +36,8 @@ export class AmqpServer {
       this.accept(socket, { tls: true, ...(verified && { peerIdentity: verified }) });
     });
     server.on('tlsClientError', (err, socket) => {
-      this.broker.log.warn('TLS handshake failed', { remote: `${socket.remoteAddress}:${socket.remotePort}`, error: err.message });
+      const remote = socket.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`;
+      this.broker.log.warn('TLS handshake failed', { remote, error: err.message });
     });
     return this.bind(server, port, host);
   }
