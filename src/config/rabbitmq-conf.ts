@@ -72,7 +72,7 @@ function readableFile(v: string): string {
 
 /** listeners.tcp.NAME: a port (bound to the broker's host) or IP:port (`::1:5672` too). */
 function listener(v: string): ListenerSpec {
-  if (/^\d+$/.test(v)) return { port: port(v) };
+  if (/^\d+$/.test(v) && Number(v) <= 65535) return { port: Number(v) };
   const at = v.lastIndexOf(':');
   const host = v.slice(0, at).replace(/^\[(.*)\]$/, '$1');
   const p = v.slice(at + 1);
