@@ -37,7 +37,10 @@ export class Broker implements BrokerContext, ManagementContext {
   private readonly memory: MemoryMonitor;
   private store: Store | null = null;
   private management: ManagementServer | null = null;
+  /** The first AMQP listener's address (TCP, or amqps when there is no TCP listener). */
   address: AddressInfo | null = null;
+  /** The first amqps listener's address. */
+  tlsAddress: AddressInfo | null = null;
   /** The management API's address, when it listens. */
   managementAddress: AddressInfo | null = null;
   readonly nodeName = `warren@${hostname()}`;
@@ -48,7 +51,7 @@ export class Broker implements BrokerContext, ManagementContext {
   constructor(options: BrokerOptions = {}) {
     const { logger, ...config } = options;
     this.config = { ...DEFAULTS, ...config };
-    this.log = logger ?? createLineLogger(this.config.logLevel);
+    this.log = logger ?? createLineLogger(this.config.logConsole === false ? 'silent' : this.config.logLevel);
     this.users = new UserStore(new Set(this.config.loopbackUsers));
     for (const u of this.config.users) this.users.add(u.name, u.password, u.tags);
     for (const v of this.config.vhosts) this.vhosts.set(v, new VHost(v));
@@ -107,23 +110,41 @@ export class Broker implements BrokerContext, ManagementContext {
   async start(): Promise<AddressInfo> {
     const started = Date.now();
     this.openStore();
+    const { tcpListeners = [{ host: this.config.host, port: this.config.port }], tlsListeners = [], tls } = this.config;
+    const tcp: AddressInfo[] = [];
+    const amqps: AddressInfo[] = [];
+    let at = '';
     try {
-      this.address = await this.server.listen(this.config.port, this.config.host);
+      for (const l of tcpListeners) {
+        at = `on ${l.host}:${l.port}`;
+        tcp.push(await this.server.listen(l.port, l.host));
+      }
+      for (const l of tls ? tlsListeners : []) {
+        at = `for amqps on ${l.host}:${l.port}`;
+        amqps.push(await this.server.listenTls(l.port, l.host, tls!));
+      }
     } catch (err) {
+      await this.server.close('startup failed');
       this.closeStore();
-      throw new Error(`cannot listen on ${this.config.host}:${this.config.port}: ${(err as Error).message}`);
+      throw new Error(`cannot listen ${at}: ${(err as Error).message}`);
     }
+    this.address = tcp[0] ?? amqps[0] ?? null;
+    this.tlsAddress = amqps[0] ?? null;
     this.memory.start();
     await this.startManagement();
-    this.log.info(`Warren ${VERSION} listening for AMQP 0-9-1 on ${this.address.address}:${this.address.port}`, {
+    const meta = {
       dataDir: this.config.dataDir, startupMs: Date.now() - started,
       management: this.managementAddress ? `http://${this.managementAddress.address}:${this.managementAddress.port}` : 'off',
-    });
-    return this.address;
+    };
+    for (const a of tcp) this.log.info(`Warren ${VERSION} listening for AMQP 0-9-1 on ${a.address}:${a.port}`, meta);
+    for (const a of amqps) this.log.info(`Warren ${VERSION} listening for AMQP 0-9-1 over TLS (amqps) on ${a.address}:${a.port}`, meta);
+    if (!this.address) this.log.warn('no AMQP listeners configured (listeners.tcp = none and no TLS)');
+    return this.address ?? { address: '', family: '', port: 0 };
   }
 
   private async startManagement(): Promise<void> {
-    const { managementPort, managementHost } = this.config;
+    const { managementPort } = this.config;
+    const managementHost = this.config.managementHost ?? this.config.host;
     if (managementPort === 0) return;
     const server = createManagementServer(this);
     const port = managementPort === ANY_FREE_PORT ? 0 : managementPort;

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // CLI entry point: `warren --port 5672 --host 127.0.0.1 --data-dir ./data --log-level info`,
-// and `warren ctl await_startup` for scripts that wait for a broker.
+// or `warren --config rabbitmq.conf`, and `warren ctl await_startup` for scripts that wait for
+// a broker. A configuration that cannot be used exits with code 2.
 import { parseConfig, parseCtl, type CliConfig } from './config.js';
 
 /** Bad flags: the message (with usage) on stderr and exit 2, as before. */
@@ -34,8 +35,9 @@ async function ctl(argv: string[]): Promise<void> {
 
 async function serve(argv: string[]): Promise<void> {
   let config: CliConfig | { help: string };
+  const warnings: string[] = [];
   try {
-    config = parseConfig(argv, process.env);
+    config = parseConfig(argv, process.env, (w) => warnings.push(w));
   } catch (err) {
     usageError(err);
   }
@@ -50,6 +52,7 @@ async function serve(argv: string[]): Promise<void> {
   // out (a failed start, an uncaught exception).
   const dataDir = ephemeral ? makeEphemeralDir() : config.dataDir;
   const broker = new Broker({ ...brokerConfig, dataDir });
+  for (const w of warnings) broker.log.warn(w);
   if (ephemeral) logEphemeral(broker.log, dataDir);
   // Handlers go in before listening, so a signal right after the startup line is honoured.
   let stopping = false;

@@ -1,7 +1,9 @@
 // The user table: passwords, and RabbitMQ's loopback_users rule for guest.
 import { describe, expect, it } from 'vitest';
 import { UserStore, isLoopback } from '../src/core/users.js';
-import { parseCredentials } from '../src/amqp/auth.js';
+import { X509Certificate } from 'node:crypto';
+import { externalUserName, offeredMechanisms, parseCredentials, peerIdentity } from '../src/amqp/auth.js';
+import { makePki, removeCerts } from './support/tls-certs.js';
 
 describe('UserStore', () => {
   const users = new UserStore(new Set(['guest']));
@@ -18,6 +20,13 @@ describe('UserStore', () => {
     expect(users.login('guest', 'guest', true)).toHaveProperty('user');
     const r = users.login('guest', 'guest', false);
     expect(r).toEqual({ refused: "user 'guest' can only connect via localhost" });
+  });
+
+  it('EXTERNAL logs a known user in without a password, loopback_users still apply', () => {
+    expect(users.loginExternal('alice', false)).toEqual({ user: { name: 'alice', tags: [] } });
+    expect(users.loginExternal('mallory', true)).toEqual({ refused: "user 'mallory' - invalid credentials" });
+    expect(users.loginExternal('guest', false)).toEqual({ refused: "user 'guest' can only connect via localhost" });
+    expect(users.loginExternal('guest', true)).toHaveProperty('user');
   });
 
   it('tells loopback addresses apart', () => {
@@ -45,5 +54,27 @@ describe('SASL responses', () => {
     expect(parseCredentials('AMQPLAIN', response)).toEqual({ username: 'alice', password: 's3cret' });
     expect(parseCredentials('AMQPLAIN', field('LOGIN', 'alice'))).toBeNull();
     expect(parseCredentials('AMQPLAIN', Buffer.from([5, 1, 2]))).toBeNull();
+  });
+});
+
+describe('EXTERNAL', () => {
+  it('offers the configured mechanisms in a fixed order, EXTERNAL only over TLS', () => {
+    expect(offeredMechanisms(['EXTERNAL', 'PLAIN'], true)).toEqual(['PLAIN', 'EXTERNAL']);
+    expect(offeredMechanisms(['EXTERNAL', 'PLAIN'], false)).toEqual(['PLAIN']);
+    expect(offeredMechanisms(['PLAIN', 'AMQPLAIN'], true)).toEqual(['PLAIN', 'AMQPLAIN']);
+  });
+
+  it('names the user by CN or by the RFC 4514 subject, as RabbitMQ 3.10 does', () => {
+    const pki = makePki({ a: '/C=US/O=Acme, Inc/OU=dev/CN=alice', b: '/O=Acme' });
+    try {
+      const id = peerIdentity(new X509Certificate(pki.read(pki.clients.a!.cert)));
+      // RabbitMQ logged this DN for the same subject: 'CN=alice,OU=dev,O=Acme\, Inc,C=US'.
+      expect(id).toEqual({ distinguishedName: 'CN=alice,OU=dev,O=Acme\\, Inc,C=US', commonName: 'alice' });
+      expect(externalUserName(id, 'common_name')).toBe('alice');
+      expect(externalUserName(id, 'distinguished_name')).toBe('CN=alice,OU=dev,O=Acme\\, Inc,C=US');
+      expect(externalUserName(peerIdentity(new X509Certificate(pki.read(pki.clients.b!.cert))), 'common_name')).toBeUndefined();
+    } finally {
+      removeCerts(pki);
+    }
   });
 });

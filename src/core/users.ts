@@ -25,8 +25,22 @@ export class UserStore {
     if (!u || !timingSafeEqual(u.passwordHash, hash(password))) {
       return { refused: `user '${name}' - invalid credentials` };
     }
-    if (!fromLoopback && this.loopbackOnly.has(name)) {
-      return { refused: `user '${name}' can only connect via localhost` };
+    return this.admit(u, fromLoopback);
+  }
+
+  /**
+   * EXTERNAL (a verified client certificate named the user): the user must exist, no password
+   * is checked, loopback_users still apply.
+   */
+  loginExternal(name: string, fromLoopback: boolean): LoginResult {
+    const u = this.users.get(name);
+    if (!u) return { refused: `user '${name}' - invalid credentials` };
+    return this.admit(u, fromLoopback);
+  }
+
+  private admit(u: StoredUser, fromLoopback: boolean): LoginResult {
+    if (!fromLoopback && this.loopbackOnly.has(u.name)) {
+      return { refused: `user '${u.name}' can only connect via localhost` };
     }
     return { user: { name: u.name, tags: u.tags } };
   }
