@@ -93,3 +93,8 @@ function pick(item: Item, columns: string): Item {
   }
   return out;
 }
+
+/** RabbitMQ's default order for queue and exchange lists (code-point order, not locale order). */
+export function byVhostAndName(a: Item, b: Item): number {
+  return compare(a.vhost, b.vhost) || compare(a.name, b.name);
+}

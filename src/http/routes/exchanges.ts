@@ -7,7 +7,7 @@ import type { VHost } from '../../core/vhost.js';
 import type { ManagementContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { jsonToTable } from '../json.js';
-import { listReply } from '../list.js';
+import { byVhostAndName, listReply } from '../list.js';
 import { payloadFromJson, propertiesFromJson, requireKeys } from '../messages.js';
 import { bodyObject, created, json, noContent, param, type Reply, type Req } from '../request.js';
 import type { Router } from '../router.js';
@@ -23,7 +23,7 @@ function exchangeParam(req: Req, ctx: ManagementContext): [VHost, Exchange] {
 
 function list(req: Req, ctx: ManagementContext): Reply {
   const items = vhostsOf(req, ctx).flatMap((v) => [...v.exchanges.values()].map((x) => exchangeView(x, v.name, ctx)));
-  items.sort((a, b) => String(a.vhost).localeCompare(String(b.vhost)) || String(a.name).localeCompare(String(b.name)));
+  items.sort(byVhostAndName);
   return listReply(req, items);
 }
 

@@ -7,7 +7,7 @@ import type { VHost } from '../../core/vhost.js';
 import type { ManagementContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { jsonToTable } from '../json.js';
-import { listReply } from '../list.js';
+import { byVhostAndName, listReply } from '../list.js';
 import { payloadToJson, propertiesToJson, requireKeys } from '../messages.js';
 import { bodyObject, created, json, noContent, param, type Reply, type Req } from '../request.js';
 import type { Router } from '../router.js';
@@ -23,7 +23,7 @@ function queueParam(req: Req, ctx: ManagementContext): [VHost, MessageQueue] {
 
 function list(req: Req, ctx: ManagementContext): Reply {
   const items = vhostsOf(req, ctx).flatMap((v) => [...v.queues.values()].map((q) => queueView(q, v.name, ctx)));
-  items.sort((a, b) => String(a.vhost).localeCompare(String(b.vhost)) || String(a.name).localeCompare(String(b.name)));
+  items.sort(byVhostAndName);
   return listReply(req, items);
 }
 
