@@ -22,8 +22,14 @@ export interface BrokerConfig {
   memoryHighWatermark: number;
   /** Users allowed to log in only from loopback, as RabbitMQ's loopback_users. */
   loopbackUsers: string[];
+  /** The default users and vhosts, made on a data directory with no users (each user gets `.*` in each vhost). */
   users: { name: string; password: string; tags?: string[] }[];
   vhosts: string[];
+  /**
+   * A RabbitMQ definitions export imported at every start (a file path, or its parsed JSON);
+   * when set, the default users and vhosts are not made, as on RabbitMQ.
+   */
+  definitions: string | Record<string, unknown> | null;
 }
 
 export const DEFAULTS: BrokerConfig = {
@@ -42,13 +48,15 @@ export const DEFAULTS: BrokerConfig = {
   loopbackUsers: ['guest'],
   users: [{ name: 'guest', password: 'guest', tags: ['administrator'] }],
   vhosts: ['/'],
+  definitions: null,
 };
 
 const USAGE = `usage: warren [--port N] [--host ADDR] [--data-dir DIR] [--log-level error|warn|info|debug]
               [--product NAME] [--heartbeat SECONDS] [--frame-max BYTES] [--channel-max N]
-              [--memory-high-watermark 0.4|512MB]
+              [--memory-high-watermark 0.4|512MB] [--definitions FILE]
 environment: WARREN_PORT, WARREN_HOST, WARREN_DATA_DIR, WARREN_LOG_LEVEL, WARREN_PRODUCT,
-             WARREN_HEARTBEAT, WARREN_FRAME_MAX, WARREN_CHANNEL_MAX, WARREN_MEMORY_HIGH_WATERMARK`;
+             WARREN_HEARTBEAT, WARREN_FRAME_MAX, WARREN_CHANNEL_MAX, WARREN_MEMORY_HIGH_WATERMARK,
+             WARREN_DEFINITIONS`;
 
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BrokerConfig | { help: string } {
   const { values } = parseArgs({
@@ -57,7 +65,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BrokerConfi
       port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' },
       'log-level': { type: 'string' }, product: { type: 'string' }, heartbeat: { type: 'string' },
       'frame-max': { type: 'string' }, 'channel-max': { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      'memory-high-watermark': { type: 'string' },
+      'memory-high-watermark': { type: 'string' }, definitions: { type: 'string' },
     },
   });
   if (values.help) return { help: USAGE };
@@ -81,6 +89,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BrokerConfi
     frameMax: int(pick(values['frame-max'], 'WARREN_FRAME_MAX'), DEFAULTS.frameMax, 'frame-max'),
     channelMax: int(pick(values['channel-max'], 'WARREN_CHANNEL_MAX'), DEFAULTS.channelMax, 'channel-max'),
     memoryHighWatermark: watermark(pick(values['memory-high-watermark'], 'WARREN_MEMORY_HIGH_WATERMARK')),
+    definitions: pick(values.definitions, 'WARREN_DEFINITIONS') ?? null,
   };
 }
 
