@@ -1,9 +1,11 @@
-// The broker: owns the registry (vhosts, users, permissions), the AMQP listener and the store;
-// start() and stop().
+// The broker: owns the registry (vhosts, users, permissions), the AMQP listener, the management
+// listener and the store; start() and stop().
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { DEFAULTS, type BrokerConfig } from './config.js';
-import { createLogger, type Logger } from './log.js';
+import { hostname } from 'node:os';
+import { ANY_FREE_PORT, DEFAULTS, type BrokerConfig } from './config.js';
+import type { Logger } from './log.js';
+import { createLineLogger } from './line-log.js';
 import type { Permissions, PermissionSet } from './core/access.js';
 import type { VhostMeta } from './core/persistence.js';
 import { Registry } from './core/registry.js';
@@ -19,6 +21,8 @@ import { Store } from './store/store.js';
 import { StorePersistence } from './persistence/store-persistence.js';
 import { recover } from './persistence/recovery.js';
 import { recoverAccess, StoreAccess } from './persistence/access-store.js';
+import { RateSampler, collectRates, createManagementServer, type ManagementContext } from './http/index.js';
+import type { ManagementServer } from './http/server.js';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -28,7 +32,7 @@ export interface BrokerOptions extends Partial<BrokerConfig> {
   logger?: Logger;
 }
 
-export class Broker implements BrokerContext {
+export class Broker implements BrokerContext, ManagementContext {
   readonly config: BrokerConfig;
   readonly log: Logger;
   /** Vhosts, users and permissions. */
@@ -38,18 +42,34 @@ export class Broker implements BrokerContext {
   private readonly server: AmqpServer;
   private readonly memory: MemoryMonitor;
   private store: Store | null = null;
+  private management: ManagementServer | null = null;
   address: AddressInfo | null = null;
+  /** The management API's address, when it listens. */
+  managementAddress: AddressInfo | null = null;
+  readonly nodeName = `warren@${hostname()}`;
+  readonly startedAt = Date.now();
+  readonly rates: RateSampler;
+  readonly totalsKey = {};
 
   constructor(options: BrokerOptions = {}) {
     const { logger, ...config } = options;
     this.config = { ...DEFAULTS, ...config };
-    this.log = logger ?? createLogger(this.config.logLevel);
+    this.log = logger ?? createLineLogger(this.config.logLevel);
     this.registry = new Registry(new Set(this.config.loopbackUsers));
     // As RabbitMQ (rabbit_connection_tracking_handler): deleting a vhost or a user closes its connections.
     this.registry.onVhostDeleted = (name) => this.closeConnections((a) => a.vhost === name, `vhost '${name}' is deleted`);
     this.registry.onUserDeleted = (name) => this.closeConnections((a) => a.user.name === name, `user '${name}' is deleted`);
     this.server = new AmqpServer(this);
     this.memory = new MemoryMonitor(this.config.memoryHighWatermark, (alarm, use) => this.onMemoryAlarm(alarm, use));
+    this.rates = new RateSampler(this.config.managementSampleIntervalMs, (visit) => collectRates(this, visit));
+  }
+
+  get amqpPort(): number {
+    return this.address?.port ?? 0;
+  }
+
+  get managementPort(): number {
+    return this.managementAddress?.port ?? 0;
   }
 
   get maxMessageSize(): number {
@@ -125,10 +145,29 @@ export class Broker implements BrokerContext {
       throw new Error(`cannot listen on ${this.config.host}:${this.config.port}: ${(err as Error).message}`);
     }
     this.memory.start();
+    await this.startManagement();
     this.log.info(`Warren ${VERSION} listening for AMQP 0-9-1 on ${this.address.address}:${this.address.port}`, {
       dataDir: this.config.dataDir, startupMs: Date.now() - started,
+      management: this.managementAddress ? `http://${this.managementAddress.address}:${this.managementAddress.port}` : 'off',
     });
     return this.address;
+  }
+
+  private async startManagement(): Promise<void> {
+    const { managementPort, managementHost } = this.config;
+    if (managementPort === 0) return;
+    const server = createManagementServer(this);
+    const port = managementPort === ANY_FREE_PORT ? 0 : managementPort;
+    try {
+      this.managementAddress = await server.listen(port, managementHost);
+    } catch (err) {
+      await this.server.close('broker shutdown');
+      this.closeStore();
+      throw new Error(`cannot listen for the management API on ${managementHost}:${port}: ${(err as Error).message}`);
+    }
+    this.management = server;
+    this.rates.start();
+    this.log.info(`management API listening on http://${this.managementAddress.address}:${this.managementAddress.port}`);
   }
 
   private openStore(): void {
@@ -185,6 +224,9 @@ export class Broker implements BrokerContext {
   /** SIGTERM path: the current group commit lands first, then clients go, then the store closes. */
   async stop(reason = 'broker shutdown'): Promise<void> {
     this.memory.stop();
+    this.rates.stop();
+    await this.management?.close();
+    this.management = null;
     this.store?.flush();
     await this.server.close(reason);
     this.closeStore();

@@ -30,7 +30,15 @@ export interface BrokerConfig {
    * when set, the default users and vhosts are not made, as on RabbitMQ.
    */
   definitions: string | Record<string, unknown> | null;
+  /** The management HTTP API's port: 0 = off, ANY_FREE_PORT = any free one (tests, embedding). */
+  managementPort: number;
+  managementHost: string;
+  /** How often the management API samples counters for its rates (RabbitMQ's collect interval). */
+  managementSampleIntervalMs: number;
 }
+
+/** managementPort: listen on any free port (port 0 means "off" there, as on the command line). */
+export const ANY_FREE_PORT = -1;
 
 export const DEFAULTS: BrokerConfig = {
   host: '127.0.0.1',
@@ -49,33 +57,60 @@ export const DEFAULTS: BrokerConfig = {
   users: [{ name: 'guest', password: 'guest', tags: ['administrator'] }],
   vhosts: ['/'],
   definitions: null,
+  managementPort: 15672,
+  managementHost: '127.0.0.1',
+  managementSampleIntervalMs: 5000,
 };
 
-const USAGE = `usage: warren [--port N] [--host ADDR] [--data-dir DIR] [--log-level error|warn|info|debug]
+const USAGE = `usage: warren [--port N] [--host ADDR] [--data-dir DIR | --ephemeral] [--log-level error|warn|info|debug]
               [--product NAME] [--heartbeat SECONDS] [--frame-max BYTES] [--channel-max N]
-              [--memory-high-watermark 0.4|512MB] [--definitions FILE]
-environment: WARREN_PORT, WARREN_HOST, WARREN_DATA_DIR, WARREN_LOG_LEVEL, WARREN_PRODUCT,
+              [--memory-high-watermark 0.4|512MB] [--management-port N (0 = off)] [--management-host ADDR]
+              [--definitions FILE]
+       warren ctl await_startup [--host ADDR] [--port N] [--timeout SECONDS]
+environment: WARREN_PORT, WARREN_HOST, WARREN_DATA_DIR, WARREN_EPHEMERAL, WARREN_LOG_LEVEL, WARREN_PRODUCT,
              WARREN_HEARTBEAT, WARREN_FRAME_MAX, WARREN_CHANNEL_MAX, WARREN_MEMORY_HIGH_WATERMARK,
-             WARREN_DEFINITIONS`;
+             WARREN_MANAGEMENT_PORT, WARREN_MANAGEMENT_HOST, WARREN_DEFINITIONS`;
 
-export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BrokerConfig | { help: string } {
+/** What the command line configures: the broker, and whether its data dir is a throw-away one. */
+export interface CliConfig extends BrokerConfig {
+  /** Data in a fresh temporary directory, removed when the process ends (`--ephemeral`). */
+  ephemeral: boolean;
+}
+
+const pickFrom = (env: NodeJS.ProcessEnv) => (flag: string | undefined, name: string): string | undefined => flag ?? env[name];
+
+function intParser(what: string, v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`invalid ${what}: ${v}\n${USAGE}`);
+  return n;
+}
+
+/** WARREN_EPHEMERAL=1|true|yes turns it on; 0, false, no or empty leave it off. */
+function envFlag(name: string, v: string | undefined): boolean {
+  if (v === undefined || /^(|0|false|no)$/i.test(v)) return false;
+  if (/^(1|true|yes)$/i.test(v)) return true;
+  throw new Error(`invalid ${name}: ${v} (1, true or yes; 0, false or no)\n${USAGE}`);
+}
+
+export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig | { help: string } {
   const { values } = parseArgs({
     args: argv,
     options: {
       port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' },
       'log-level': { type: 'string' }, product: { type: 'string' }, heartbeat: { type: 'string' },
       'frame-max': { type: 'string' }, 'channel-max': { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      'memory-high-watermark': { type: 'string' }, definitions: { type: 'string' },
+      'memory-high-watermark': { type: 'string' }, ephemeral: { type: 'boolean' },
+      'management-port': { type: 'string' }, 'management-host': { type: 'string' }, definitions: { type: 'string' },
     },
   });
   if (values.help) return { help: USAGE };
-  const pick = (flag: string | undefined, name: string): string | undefined => flag ?? env[name];
-  const int = (v: string | undefined, fallback: number, what: string): number => {
-    if (v === undefined) return fallback;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`invalid ${what}: ${v}\n${USAGE}`);
-    return n;
-  };
+  const pick = pickFrom(env);
+  const int = (v: string | undefined, fallback: number, what: string): number => intParser(what, v, fallback);
+  // Flags win over the environment; between the two env vars, WARREN_EPHEMERAL wins, so a
+  // compose file or CI job can make a base configuration with WARREN_DATA_DIR throw-away.
+  if (values.ephemeral && values['data-dir'] !== undefined) throw new Error(`--ephemeral and --data-dir exclude each other\n${USAGE}`);
+  const ephemeral = values.ephemeral === true || (values['data-dir'] === undefined && envFlag('WARREN_EPHEMERAL', env.WARREN_EPHEMERAL));
   const level = (pick(values['log-level'], 'WARREN_LOG_LEVEL') ?? DEFAULTS.logLevel) as LogLevel;
   if (!['error', 'warn', 'info', 'debug'].includes(level)) throw new Error(`invalid log level: ${level}\n${USAGE}`);
   return {
@@ -90,6 +125,39 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): BrokerConfi
     channelMax: int(pick(values['channel-max'], 'WARREN_CHANNEL_MAX'), DEFAULTS.channelMax, 'channel-max'),
     memoryHighWatermark: watermark(pick(values['memory-high-watermark'], 'WARREN_MEMORY_HIGH_WATERMARK')),
     definitions: pick(values.definitions, 'WARREN_DEFINITIONS') ?? null,
+    managementPort: int(pick(values['management-port'], 'WARREN_MANAGEMENT_PORT'), DEFAULTS.managementPort, 'management-port'),
+    managementHost: pick(values['management-host'], 'WARREN_MANAGEMENT_HOST') ?? DEFAULTS.managementHost,
+    ephemeral,
+  };
+}
+
+export interface AwaitStartupConfig {
+  host: string;
+  port: number;
+  timeoutMs: number;
+}
+
+/** `warren ctl await_startup`: where to wait (the same WARREN_HOST/WARREN_PORT as the broker) and how long. */
+export function parseCtl(argv: string[], env: NodeJS.ProcessEnv): { command: 'await_startup'; config: AwaitStartupConfig } | { help: string } {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { port: { type: 'string' }, host: { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) return { help: USAGE };
+  if (positionals.length !== 1 || positionals[0] !== 'await_startup') {
+    throw new Error(`unknown ctl command: ${positionals.join(' ') || '(none)'} (known: await_startup)\n${USAGE}`);
+  }
+  const pick = pickFrom(env);
+  const timeout = Number(values.timeout ?? 60);
+  if (!(timeout >= 0)) throw new Error(`invalid timeout: ${values.timeout}\n${USAGE}`);
+  return {
+    command: 'await_startup',
+    config: {
+      host: pick(values.host, 'WARREN_HOST') ?? DEFAULTS.host,
+      port: intParser('port', pick(values.port, 'WARREN_PORT'), DEFAULTS.port),
+      timeoutMs: timeout * 1000,
+    },
   };
 }
 

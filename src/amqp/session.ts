@@ -8,7 +8,7 @@ import type { Message } from '../core/message.js';
 import { PublishResult } from '../core/publish.js';
 import type { Consumer } from '../core/queue/consumer.js';
 import type { ConsumerOwner, DeliveryHandle, GetOwner, MessageQueue } from '../core/queue/types.js';
-import { MessageStats } from '../core/stats.js';
+import { MessageStats, addMessageStats } from '../core/stats.js';
 import type { VHost } from '../core/vhost.js';
 import { ChannelError } from '../protocol/errors.js';
 import { M, NO_ROUTE } from '../protocol/generated/amqp.js';
@@ -314,6 +314,7 @@ export class Session implements ConsumerOwner, GetOwner {
 
   /** The channel is going away: cancel consumers, requeue what was not acked. */
   release(): void {
+    if (!this.released) addMessageStats(this.vhost.closedChannelStats, this.stats);
     this.released = true;
     stopReplies(this);
     this.conn.drainListeners.delete(this.onDrain);

@@ -176,8 +176,8 @@ function inner<K, V>(m: Map<K, Map<string, V>>, k: K): Map<string, V> {
 }
 
 /** Checks the actor's permission on a resource of its vhost (no access control: allowed). */
-export function permit(actor: Actor, perm: Perm, kind: ResourceKind, name: string): void {
-  actor.access?.check(actor, perm, kind, name);
+export function permit(actor: Actor | undefined, perm: Perm, kind: ResourceKind, name: string): void {
+  actor?.access?.check(actor, perm, kind, name);
 }
 
 /**
@@ -193,7 +193,7 @@ export class PublishPermits {
   /** rabbit_channel's basic.publish: check_write_permitted on the exchange (before it is looked up). */
   write(exchange: string): void {
     const access = this.actor.access;
-    if (access === null) return;
+    if (access === null || access === undefined) return;
     const hit = this.cache.get(exchange);
     if (hit !== undefined && hit.generation === access.generation) return;
     access.check(this.actor, 'write', 'exchange', exchange);

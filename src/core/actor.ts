@@ -15,8 +15,9 @@ export interface Actor {
   /** The connection's name ("peer -> local" addresses), for logs and refusals. */
   readonly connection: string;
   /**
-   * The permissions the actor's operations are checked against (access.ts); null for operations
-   * the broker does for itself (definitions import, recovery) and in unit tests.
+   * The permissions the actor's operations are checked against (access.ts); null or absent for
+   * operations the broker does for itself (definitions import) and for callers that make their
+   * own checks (the management API checks its user's tags and vhost access).
    */
-  readonly access: Permissions | null;
+  readonly access?: Permissions | null;
 }

@@ -147,6 +147,9 @@ export class Users {
   }
 }
 
+/** The name the user table had before access control (kept for callers written against it). */
+export type UserStore = Users;
+
 export function isLoopback(address: string | undefined): boolean {
   if (!address) return false;
   return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.');

@@ -39,6 +39,11 @@ export class VHost implements QueueHost, RoutingTables {
   /** Dead-letters waiting to be routed while one is being routed (see deadLetter). */
   private readonly deadLetters: [Exchange, DeadLetter, DeathReason][] = [];
   private deadLettering = false;
+  /**
+   * The message counters of this vhost's channels that have closed; the management API adds
+   * the open ones to report vhost and overview totals that do not drop when a channel goes.
+   */
+  readonly closedChannelStats = new MessageStats();
   /** deadLetter()'s result, reused: dead-letters are routed one at a time. */
   private readonly deadLetterResult = new PublishResult();
   /**
@@ -65,7 +70,7 @@ export class VHost implements QueueHost, RoutingTables {
    * with an existing exchange (406); the reserved amq. prefix only matters for a new exchange, so
    * re-declaring amq.direct as it is succeeds. A passive declare ignores type and flags.
    */
-  declareExchange(name: string, type: string, d: ExchangeDeclare, actor: Actor): Exchange {
+  declareExchange(name: string, type: string, d: ExchangeDeclare, actor?: Actor): Exchange {
     if (d.passive) {
       // rabbit_channel: a passive declare needs no permission.
       if (name === '') throw defaultExchangeRefused();
@@ -108,7 +113,7 @@ export class VHost implements QueueHost, RoutingTables {
     this.exchanges.set(name, newExchange(name, type, true, autoDelete, internal, args));
   }
 
-  deleteExchange(name: string, ifUnused: boolean, actor: Actor): void {
+  deleteExchange(name: string, ifUnused: boolean, actor?: Actor): void {
     if (name === '') throw defaultExchangeRefused();
     // rabbit_channel:check_exchange_deletion: refused for any amq.* name, existing or not.
     if (name.startsWith('amq.')) {
@@ -341,12 +346,12 @@ export class VHost implements QueueHost, RoutingTables {
   // (404), the destination (404), the source type's validate_binding (406: headers x-match), and
   // only then the exclusive-queue check (405). Unbinding makes the same permission checks.
 
-  private bindingAccess(kind: 'queue' | 'exchange', dest: string, source: string, routingKey: string, actor: Actor): void {
+  private bindingAccess(kind: 'queue' | 'exchange', dest: string, source: string, routingKey: string, actor: Actor | undefined): void {
     permit(actor, 'write', kind, dest);
     if (source === '' || dest === '') throw defaultExchangeRefused();
     permit(actor, 'read', 'exchange', source);
     const x = this.exchanges.get(source);
-    if (x !== undefined) actor.access?.checkTopic(actor, 'read', source, x.type, routingKey);
+    if (x !== undefined && actor?.access) actor.access.checkTopic(actor, 'read', source, x.type, routingKey);
   }
 
   bindQueue(queue: string, exchange: string, routingKey: string, args: FieldTable, actor: Actor): void {
@@ -370,7 +375,7 @@ export class VHost implements QueueHost, RoutingTables {
     this.removeBinding(x, b);
   }
 
-  bindExchange(destination: string, source: string, routingKey: string, args: FieldTable, actor: Actor): void {
+  bindExchange(destination: string, source: string, routingKey: string, args: FieldTable, actor?: Actor): void {
     this.bindingAccess('exchange', destination, source, routingKey, actor);
     const src = this.exchange(source);
     const dst = this.exchange(destination);
@@ -378,7 +383,7 @@ export class VHost implements QueueHost, RoutingTables {
     this.addBinding(src, dst, routingKey, args);
   }
 
-  unbindExchange(destination: string, source: string, routingKey: string, args: FieldTable, actor: Actor): void {
+  unbindExchange(destination: string, source: string, routingKey: string, args: FieldTable, actor?: Actor): void {
     this.bindingAccess('exchange', destination, source, routingKey, actor);
     const dst = this.exchanges.get(destination);
     const src = this.exchanges.get(source);
