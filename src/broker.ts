@@ -175,13 +175,17 @@ export class Broker implements BrokerContext, ManagementContext {
     store.startReclaiming();
     const persistence = new StorePersistence(store);
     const warn = (msg: string, meta: Record<string, unknown>) => this.log.warn(msg, meta);
-    const access = recoverAccess(store, this.registry, warn);
-    const r = recover(persistence, (name) => this.vhostForRecovery(name), warn);
-    this.registry.attach(new StoreAccess(store), persistence);
-    if (this.config.definitions !== null) {
-      importDefinitions(this.registry, this.config.definitions, this.log);
-    } else if (access.users === 0 && access.permissions === 0) {
-      this.addDefaults();
+    let r: ReturnType<typeof recover>;
+    try {
+      const access = recoverAccess(store, this.registry, warn);
+      r = recover(persistence, (name) => this.vhostForRecovery(name), warn);
+      this.registry.attach(new StoreAccess(store), persistence);
+      // As rabbit: definitions to load replace the default user and vhost.
+      if (this.config.definitions !== null) importDefinitions(this.registry, this.config.definitions, this.log);
+      else if (access.users === 0 && access.permissions === 0) this.addDefaults();
+    } catch (err) {
+      this.closeStore(); // bad definitions: the data directory is released, not held by a broker that never started
+      throw err;
     }
     this.log.info(`recovered ${r.queues} durable queues with ${r.messages} messages in ${(r.ms / 1000).toFixed(3)} s`, {
       file: store.file, exchanges: r.exchanges, queues: r.queues, bindings: r.bindings, messages: r.messages, ms: r.ms,
