@@ -59,6 +59,9 @@ export class Broker implements BrokerContext, ManagementContext {
     // As RabbitMQ (rabbit_connection_tracking_handler): deleting a vhost or a user closes its connections.
     this.registry.onVhostDeleted = (name) => this.closeConnections((a) => a.vhost === name, `vhost '${name}' is deleted`);
     this.registry.onUserDeleted = (name) => this.closeConnections((a) => a.user.name === name, `user '${name}' is deleted`);
+    // Until start() opens the store (which then decides), the defaults exist in memory, so a
+    // broker that is never started (a connection over an in-memory Duplex in tests) has them.
+    this.addDefaults();
     this.server = new AmqpServer(this);
     this.memory = new MemoryMonitor(this.config.memoryHighWatermark, (alarm, use) => this.onMemoryAlarm(alarm, use));
     this.rates = new RateSampler(this.config.managementSampleIntervalMs, (visit) => collectRates(this, visit));
@@ -177,6 +180,7 @@ export class Broker implements BrokerContext, ManagementContext {
     const warn = (msg: string, meta: Record<string, unknown>) => this.log.warn(msg, meta);
     let r: ReturnType<typeof recover>;
     try {
+      this.registry.reset();
       const access = recoverAccess(store, this.registry, warn);
       r = recover(persistence, (name) => this.vhostForRecovery(name), warn);
       this.registry.attach(new StoreAccess(store), persistence);
@@ -213,7 +217,7 @@ export class Broker implements BrokerContext, ManagementContext {
       if (!this.registry.users.has(u.name)) this.registry.users.addUser(u.name, u.password, u.tags ?? []);
       for (const v of this.config.vhosts) this.registry.setPermissions(u.name, v, { configure: '.*', write: '.*', read: '.*' });
     }
-    this.log.info('created the default vhosts and users', { vhosts: this.config.vhosts, users: this.config.users.map((u) => u.name) });
+    if (this.store !== null) this.log.info('created the default vhosts and users', { vhosts: this.config.vhosts, users: this.config.users.map((u) => u.name) });
   }
 
   private closeStore(): void {

@@ -38,6 +38,16 @@ export class Registry {
     for (const v of this.vhosts.values()) v.persistence = definitions;
   }
 
+  /** Forgets everything (the broker's start replaces what it made before with the store's). */
+  reset(): void {
+    for (const v of this.vhosts.values()) v.destroy();
+    this.vhosts.clear();
+    this.meta.clear();
+    for (const u of this.users.list()) this.users.forget(u.name);
+    for (const p of this.permissions.list()) this.permissions.clear(p.user, p.vhost);
+    for (const t of this.permissions.listTopic()) this.permissions.clearTopic(t.user, t.vhost);
+  }
+
   vhost(name: string): VHost | undefined {
     return this.vhosts.get(name);
   }

@@ -81,6 +81,11 @@ export class Users {
     }
   }
 
+  /** Drops a user from memory only (no write, no listeners): Registry.reset(). */
+  forget(name: string): void {
+    this.byName.delete(name);
+  }
+
   deleteUser(name: string): void {
     this.entry(name);
     this.byName.delete(name);
