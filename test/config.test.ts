@@ -95,7 +95,7 @@ log.console.level = warning
       memoryHighWatermark: 1024 * 1024 * 1024,
       diskFreeLimit: { absolute: 2e9 },
       consumerTimeout: 900000,
-      definitionsFile: defs,
+      definitions: defs,
       managementPort: 15000, managementHost: '127.0.0.1', prometheusPort: 15001,
       logConsole: true, logLevel: 'warn',
       users: [{ name: 'admin', password: 's3cret', tags: ['administrator', 'monitoring'] }],

@@ -147,8 +147,15 @@ export class Handshake {
           side.broker.log.warn('refusing connection: unknown vhost', { connection: side.name, vhost: m.virtualHost, user: this.user?.name });
           throw ConnectionError.notAllowed(`vhost ${m.virtualHost} not found`);
         }
+        // rabbit_access_control:check_vhost_access: the user needs permissions in the vhost.
+        const user = this.user!;
+        const access = side.broker.permissions;
+        if (!access.canOpen(user.name, vhost.name)) {
+          side.broker.log.warn('refusing connection: no permissions in vhost', { connection: side.name, vhost: vhost.name, user: user.name });
+          throw ConnectionError.notAllowed(`access to vhost '${vhost.name}' refused for user '${user.name}'`);
+        }
         side.state = 'running';
-        side.opened(vhost, { user: this.user!, vhost: vhost.name, connection: side.name });
+        side.opened(vhost, { user, vhost: vhost.name, connection: side.name, access });
         side.send(0, M.ConnectionOpenOk, {});
         side.broker.log.info('connection opened', { connection: side.name, user: this.user?.name, vhost: m.virtualHost });
         return true;

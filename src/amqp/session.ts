@@ -2,6 +2,7 @@
 // and transactions; publisher confirms (confirms.ts) and the direct reply-to consumer
 // (direct-reply-to.ts) hang off it. It is the ConsumerOwner the queues deliver through, and
 // it publishes through core's one entry point, VHost.publish.
+import { PublishPermits } from '../core/access.js';
 import type { Exchange } from '../core/exchange/exchange.js';
 import type { Message } from '../core/message.js';
 import { PublishResult } from '../core/publish.js';
@@ -60,6 +61,8 @@ export class Session implements ConsumerOwner, GetOwner {
 
   tx: { publishes: TxPublish[]; settles: TxSettle[] } | null = null;
 
+  /** basic.publish's write permission decisions, per exchange (one Map lookup per publish). */
+  readonly permits: PublishPermits;
   /** Every publish on this channel reports here (reused, so publishing allocates nothing). */
   private readonly result = new PublishResult();
   /** The channel has gone away (release()): nothing more is written for it. */
@@ -69,6 +72,7 @@ export class Session implements ConsumerOwner, GetOwner {
   constructor(readonly channel: Channel) {
     this.conn = channel.conn;
     this.vhost = channel.conn.vhost;
+    this.permits = new PublishPermits(channel.conn.actor);
   }
 
   get id(): number { return this.channel.id; }

@@ -9,13 +9,13 @@ import { ConfigError, type Settings } from './types.js';
 export const USAGE = `usage: warren [--port N] [--host ADDR] [--data-dir DIR | --ephemeral] [--log-level error|warn|info|debug]
               [--product NAME] [--heartbeat SECONDS] [--frame-max BYTES] [--channel-max N]
               [--memory-high-watermark 0.4|512MB] [--config rabbitmq.conf]
-              [--management-port N (0 = off)] [--management-host ADDR]
+              [--management-port N (0 = off)] [--management-host ADDR] [--definitions FILE]
               [--tls-port N] [--tls-cert FILE] [--tls-key FILE] [--tls-ca FILE]
               [--tls-verify verify_peer|verify_none] [--tls-fail-if-no-peer-cert true|false]
        warren ctl await_startup [--host ADDR] [--port N] [--timeout SECONDS]
 environment: WARREN_PORT, WARREN_HOST, WARREN_DATA_DIR, WARREN_EPHEMERAL, WARREN_LOG_LEVEL, WARREN_PRODUCT,
              WARREN_HEARTBEAT, WARREN_FRAME_MAX, WARREN_CHANNEL_MAX, WARREN_MEMORY_HIGH_WATERMARK,
-             WARREN_MANAGEMENT_PORT, WARREN_MANAGEMENT_HOST,
+             WARREN_MANAGEMENT_PORT, WARREN_MANAGEMENT_HOST, WARREN_DEFINITIONS,
              WARREN_CONFIG, WARREN_TLS_PORT, WARREN_TLS_CERT, WARREN_TLS_KEY, WARREN_TLS_CA,
              RABBITMQ_CONFIG_FILE, RABBITMQ_DEFAULT_USER, RABBITMQ_DEFAULT_PASS, RABBITMQ_DEFAULT_VHOST`;
 
@@ -30,6 +30,7 @@ const FLAGS = {
   'frame-max': ['WARREN_FRAME_MAX', 'frameMax'],
   'channel-max': ['WARREN_CHANNEL_MAX', 'channelMax'],
   'memory-high-watermark': ['WARREN_MEMORY_HIGH_WATERMARK', 'memoryHighWatermark'],
+  definitions: ['WARREN_DEFINITIONS', 'definitionsFile'],
   'management-port': ['WARREN_MANAGEMENT_PORT', 'managementPort'],
   'management-host': ['WARREN_MANAGEMENT_HOST', 'managementHost'],
   'tls-port': ['WARREN_TLS_PORT', 'tlsPort'],

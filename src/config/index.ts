@@ -87,6 +87,7 @@ export function resolve(s: Settings): BrokerConfig {
     defaultUser,
     defaultVhost,
     defaultPermissions: { ...DEFAULTS.defaultPermissions, ...s.defaultPermissions },
+    definitions: s.definitionsFile ?? DEFAULTS.definitions,
     // Until users and vhosts live in the store, the defaults are the whole table.
     users: [defaultUser],
     vhosts: [defaultVhost],
@@ -96,7 +97,7 @@ export function resolve(s: Settings): BrokerConfig {
 /** Settings that are BrokerConfig fields as they are. */
 const DIRECT = [
   'dataDir', 'logLevel', 'logConsole', 'product', 'heartbeat', 'frameMax', 'channelMax', 'memoryHighWatermark',
-  'diskFreeLimit', 'consumerTimeout', 'authMechanisms', 'sslCertLoginFrom', 'loopbackUsers', 'definitionsFile',
+  'diskFreeLimit', 'consumerTimeout', 'authMechanisms', 'sslCertLoginFrom', 'loopbackUsers',
   'managementPort', 'managementHost', 'prometheusPort',
 ] as const satisfies readonly (keyof Settings & keyof BrokerConfig)[];
 

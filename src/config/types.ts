@@ -61,8 +61,12 @@ export interface BrokerConfig {
   defaultVhost: string;
   /** default_permissions.*: the default user's permissions in the default vhost (regexes). */
   defaultPermissions: { configure: string; write: string; read: string };
-  /** load_definitions: a definitions JSON file imported at start. */
-  definitionsFile?: string;
+  /**
+   * load_definitions / --definitions: a RabbitMQ definitions export imported at every start (a
+   * file path, or its parsed JSON from the embedded API); when set, the default users and vhosts
+   * are not made, as on RabbitMQ.
+   */
+  definitions: string | Record<string, unknown> | null;
   /**
    * management.tcp.port / .ip: 0 = off, ANY_FREE_PORT = any free one (tests, embedding);
    * managementHost absent = the broker's host.
@@ -102,6 +106,7 @@ export const DEFAULTS: BrokerConfig = {
   defaultUser: GUEST,
   defaultVhost: '/',
   defaultPermissions: { configure: '.*', write: '.*', read: '.*' },
+  definitions: null,
   managementPort: 15672,
   managementSampleIntervalMs: 5000,
   prometheusPort: 15692,

@@ -2,18 +2,30 @@
 import Database from 'better-sqlite3';
 
 /** Bump when the tables change, and add a migration from the previous version to migrate(). */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 /** 'Warn' in ASCII; marks the file as Warren's for `file(1)` and for our own check. */
 const APPLICATION_ID = 0x5761726e;
 
 // Column order matters: small fixed-size columns first and the body last, so reading a row's
 // header never touches the body's overflow pages. The covering index lets recovery (loadIndex)
 // scan only the index, never the bodies. Queues get an integer id so message rows stay small.
+// Version 2: users, vhosts and permissions are kept (version 1 had the first two tables, unused).
+const ACCESS_TABLES = `
+CREATE TABLE permissions (
+  user TEXT NOT NULL, vhost TEXT NOT NULL, configure TEXT NOT NULL, write TEXT NOT NULL, read TEXT NOT NULL,
+  PRIMARY KEY (user, vhost)) WITHOUT ROWID;
+CREATE TABLE topic_permissions (
+  user TEXT NOT NULL, vhost TEXT NOT NULL, exchange TEXT NOT NULL, write TEXT NOT NULL, read TEXT NOT NULL,
+  PRIMARY KEY (user, vhost, exchange)) WITHOUT ROWID;
+`;
+
 const DDL = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
-CREATE TABLE vhosts (name TEXT PRIMARY KEY) WITHOUT ROWID;
-CREATE TABLE users (name TEXT PRIMARY KEY, password_hash BLOB NOT NULL, tags TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE exchanges (
+CREATE TABLE vhosts (name TEXT PRIMARY KEY, description TEXT NOT NULL DEFAULT '', tags TEXT NOT NULL DEFAULT '[]') WITHOUT ROWID;
+CREATE TABLE users (
+  name TEXT PRIMARY KEY, password_hash BLOB NOT NULL, tags TEXT NOT NULL,
+  hashing_algorithm TEXT NOT NULL DEFAULT 'rabbit_password_hashing_sha256') WITHOUT ROWID;
+${ACCESS_TABLES}CREATE TABLE exchanges (
   vhost TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, durable INTEGER NOT NULL,
   auto_delete INTEGER NOT NULL, internal INTEGER NOT NULL, args BLOB NOT NULL,
   PRIMARY KEY (vhost, name)) WITHOUT ROWID;
@@ -124,8 +136,22 @@ export function openDatabase(file: string): Opened {
 
 /** Upgrades an older schema in place, one version at a time; returns the resulting version. */
 function migrate(db: Database.Database, from: number): number {
-  // No older versions exist yet. A future version N adds, inside one transaction:
-  //   if (v === N - 1) { db.exec('ALTER TABLE ...'); v = N; }  and then stores v in meta.
-  void db;
-  return from;
+  // Each step runs inside one transaction with the version it reaches, so a crash midway leaves
+  // the file at the old version, to be migrated again.
+  let v = from;
+  db.transaction(() => {
+    if (v === 1) {
+      // Version 1 kept no users, vhosts or permissions (config made them at every start). The
+      // vhosts that hold definitions are recorded, so they still exist; the broker adds its
+      // default user and vhost as on a fresh directory, since there are no users yet.
+      db.exec(`ALTER TABLE vhosts ADD COLUMN description TEXT NOT NULL DEFAULT ''`);
+      db.exec(`ALTER TABLE vhosts ADD COLUMN tags TEXT NOT NULL DEFAULT '[]'`);
+      db.exec(`ALTER TABLE users ADD COLUMN hashing_algorithm TEXT NOT NULL DEFAULT 'rabbit_password_hashing_sha256'`);
+      db.exec(ACCESS_TABLES);
+      db.exec('INSERT OR IGNORE INTO vhosts (name) SELECT vhost FROM exchanges UNION SELECT vhost FROM queues');
+      v = 2;
+    }
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(v);
+  })();
+  return v;
 }
