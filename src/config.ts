@@ -29,6 +29,9 @@ export interface BrokerConfig {
   managementHost: string;
   /** How often the management API samples counters for its rates (RabbitMQ's collect interval). */
   managementSampleIntervalMs: number;
+  /** The Prometheus listener's port (/metrics): 0 = off, ANY_FREE_PORT = any free one. */
+  prometheusPort: number;
+  prometheusHost: string;
 }
 
 /** managementPort: listen on any free port (port 0 means "off" there, as on the command line). */
@@ -53,15 +56,18 @@ export const DEFAULTS: BrokerConfig = {
   managementPort: 15672,
   managementHost: '127.0.0.1',
   managementSampleIntervalMs: 5000,
+  prometheusPort: 15692,
+  prometheusHost: '127.0.0.1',
 };
 
 const USAGE = `usage: warren [--port N] [--host ADDR] [--data-dir DIR | --ephemeral] [--log-level error|warn|info|debug]
               [--product NAME] [--heartbeat SECONDS] [--frame-max BYTES] [--channel-max N]
               [--memory-high-watermark 0.4|512MB] [--management-port N (0 = off)] [--management-host ADDR]
+              [--prometheus-port N (0 = off)] [--prometheus-host ADDR]
        warren ctl await_startup [--host ADDR] [--port N] [--timeout SECONDS]
 environment: WARREN_PORT, WARREN_HOST, WARREN_DATA_DIR, WARREN_EPHEMERAL, WARREN_LOG_LEVEL, WARREN_PRODUCT,
              WARREN_HEARTBEAT, WARREN_FRAME_MAX, WARREN_CHANNEL_MAX, WARREN_MEMORY_HIGH_WATERMARK,
-             WARREN_MANAGEMENT_PORT, WARREN_MANAGEMENT_HOST`;
+             WARREN_MANAGEMENT_PORT, WARREN_MANAGEMENT_HOST, WARREN_PROMETHEUS_PORT, WARREN_PROMETHEUS_HOST`;
 
 /** What the command line configures: the broker, and whether its data dir is a throw-away one. */
 export interface CliConfig extends BrokerConfig {
@@ -94,6 +100,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig |
       'frame-max': { type: 'string' }, 'channel-max': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       'memory-high-watermark': { type: 'string' }, ephemeral: { type: 'boolean' },
       'management-port': { type: 'string' }, 'management-host': { type: 'string' },
+      'prometheus-port': { type: 'string' }, 'prometheus-host': { type: 'string' },
     },
   });
   if (values.help) return { help: USAGE };
@@ -118,6 +125,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig |
     memoryHighWatermark: watermark(pick(values['memory-high-watermark'], 'WARREN_MEMORY_HIGH_WATERMARK')),
     managementPort: int(pick(values['management-port'], 'WARREN_MANAGEMENT_PORT'), DEFAULTS.managementPort, 'management-port'),
     managementHost: pick(values['management-host'], 'WARREN_MANAGEMENT_HOST') ?? DEFAULTS.managementHost,
+    prometheusPort: int(pick(values['prometheus-port'], 'WARREN_PROMETHEUS_PORT'), DEFAULTS.prometheusPort, 'prometheus-port'),
+    prometheusHost: pick(values['prometheus-host'], 'WARREN_PROMETHEUS_HOST') ?? DEFAULTS.prometheusHost,
     ephemeral,
   };
 }
