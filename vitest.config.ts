@@ -9,7 +9,7 @@ export default defineConfig({
     pool: 'forks',
     // Brokers that tests spawn (dist/main.js) would all take the management port 15672: off
     // unless a test asks for one (in-process brokers get the same default in test/support).
-    env: { WARREN_MANAGEMENT_PORT: '0' },
+    env: { WARREN_MANAGEMENT_PORT: '0', WARREN_PROMETHEUS_PORT: '0' },
     reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });

@@ -23,6 +23,7 @@ import { recover } from './persistence/recovery.js';
 import { recoverAccess, StoreAccess } from './persistence/access-store.js';
 import { RateSampler, collectRates, createManagementServer, type ManagementContext } from './http/index.js';
 import type { ManagementServer } from './http/server.js';
+import { PrometheusServer } from './prometheus/server.js';
 
 export const VERSION: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -43,6 +44,11 @@ export class Broker implements BrokerContext, ManagementContext {
   private readonly memory: MemoryMonitor;
   private store: Store | null = null;
   private management: ManagementServer | null = null;
+  private prometheus: PrometheusServer | null = null;
+  /** The Prometheus listener's address, when it listens. */
+  prometheusAddress: AddressInfo | null = null;
+  /** Connections gone since start (rabbitmq_connections_closed_total). */
+  connectionsClosed = 0;
   /** The first AMQP listener's address (TCP, or amqps when there is no TCP listener). */
   address: AddressInfo | null = null;
   /** The first amqps listener's address. */
@@ -76,6 +82,10 @@ export class Broker implements BrokerContext, ManagementContext {
 
   get managementPort(): number {
     return this.managementAddress?.port ?? 0;
+  }
+
+  get prometheusPort(): number {
+    return this.prometheusAddress?.port ?? 0;
   }
 
   get maxMessageSize(): number {
@@ -130,6 +140,7 @@ export class Broker implements BrokerContext, ManagementContext {
   }
 
   connectionClosed(c: object): void {
+    if (this.server.connections.has(c as Connection)) this.connectionsClosed++;
     this.server.remove(c as Connection);
   }
 
@@ -166,6 +177,7 @@ export class Broker implements BrokerContext, ManagementContext {
     this.tlsAddress = amqps[0] ?? null;
     this.memory.start();
     await this.startManagement();
+    await this.startPrometheus();
     const meta = {
       dataDir: this.config.dataDir, startupMs: Date.now() - started,
       management: this.managementAddress ? `http://${this.managementAddress.address}:${this.managementAddress.port}` : 'off',
@@ -192,6 +204,22 @@ export class Broker implements BrokerContext, ManagementContext {
     this.management = server;
     this.rates.start();
     this.log.info(`management API listening on http://${this.managementAddress.address}:${this.managementAddress.port}`);
+  }
+
+  private async startPrometheus(): Promise<void> {
+    const { prometheusPort } = this.config;
+    const prometheusHost = this.config.prometheusHost ?? this.config.host;
+    if (prometheusPort === 0) return;
+    const server = new PrometheusServer(this);
+    const port = prometheusPort === ANY_FREE_PORT ? 0 : prometheusPort;
+    try {
+      this.prometheusAddress = await server.listen(port, prometheusHost);
+    } catch (err) {
+      await this.stop();
+      throw new Error(`cannot listen for Prometheus on ${prometheusHost}:${port}: ${(err as Error).message}`);
+    }
+    this.prometheus = server;
+    this.log.info(`Prometheus metrics on http://${this.prometheusAddress.address}:${this.prometheusAddress.port}/metrics`);
   }
 
   private openStore(): void {
@@ -256,6 +284,8 @@ export class Broker implements BrokerContext, ManagementContext {
     this.rates.stop();
     await this.management?.close();
     this.management = null;
+    await this.prometheus?.close();
+    this.prometheus = null;
     this.store?.flush();
     await this.server.close(reason);
     this.closeStore();

@@ -114,7 +114,9 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<War
   const dataDir = ephemeral ? makeEphemeralDir() : givenDir ?? DEFAULTS.dataDir;
   if (ephemeral) logEphemeral(log, dataDir);
   const managementPort = management === true ? ANY_FREE_PORT : typeof management === 'number' ? management : 0;
-  const broker = new Broker({ ...config, port: config.port ?? 0, host: config.host ?? DEFAULTS.host, dataDir, logger: log, managementPort });
+  const broker = new Broker({ ...config, port: config.port ?? 0, host: config.host ?? DEFAULTS.host, dataDir, logger: log, managementPort,
+    // Off unless asked for (prometheusPort: ANY_FREE_PORT or a port), as the management API.
+    prometheusPort: config.prometheusPort ?? 0 });
   let address;
   try {
     address = await broker.start();

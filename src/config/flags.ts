@@ -10,12 +10,13 @@ export const USAGE = `usage: warren [--port N] [--host ADDR] [--data-dir DIR | -
               [--product NAME] [--heartbeat SECONDS] [--frame-max BYTES] [--channel-max N]
               [--memory-high-watermark 0.4|512MB] [--config rabbitmq.conf]
               [--management-port N (0 = off)] [--management-host ADDR] [--definitions FILE]
+              [--prometheus-port N (0 = off)] [--prometheus-host ADDR]
               [--tls-port N] [--tls-cert FILE] [--tls-key FILE] [--tls-ca FILE]
               [--tls-verify verify_peer|verify_none] [--tls-fail-if-no-peer-cert true|false]
        warren ctl await_startup [--host ADDR] [--port N] [--timeout SECONDS]
 environment: WARREN_PORT, WARREN_HOST, WARREN_DATA_DIR, WARREN_EPHEMERAL, WARREN_LOG_LEVEL, WARREN_PRODUCT,
              WARREN_HEARTBEAT, WARREN_FRAME_MAX, WARREN_CHANNEL_MAX, WARREN_MEMORY_HIGH_WATERMARK,
-             WARREN_MANAGEMENT_PORT, WARREN_MANAGEMENT_HOST, WARREN_DEFINITIONS,
+             WARREN_MANAGEMENT_PORT, WARREN_MANAGEMENT_HOST, WARREN_DEFINITIONS, WARREN_PROMETHEUS_PORT, WARREN_PROMETHEUS_HOST,
              WARREN_CONFIG, WARREN_TLS_PORT, WARREN_TLS_CERT, WARREN_TLS_KEY, WARREN_TLS_CA,
              RABBITMQ_CONFIG_FILE, RABBITMQ_DEFAULT_USER, RABBITMQ_DEFAULT_PASS, RABBITMQ_DEFAULT_VHOST`;
 
@@ -33,6 +34,8 @@ const FLAGS = {
   definitions: ['WARREN_DEFINITIONS', 'definitionsFile'],
   'management-port': ['WARREN_MANAGEMENT_PORT', 'managementPort'],
   'management-host': ['WARREN_MANAGEMENT_HOST', 'managementHost'],
+  'prometheus-port': ['WARREN_PROMETHEUS_PORT', 'prometheusPort'],
+  'prometheus-host': ['WARREN_PROMETHEUS_HOST', 'prometheusHost'],
   'tls-port': ['WARREN_TLS_PORT', 'tlsPort'],
   'tls-cert': ['WARREN_TLS_CERT', 'tlsCert'],
   'tls-key': ['WARREN_TLS_KEY', 'tlsKey'],
@@ -59,7 +62,7 @@ function port(what: string, v: string): number {
 /** One flag's (or variable's) text -> its Settings value. */
 function read(flag: Flag, v: string): Settings[keyof Settings] {
   switch (flag) {
-    case 'port': case 'tls-port': case 'management-port': return port(flag, v);
+    case 'port': case 'tls-port': case 'management-port': case 'prometheus-port': return port(flag, v);
     case 'heartbeat': case 'frame-max': case 'channel-max': return int(flag, v);
     case 'log-level':
       return ['error', 'warn', 'info', 'debug'].includes(v) ? (v as LogLevel) : bad('log level', v);

@@ -98,7 +98,7 @@ export function resolve(s: Settings): BrokerConfig {
 const DIRECT = [
   'dataDir', 'logLevel', 'logConsole', 'product', 'heartbeat', 'frameMax', 'channelMax', 'memoryHighWatermark',
   'diskFreeLimit', 'consumerTimeout', 'authMechanisms', 'sslCertLoginFrom', 'loopbackUsers',
-  'managementPort', 'managementHost', 'prometheusPort',
+  'managementPort', 'managementHost', 'prometheusPort', 'prometheusHost',
 ] as const satisfies readonly (keyof Settings & keyof BrokerConfig)[];
 
 function direct(s: Settings): Partial<BrokerConfig> {

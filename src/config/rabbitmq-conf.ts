@@ -157,6 +157,7 @@ const KEYS: Record<string, Reader> = {
   'management.tcp.port': (c, v) => { c.s.managementPort = port(v); },
   'management.tcp.ip': (c, v) => { c.s.managementHost = ip(v); },
   'prometheus.tcp.port': (c, v) => { c.s.prometheusPort = port(v); },
+  'prometheus.tcp.ip': (c, v) => { c.s.prometheusHost = ip(v); },
   'log.console': (c, v) => { c.s.logConsole = bool(v); },
   'log.console.level': (c, v) => {
     const level = LOG_LEVELS[v] ?? expect(`one of ${Object.keys(LOG_LEVELS).join(', ')}`);

@@ -75,8 +75,9 @@ export interface BrokerConfig {
   managementHost?: string;
   /** How often the management API samples counters for its rates (RabbitMQ's collect interval). */
   managementSampleIntervalMs: number;
-  /** prometheus.tcp.port. */
+  /** prometheus.tcp.port / .ip (the /metrics listener): 0 = off, ANY_FREE_PORT as above; host absent = the broker's. */
   prometheusPort: number;
+  prometheusHost?: string;
   users: { name: string; password: string; tags?: string[] }[];
   vhosts: string[];
 }
@@ -155,6 +156,7 @@ export interface Settings {
   managementPort?: number;
   managementHost?: string;
   prometheusPort?: number;
+  prometheusHost?: string;
 }
 
 /** A configuration that cannot be used: main.ts prints the message and exits with code 2. */

@@ -25,4 +25,6 @@ export interface ManagementContext {
   readonly totalsKey: object;
   /** The management listener's port once listening (0 when off). */
   readonly managementPort: number;
+  /** The Prometheus listener's port once listening (0 when off). */
+  readonly prometheusPort: number;
 }

@@ -92,6 +92,8 @@ export class ClassicQueue implements MessageQueue {
   get singleActiveConsumer(): boolean { return this.features.singleActiveConsumer; }
   get deadLetterExchange(): string | null { return this.features.dlx; }
   get deadLetterRoutingKey(): string | null { return this.features.dlxRoutingKey; }
+  get oldestReadySeq(): number { return this.ready.oldestSeq; }
+  get nextEnqueueSeq(): number { return this.nextSeq; }
   /** x-single-active-consumer: the consumer being served. */
   get activeConsumer(): Consumer | null { return this.list.active; }
 

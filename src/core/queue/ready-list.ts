@@ -30,6 +30,8 @@ export interface Ready extends Iterable<Entry> {
   push(e: Entry): void;
   shift(): Entry | undefined;
   peek(): Entry | undefined;
+  /** The smallest seq among the ready entries (the oldest), -1 when empty. */
+  readonly oldestSeq: number;
   insertBySeq(e: Entry): void;
   clear(): number;
 }
@@ -59,6 +61,10 @@ export class ReadyList implements Ready {
 
   peek(): Entry | undefined {
     return this.length === 0 ? undefined : this.items[this.head];
+  }
+
+  get oldestSeq(): number {
+    return this.length === 0 ? -1 : this.items[this.head]!.seq;
   }
 
   at(i: number): Entry {
@@ -158,6 +164,16 @@ export class PriorityReadyList implements Ready {
 
   peek(): Entry | undefined {
     return this.first()?.peek();
+  }
+
+  /** Each level is in seq order, so the oldest is the smallest of their heads. */
+  get oldestSeq(): number {
+    let min = -1;
+    for (const l of this.levels) {
+      const s = l === undefined ? -1 : l.oldestSeq;
+      if (s >= 0 && (min < 0 || s < min)) min = s;
+    }
+    return min;
   }
 
   insertBySeq(e: Entry): void {

@@ -80,6 +80,14 @@ export interface MessageQueue extends Destination {
   /** Body bytes of the ready messages. */
   readonly messageBytes: number;
   readonly unackedCount: number;
+  /**
+   * Consumer lag without a clock read per message: every message a queue takes gets the next
+   * sequence number (a requeued one keeps its own), so a reader that notes nextEnqueueSeq
+   * against the time now and then can tell how long the oldest ready message (oldestReadySeq,
+   * -1 when none) has at least been waiting.
+   */
+  readonly oldestReadySeq: number;
+  readonly nextEnqueueSeq: number;
   readonly consumerCount: number;
   readonly consumers: readonly Consumer[];
   readonly singleActiveConsumer: boolean;

@@ -65,6 +65,7 @@ function totals(vhosts: VHost[], ctx: ManagementContext): { stats: Record<string
 function listeners(ctx: ManagementContext): Record<string, unknown>[] {
   const l = [{ node: ctx.nodeName, protocol: 'amqp', ip_address: ctx.config.host, port: ctx.amqpPort, socket_opts: {} }];
   if (ctx.managementPort > 0) l.push({ node: ctx.nodeName, protocol: 'http', ip_address: ctx.config.managementHost ?? ctx.config.host, port: ctx.managementPort, socket_opts: {} });
+  if (ctx.prometheusPort > 0) l.push({ node: ctx.nodeName, protocol: 'http/prometheus', ip_address: ctx.config.prometheusHost ?? ctx.config.host, port: ctx.prometheusPort, socket_opts: {} });
   return l;
 }
 
