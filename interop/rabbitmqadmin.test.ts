@@ -3,6 +3,9 @@
 // against RabbitMQ's management plugin in differential mode. Skipped (with the reason) only
 // where Debian's rabbitmq-server package, which ships rabbitmqadmin, is not installed; .ci/run
 // installs it.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { httpSuite } from '../test/support/http.js';
 import { findRabbitmqadmin, rabbitmqadmin } from '../test/support/rabbitmqadmin.js';
@@ -59,6 +62,32 @@ describe.skipIf(script === null)('rabbitmqadmin (Debian rabbitmq-server\'s) agai
     }, 'list connections shows it', { timeoutMs: 15_000, intervalMs: 500 });
     expect(await admin('close', 'connection', `name=${name}`)).toMatchObject({ code: 0, stdout: 'connection closed\n' });
     expect(String(await closed)).toMatch(/320 \(CONNECTION-FORCED\)/);
+  });
+
+  it('declares a user, a vhost and permissions, and exports and imports definitions', async () => {
+    const user = uniqueName('adm-user');
+    const vhost = uniqueName('adm-vhost');
+    expect(await admin('declare', 'vhost', `name=${vhost}`)).toMatchObject({ code: 0, stdout: 'vhost declared\n' });
+    expect(await admin('declare', 'user', `name=${user}`, 'password=pw', 'tags=management')).toMatchObject({ code: 0, stdout: 'user declared\n' });
+    expect(await admin('declare', 'permission', `vhost=${vhost}`, `user=${user}`, 'configure=.*', 'write=.*', 'read=.*'))
+      .toMatchObject({ code: 0, stdout: 'permission declared\n' });
+    expect((await admin('-f', 'tsv', 'list', 'users', 'name', 'tags')).stdout).toContain(`${user}\tmanagement`);
+    expect((await admin('-f', 'tsv', 'list', 'vhosts', 'name')).stdout.split('\n')).toContain(vhost);
+    const dir = mkdtempSync(join(tmpdir(), 'warren-admin-'));
+    try {
+      const file = join(dir, 'defs.json');
+      expect(await admin('export', file)).toMatchObject({ code: 0 });
+      const defs = JSON.parse(readFileSync(file, 'utf8'));
+      expect(defs.users.map((u: { name: string }) => u.name)).toContain(user);
+      expect(defs.permissions).toContainEqual({ user, vhost, configure: '.*', write: '.*', read: '.*' });
+      expect(await admin('delete', 'user', `name=${user}`)).toMatchObject({ code: 0, stdout: 'user deleted\n' });
+      expect(await admin('import', file)).toMatchObject({ code: 0 });
+      expect((await admin('-f', 'tsv', 'list', 'users', 'name')).stdout.split('\n')).toContain(user);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await admin('delete', 'user', `name=${user}`);
+      await admin('delete', 'vhost', `name=${vhost}`);
+    }
   });
 
   it('exits non-zero with the API\'s reason for a refused operation', async () => {

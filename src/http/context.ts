@@ -2,6 +2,7 @@
 // implements it; the HTTP layer never touches sockets, frames or the store directly.
 import type { Connection } from '../amqp/connection.js';
 import type { BrokerConfig } from '../config.js';
+import type { Registry } from '../core/registry.js';
 import type { UserStore } from '../core/users.js';
 import type { VHost } from '../core/vhost.js';
 import type { Logger } from '../log.js';
@@ -12,6 +13,8 @@ export interface ManagementContext {
   readonly log: Logger;
   readonly version: string;
   readonly users: UserStore;
+  /** Vhosts, users and permissions, and the operations across them (core/registry.ts). */
+  readonly registry: Registry;
   readonly vhosts: ReadonlyMap<string, VHost>;
   readonly connections: ReadonlySet<Connection>;
   /** RabbitMQ's node name for this broker ("warren@host"). */

@@ -6,15 +6,16 @@ import { AmqpError } from '../protocol/errors.js';
 const REALM = 'Basic realm="RabbitMQ Management"';
 
 export class HttpError extends Error {
-  constructor(readonly status: number, readonly error: string, readonly reason: string, readonly headers: Record<string, string> = {}) {
-    super(`${status} ${error}: ${reason}`);
+  /** `reason` is text, or a list for the Erlang tuples RabbitMQ returns (`["no_such_user", "u"]`). */
+  constructor(readonly status: number, readonly error: string, readonly reason: string | string[], readonly headers: Record<string, string> = {}) {
+    super(`${status} ${error}: ${String(reason)}`);
   }
 
   static notFound(): HttpError {
     return new HttpError(404, 'Object Not Found', 'Not Found');
   }
 
-  static badRequest(reason: string): HttpError {
+  static badRequest(reason: string | string[]): HttpError {
     return new HttpError(400, 'bad_request', reason);
   }
 

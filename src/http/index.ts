@@ -1,8 +1,10 @@
 // The management plugin's equivalent: the route table of RabbitMQ's HTTP API over the broker's
 // management view, and the rate sampler. The broker starts it when a management port is set.
 import type { ManagementContext } from './context.js';
+import { accessRoutes } from './routes/access.js';
 import { bindingRoutes } from './routes/bindings.js';
 import { connectionRoutes } from './routes/connections.js';
+import { definitionRoutes } from './routes/definitions.js';
 import { exchangeRoutes } from './routes/exchanges.js';
 import { overviewRoutes } from './routes/overview.js';
 import { queueRoutes } from './routes/queues.js';
@@ -20,6 +22,8 @@ export function managementRouter(): Router {
   exchangeRoutes(r);
   bindingRoutes(r);
   connectionRoutes(r);
+  accessRoutes(r);
+  definitionRoutes(r);
   return r;
 }
 

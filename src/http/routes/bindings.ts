@@ -48,8 +48,8 @@ function create(kind: DestKind) {
     const body = bodyObject(req);
     const key = body.routing_key === undefined ? '' : String(body.routing_key);
     const args = jsonToTable(body.arguments, 'arguments');
-    if (kind === 'queue') v.bindQueue(dest, x.name, key, args, httpActor(req, v));
-    else v.bindExchange(dest, x.name, key, args);
+    if (kind === 'queue') v.bindQueue(dest, x.name, key, args, httpActor(req, v, ctx));
+    else v.bindExchange(dest, x.name, key, args, httpActor(req, v, ctx));
     // RabbitMQ's Location is relative to the request path: "<destination>/<escaped props key>".
     const location = `${enc(dest)}/${enc(propertiesKey(key, tableToJson(args)))}`;
     return { status: 201, headers: { location } };
@@ -71,8 +71,8 @@ function find(req: Req, ctx: ManagementContext, kind: DestKind): [VHost, Exchang
 function remove(kind: DestKind) {
   return (req: Req, ctx: ManagementContext): Reply => {
     const [v, x, b] = find(req, ctx, kind);
-    if (kind === 'queue') v.unbindQueue(b.destination.name, x.name, b.routingKey, b.args, httpActor(req, v));
-    else v.unbindExchange(b.destination.name, x.name, b.routingKey, b.args);
+    if (kind === 'queue') v.unbindQueue(b.destination.name, x.name, b.routingKey, b.args, httpActor(req, v, ctx));
+    else v.unbindExchange(b.destination.name, x.name, b.routingKey, b.args, httpActor(req, v, ctx));
     return noContent();
   };
 }

@@ -8,23 +8,36 @@ import type { ManagementContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { param, type Req } from '../request.js';
 
-/** The vhost named by the `vhost` path parameter; 404 "Object Not Found" when there is none. */
+/**
+ * The vhost named by the `vhost` path parameter; 404 "Object Not Found" when there is none, and
+ * 401 "Access refused." when the user may not see it (rabbit_mgmt_util:vhost_authorisation).
+ */
 export function vhostParam(req: Req, ctx: ManagementContext): VHost {
   const v = ctx.vhosts.get(param(req, 'vhost'));
   if (v === undefined) throw HttpError.notFound();
-  return v;
+  return authorised(req, ctx, v);
 }
 
 /** For creating things in a vhost: RabbitMQ answers a missing vhost with its own 404 body. */
 export function vhostForCreate(req: Req, ctx: ManagementContext): VHost {
   const v = ctx.vhosts.get(param(req, 'vhost'));
   if (v === undefined) throw new HttpError(404, 'not_found', 'vhost_not_found');
-  return v;
+  return authorised(req, ctx, v);
 }
 
-/** The vhosts whose objects the user sees (every vhost until per-vhost permissions exist). */
-export function visibleVhosts(_req: Req, ctx: ManagementContext): VHost[] {
-  return [...ctx.vhosts.values()];
+function authorised(req: Req, ctx: ManagementContext, v: VHost): VHost {
+  if (hasLevel(req.user, 'monitoring') || ctx.registry.permissions.canOpen(req.user.name, v.name)) return v;
+  throw HttpError.notAuthorised('Access refused.');
+}
+
+/**
+ * The vhosts whose objects the user sees: all for an administrator (or a monitoring user), else
+ * those the user has permissions in, as rabbit_mgmt_util:list_visible_vhosts.
+ */
+export function visibleVhosts(req: Req, ctx: ManagementContext): VHost[] {
+  const all = [...ctx.vhosts.values()];
+  if (hasLevel(req.user, 'monitoring')) return all;
+  return all.filter((v) => ctx.registry.permissions.canOpen(req.user.name, v.name));
 }
 
 /** The vhosts of the `vhost` parameter if given, else all visible ones. */
@@ -32,9 +45,12 @@ export function vhostsOf(req: Req, ctx: ManagementContext): VHost[] {
   return req.params.vhost !== undefined ? [vhostParam(req, ctx)] : visibleVhosts(req, ctx);
 }
 
-/** An HTTP request acts as its user; no connection owns what it declares. */
-export function httpActor(req: Req, vhost: VHost): Actor {
-  return { user: req.user, vhost: vhost.name, connection: 'management API' };
+/**
+ * An HTTP request acts as its user, with that user's permissions in the vhost (so a declare over
+ * HTTP needs configure, as over AMQP); no connection owns what it declares.
+ */
+export function httpActor(req: Req, vhost: VHost, ctx: ManagementContext): Actor {
+  return { user: req.user, vhost: vhost.name, connection: 'management API', access: ctx.registry.permissions };
 }
 
 /** Connections the user sees: all for monitoring users, else their own (as RabbitMQ). */

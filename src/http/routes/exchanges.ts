@@ -1,5 +1,6 @@
 // /api/exchanges: list, show, declare, delete, publish, and an exchange's bindings. Publishing
 // goes through core's one entry point, VHost.publish, like an AMQP basic.publish.
+import { permit } from '../../core/access.js';
 import type { Exchange } from '../../core/exchange/exchange.js';
 import { Message } from '../../core/message.js';
 import { PublishResult } from '../../core/publish.js';
@@ -12,7 +13,7 @@ import { payloadFromJson, propertiesFromJson, requireKeys } from '../messages.js
 import { bodyObject, created, json, noContent, param, type Reply, type Req } from '../request.js';
 import type { Router } from '../router.js';
 import { bindingView, defaultBindingView, exchangeView } from '../views.js';
-import { boolField, exchangeName, vhostForCreate, vhostParam, vhostsOf } from './common.js';
+import { boolField, exchangeName, httpActor, vhostForCreate, vhostParam, vhostsOf } from './common.js';
 
 function exchangeParam(req: Req, ctx: ManagementContext): [VHost, Exchange] {
   const v = vhostParam(req, ctx);
@@ -38,13 +39,13 @@ function declare(req: Req, ctx: ManagementContext): Reply {
     autoDelete: boolField(body, 'auto_delete', false),
     internal: boolField(body, 'internal', false),
     args: jsonToTable(body.arguments, 'arguments'),
-  });
+  }, httpActor(req, v, ctx));
   return existed ? noContent() : created();
 }
 
 function remove(req: Req, ctx: ManagementContext): Reply {
   const [v, x] = exchangeParam(req, ctx);
-  v.deleteExchange(x.name, req.query.get('if-unused') === 'true');
+  v.deleteExchange(x.name, req.query.get('if-unused') === 'true', httpActor(req, v, ctx));
   return noContent();
 }
 
@@ -56,6 +57,7 @@ function publish(req: Req, ctx: ManagementContext): Reply {
   const body = bodyObject(req);
   requireKeys(body, ['properties', 'routing_key', 'payload', 'payload_encoding']);
   const msg = new Message(x.name, String(body.routing_key), propertiesFromJson(body.properties), payloadFromJson(body.payload, body.payload_encoding));
+  permit(httpActor(req, v, ctx), 'write', 'exchange', x.name === '' ? 'amq.default' : x.name);
   if (x.internal) throw HttpError.notAuthorised('Access refused.');
   const r = v.publish(x, msg, result);
   return json({ routed: !r.unroutable });

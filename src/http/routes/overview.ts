@@ -124,15 +124,17 @@ function vhostView(v: VHost, ctx: ManagementContext): Record<string, unknown> {
       send += c.stats.sendOct;
     }
   }
+  const meta = ctx.registry.vhostMeta(v.name) ?? { description: '', tags: [] };
   return {
     cluster_state: { [ctx.nodeName]: 'running' },
-    description: v.name === '/' ? 'Default virtual host' : '',
+    default_queue_type: 'undefined',
+    description: meta.description,
     message_stats: detailed(stats, (k) => ctx.rates.rate(v, k)),
     ...detailed(depth, (k) => ctx.rates.rate(v, k)),
-    metadata: { description: v.name === '/' ? 'Default virtual host' : '', tags: [] },
+    metadata: { description: meta.description, tags: meta.tags },
     name: v.name,
     ...detailed({ recv_oct: recv, send_oct: send }, (k) => ctx.rates.rate(v, k)),
-    tags: [],
+    tags: meta.tags,
     tracing: false,
   };
 }
@@ -177,7 +179,7 @@ function nodeView(ctx: ManagementContext): Record<string, unknown> {
 /** /api/aliveness-test/v: declare queue aliveness-test, publish to it and get the message back. */
 function aliveness(req: Req, ctx: ManagementContext): Reply {
   const v = vhostParam(req, ctx);
-  const q = v.declareQueue('aliveness-test', { passive: false, durable: false, exclusive: false, autoDelete: false, args: {} }, httpActor(req, v));
+  const q = v.declareQueue('aliveness-test', { passive: false, durable: false, exclusive: false, autoDelete: false, args: {} }, httpActor(req, v, ctx));
   const x = v.exchange('');
   const body = Buffer.from('test_message');
   v.publish(x, new Message('', q.name, Buffer.from([0, 0]), body), new PublishResult());

@@ -1,6 +1,7 @@
 // /api/queues: list, show, declare, delete, purge, get messages, and a queue's bindings. Each
 // operation is the core call the AMQP method makes (declareQueue, deleteQueue, purge, get), so
 // the same checks and texts apply.
+import { permit } from '../../core/access.js';
 import type { Message } from '../../core/message.js';
 import type { DeliveryHandle, GetOwner, MessageQueue } from '../../core/queue/types.js';
 import type { VHost } from '../../core/vhost.js';
@@ -38,18 +39,21 @@ function declare(req: Req, ctx: ManagementContext): Reply {
     autoDelete: boolField(body, 'auto_delete', false),
     exclusive: false,
     args: jsonToTable(body.arguments, 'arguments'),
-  }, httpActor(req, v));
+  }, httpActor(req, v, ctx));
   return existed ? noContent() : created();
 }
 
 function remove(req: Req, ctx: ManagementContext): Reply {
   const [v, q] = queueParam(req, ctx);
-  v.deleteQueue(q.name, req.query.get('if-unused') === 'true', req.query.get('if-empty') === 'true', httpActor(req, v));
+  v.deleteQueue(q.name, req.query.get('if-unused') === 'true', req.query.get('if-empty') === 'true', httpActor(req, v, ctx));
   return noContent();
 }
 
 function purge(req: Req, ctx: ManagementContext): Reply {
-  queueParam(req, ctx)[1].purge();
+  const [v, q] = queueParam(req, ctx);
+  // As queue.purge over AMQP: read on the queue.
+  permit(httpActor(req, v, ctx), 'read', 'queue', q.name);
+  q.purge();
   return noContent();
 }
 
@@ -63,7 +67,8 @@ interface Taken { h: DeliveryHandle; msg: Message; redelivered: boolean; left: n
  * says (requeued ones only after all are taken, so one request never sees a message twice).
  */
 function getMessages(req: Req, ctx: ManagementContext): Reply {
-  const [, q] = queueParam(req, ctx);
+  const [v, q] = queueParam(req, ctx);
+  permit(httpActor(req, v, ctx), 'read', 'queue', q.name);
   const body = bodyObject(req);
   requireKeys(body, ['ackmode', 'encoding']);
   const mode = String(body.ackmode);
