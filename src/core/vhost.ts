@@ -80,6 +80,7 @@ export class VHost implements QueueHost, RoutingTables {
       assertField('auto_delete', res, d.autoDelete, existing.autoDelete);
       assertField('internal', res, d.internal, existing.internal);
       assertArgs(EQUIVALENT_EXCHANGE_ARGS, res, d.args, existing.args);
+      if (def.equivalentArgs !== undefined) assertArgs(def.equivalentArgs, res, d.args, existing.args);
       return existing;
     }
     if (name.startsWith('amq.')) throw reservedName('exchange', name);
@@ -388,7 +389,7 @@ function findBinding(x: Exchange, dest: Destination, routingKey: string, args: F
 
 /** The source exchange type's validate_binding (headers: x-match), as a 406. */
 function validateBinding(x: Exchange, routingKey: string, args: FieldTable): void {
-  const problem = x.typeDef.validateBinding?.(routingKey, args) ?? null;
+  const problem = x.rules.validateBinding?.(routingKey, args) ?? null;
   if (problem !== null) throw ChannelError.preconditionFailed(problem);
 }
 

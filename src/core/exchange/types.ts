@@ -2,12 +2,13 @@
 // type (x-consistent-hash, x-delayed-message, ...) is one file exporting an ExchangeTypeDef and
 // one line in BUILT_IN below.
 import type { ExchangeTypeDef } from './exchange.js';
+import { consistentHashType } from './consistent-hash.js';
 import { directType } from './direct.js';
 import { fanoutType } from './fanout.js';
 import { headersType } from './headers.js';
 import { topicType } from './topic.js';
 
-const BUILT_IN: readonly ExchangeTypeDef[] = [directType, fanoutType, topicType, headersType];
+const BUILT_IN: readonly ExchangeTypeDef[] = [directType, fanoutType, topicType, headersType, consistentHashType];
 
 const registry = new Map<string, ExchangeTypeDef>(BUILT_IN.map((t) => [t.name, t]));
 
