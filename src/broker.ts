@@ -107,7 +107,7 @@ export class Broker implements BrokerContext {
     const r = recover(persistence, (name) => this.vhostForRecovery(name), (msg, meta) => this.log.warn(msg, meta));
     for (const v of this.vhosts.values()) v.persistence = persistence;
     this.log.info(`recovered ${r.queues} durable queues with ${r.messages} messages in ${(r.ms / 1000).toFixed(3)} s`, {
-      file: store.file, exchanges: r.exchanges, queues: r.queues, bindings: r.bindings, messages: r.messages, ms: r.ms,
+      file: store.file, exchanges: r.exchanges, queues: r.queues, bindings: r.bindings, messages: r.messages, held: r.held, ms: r.ms,
     });
   }
 
@@ -128,6 +128,7 @@ export class Broker implements BrokerContext {
     for (const v of this.vhosts.values()) {
       v.persistence = null;
       for (const q of v.queues.values()) q.close();
+      for (const x of v.exchanges.values()) x.hold?.close();
     }
     store?.close();
   }

@@ -22,6 +22,17 @@ export interface QueueJournal {
   readRange(from: number, to: number, each: (seq: number, msg: Message) => void): void;
   /** Every message of the queue goes (purge with nothing unacked). */
   removeAll(): void;
+  /** A message's failed attempts and when it is due again (null: ready now), for retry. */
+  setRetry(seq: number, count: number, retryAt: number | null): void;
+}
+
+/** The messages a durable exchange holds (x-delayed-message), by the exchange's own seq. */
+export interface HeldJournal {
+  /** Written in this turn's commit. */
+  add(seq: number, dueAt: number, msg: Message): void;
+  remove(seq: number): void;
+  /** Startup: every held message, by seq. */
+  forEach(fn: (seq: number, dueAt: number, msg: Message) => void): void;
 }
 
 export interface Persistence {
@@ -41,4 +52,6 @@ export interface Persistence {
   deleteQueue(vhost: string, name: string): void;
   saveBinding(vhost: string, b: Binding): void;
   deleteBinding(vhost: string, b: Binding): void;
+  /** Where a durable exchange keeps the messages it holds; they go when the exchange is deleted. */
+  heldMessages(vhost: string, exchange: string): HeldJournal;
 }

@@ -1,8 +1,17 @@
 // Opening warren.db: pragmas, schema creation, version check, and errors that name the file.
 import Database from 'better-sqlite3';
+import { PATTERN_TABLES } from './patterns.js';
 
-/** Bump when the tables change, and add a migration from the previous version to migrate(). */
-export const SCHEMA_VERSION = 1;
+/**
+ * Upgrades, in order: entry i takes a version i + 1 file to version i + 2. A new file gets the
+ * version 1 DDL and then every entry, so old and new files end up with the same tables. To
+ * change the tables, append an entry (never edit one that has shipped).
+ */
+const MIGRATIONS: readonly string[] = [
+  PATTERN_TABLES, // 1 -> 2: delayed messages, retry state of queue messages, deduplication caches
+];
+
+export const SCHEMA_VERSION = 1 + MIGRATIONS.length;
 /** 'Warn' in ASCII; marks the file as Warren's for `file(1)` and for our own check. */
 const APPLICATION_ID = 0x5761726e;
 
@@ -78,6 +87,7 @@ export function openDatabase(file: string): Opened {
     if (tables.length === 0) {
       db.transaction(() => {
         db.exec(DDL);
+        for (const m of MIGRATIONS) db.exec(m);
         db.pragma(`application_id = ${APPLICATION_ID}`);
         db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(SCHEMA_VERSION);
       })();
@@ -122,10 +132,12 @@ export function openDatabase(file: string): Opened {
   }
 }
 
-/** Upgrades an older schema in place, one version at a time; returns the resulting version. */
+/** Upgrades an older schema in place, in one transaction; returns the resulting version. */
 function migrate(db: Database.Database, from: number): number {
-  // No older versions exist yet. A future version N adds, inside one transaction:
-  //   if (v === N - 1) { db.exec('ALTER TABLE ...'); v = N; }  and then stores v in meta.
-  void db;
-  return from;
+  if (from === SCHEMA_VERSION) return from;
+  db.transaction(() => {
+    for (let v = from; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v - 1]!);
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(SCHEMA_VERSION);
+  })();
+  return SCHEMA_VERSION;
 }
