@@ -93,3 +93,48 @@ describe.skipIf(external)('delayed messages across a restart', () => {
     await c.close();
   });
 });
+
+/** Declare the retrying queue, publish one persistent job, nack its first delivery; returns when. */
+async function failOnce(ch: Channel): Promise<number> {
+  await ch.assertQueue('retrying', { durable: true, arguments: { 'x-delayed-retry-min': 1200, 'x-delivery-limit': 5 } });
+  ch.sendToQueue('retrying', Buffer.from('job'), PERSISTENT);
+  await (ch as unknown as { waitForConfirms(): Promise<void> }).waitForConfirms();
+  const m = await new Promise<ConsumeMessage>((resolve) => { void ch.consume('retrying', (x) => { if (x) resolve(x); }); });
+  ch.nack(m, false, true);
+  const at = Date.now();
+  await sleep(150); // the retry state is in this turn's commit
+  return at;
+}
+
+async function expectRetried(ch: Channel, nackedAt: number): Promise<void> {
+  expect((await ch.checkQueue('retrying')).messageCount).toBe(0); // still waiting: not ready
+  const { inbox, at } = await arrivals(ch, 'retrying');
+  const [m] = await inbox.waitFor(1, 3000);
+  expect(at.get('job')! - nackedAt).toBeGreaterThanOrEqual(1200);
+  expect([m!.properties.headers!['x-delivery-count'], m!.fields.redelivered]).toEqual([1, true]);
+}
+
+describe.skipIf(external)('retrying messages across a restart', () => {
+  it('keep their attempt count and due time over a clean restart', async () => {
+    const dir = dataDir();
+    let ch = await restart(dir);
+    const nackedAt = await failOnce(ch);
+    ch = await restart(dir);
+    await expectRetried(ch, nackedAt);
+  });
+
+  it.skipIf(!built)('keep them after SIGKILL', async () => {
+    const dir = dataDir();
+    let w = startWarren(['--port', '0', '--host', '127.0.0.1', '--data-dir', dir]);
+    let c: ChannelModel = await amqp.connect(`amqp://guest:guest@127.0.0.1:${await w.listening}`);
+    c.on('error', () => {});
+    const nackedAt = await failOnce(await c.createConfirmChannel());
+    w.proc.kill('SIGKILL');
+    await w.exited;
+    w = startWarren(['--port', '0', '--host', '127.0.0.1', '--data-dir', dir]);
+    c = await amqp.connect(`amqp://guest:guest@127.0.0.1:${await w.listening}`);
+    c.on('error', () => {});
+    await expectRetried(await c.createChannel(), nackedAt);
+    await c.close();
+  });
+});

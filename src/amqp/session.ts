@@ -251,7 +251,7 @@ export class Session implements ConsumerOwner, GetOwner {
     for (const [, u] of held) {
       if (u.consumer) fromConsumers++;
       if (kind === 'ack') u.queue.ack(u.handle, u.consumer);
-      else if (requeue) u.queue.requeue(u.handle, u.consumer);
+      else if (requeue) u.queue.requeue(u.handle, u.consumer, true); // a failed attempt, for retry
       else u.queue.reject(u.handle, u.consumer); // dead-letters when the queue has a DLX
       if (!touched.includes(u.queue)) touched.push(u.queue);
     }

@@ -89,6 +89,9 @@ export class DueTimer {
 
   constructor(private readonly fire: () => void) {}
 
+  /** A timer is armed. */
+  get armed(): boolean { return this.timer !== null; }
+
   private readonly onTimeout = (): void => {
     this.timer = null;
     this.at = Infinity;

@@ -14,6 +14,8 @@
 // - x-max-priority: a PriorityReadyList instead of one ReadyList.
 // - x-single-active-consumer: only the active consumer is served; when it goes, the first remaining
 //   consumer (highest x-priority, then earliest) takes over.
+// - Retry (x-delivery-limit, x-delayed-retry-*; retry.ts): failed attempts are counted, shown
+//   as x-delivery-count, backed off (waiting messages are not ready), dead-lettered past the limit.
 // - Dead-lettering goes through the host (the vhost), which knows the exchanges.
 // - Durable queues have a journal (the store): persistent messages are written at enqueue
 //   (unless handed straight to a no-ack consumer), removed when acked or dropped; a long one
@@ -22,6 +24,7 @@ import type { FieldTable } from '../../protocol/field-table.js';
 import type { Actor } from '../actor.js';
 import type { Binding } from '../exchange/exchange.js';
 import type { Message } from '../message.js';
+import { DueTimer } from '../due-heap.js';
 import type { QueueJournal } from '../persistence.js';
 import { MessageStats } from '../stats.js';
 import { queueFeatures, ttlFor, wouldOverflow, type QueueFeatures } from './arguments.js';
@@ -29,10 +32,8 @@ import { ConsumerList, type Consumer } from './consumer.js';
 import type { DeathReason } from './dead-letter.js';
 import { pageIn, shouldPageOut } from './paging.js';
 import { PriorityReadyList, ReadyList, type Entry, type Ready } from './ready-list.js';
+import { asDelivered, Retry } from './retry.js';
 import type { DeliveryHandle, Enqueued, GetOwner, MessageQueue, QueueHost, QueueOptions } from './types.js';
-
-/** setTimeout's longest delay; longer waits fire early and re-arm. */
-const MAX_TIMEOUT = 2 ** 31 - 1;
 
 /** A handle is the entry itself, seen from outside as opaque. */
 const entryOf = (h: DeliveryHandle) => h as unknown as Entry;
@@ -50,9 +51,10 @@ export class ClassicQueue implements MessageQueue {
   private readonly limited: boolean;
   /** Entries may have an expiry: the queue has a message TTL or was sent a message with one. */
   private timed: boolean;
-  private timer: NodeJS.Timeout | null = null;
-  /** When the armed timer fires (ms since the epoch). */
-  private timerAt = 0;
+  /** The queue's one timer: head expiry, x-expires, or the next retry due. */
+  private readonly timer = new DueTimer(() => this.onTimer());
+  /** Retry state, when the queue has retry arguments. */
+  private readonly retry: Retry | null;
   /** x-expires: last consumer gone, basic.get or declare. */
   private lastUsed = 0;
   /** x-expires in ms, 0 = never (also without a host to delete the queue). */
@@ -77,6 +79,7 @@ export class ClassicQueue implements MessageQueue {
     this.limited = f.maxLength >= 0 || f.maxBytes >= 0;
     this.timed = f.messageTtl >= 0;
     this.list = new ConsumerList(f.singleActiveConsumer);
+    this.retry = f.retry !== null ? new Retry(f.retry) : null;
     this.expires = f.expires > 0 && this.host !== null ? f.expires : 0;
     if (this.expires > 0) this.touch();
   }
@@ -86,6 +89,8 @@ export class ClassicQueue implements MessageQueue {
   get exclusiveOwner(): Actor | null { return this.options.owner; }
   get args(): FieldTable { return this.options.args; }
   get messageCount(): number { return this.ready.length; }
+  /** Messages waiting out a retry backoff: neither ready nor unacked. */
+  get waitingCount(): number { return this.retry?.waiting.size ?? 0; }
   get messageBytes(): number { return this.ready.bytes; }
   get consumerCount(): number { return this.list.length; }
   get consumers(): readonly Consumer[] { return this.list.all; }
@@ -124,11 +129,11 @@ export class ClassicQueue implements MessageQueue {
         // A no-ack consumer takes it for good: nothing to write.
         const keep = persist && !c.noAck;
         if (keep) this.journal!.add(seq, msg, expiresAt);
-        this.handOver(c, { msg, seq, redelivered: false, expiresAt, size: msg.body.length, priority: msg.priority, persisted: keep });
+        this.handOver(c, { msg, seq, redelivered: false, expiresAt, size: msg.body.length, priority: msg.priority, persisted: keep, attempts: 0, retryAt: 0 });
         return keep ? 'stored' : 'queued';
       }
     }
-    const e: Entry = { msg, seq, redelivered: false, expiresAt, size: msg.body.length, priority: msg.priority, persisted: persist };
+    const e: Entry = { msg, seq, redelivered: false, expiresAt, size: msg.body.length, priority: msg.priority, persisted: persist, attempts: 0, retryAt: 0 };
     if (persist) {
       this.journal!.add(seq, msg, expiresAt);
       if (shouldPageOut(this.ready)) e.msg = null;
@@ -190,7 +195,7 @@ export class ClassicQueue implements MessageQueue {
       if (e.persisted) this.journal!.remove(e.seq);
     }
     if (e.redelivered) st.redeliver++;
-    c.owner.deliver(c, this, handleOf(e), e.msg!, e.redelivered);
+    c.owner.deliver(c, this, handleOf(e), this.retry !== null ? asDelivered(e.msg!, e.attempts) : e.msg!, e.redelivered);
   }
 
   /** basic.get: hand the head message to `to` (which tracks it if it needs an ack). */
@@ -214,7 +219,7 @@ export class ClassicQueue implements MessageQueue {
       this.stats.getEmpty++;
       return false;
     }
-    to.gotMessage(this, handleOf(e), e.msg!, e.redelivered, noAck);
+    to.gotMessage(this, handleOf(e), this.retry !== null ? asDelivered(e.msg!, e.attempts) : e.msg!, e.redelivered, noAck);
     return true;
   }
 
@@ -242,14 +247,16 @@ export class ClassicQueue implements MessageQueue {
 
   /**
    * Put an unacked message back at its original position, marked redelivered. As RabbitMQ's
-   * requeue_and_run: a drop-head limit applies again, and an expired head leaves.
+   * requeue_and_run: a drop-head limit applies again, and an expired head leaves. With retry
+   * arguments it is a failed attempt (byClient: a nack/reject, which backs off).
    */
-  requeue(h: DeliveryHandle, c: Consumer | null): void {
+  requeue(h: DeliveryHandle, c: Consumer | null, byClient = false): void {
     const e = entryOf(h);
     this.unackedCount--;
     if (c) c.unacked--;
     if (this.deleted) return;
     e.redelivered = true;
+    if (this.retry !== null && this.failed(e, byClient)) return;
     this.ready.insertBySeq(e);
     if (e.expiresAt !== 0) this.timed = true;
     if (this.limited) this.dropHeadOverflow();
@@ -259,29 +266,51 @@ export class ClassicQueue implements MessageQueue {
     }
   }
 
-  /** Ready messages go, without dead-lettering (as RabbitMQ's purge). */
+  /** Retry: attempt failed; true when it does not go back to ready now (waiting, or dead). */
+  private failed(e: Entry, byClient: boolean): boolean {
+    const outcome = this.retry!.fail(e, byClient, Date.now());
+    if (outcome === 'dead') {
+      this.deadLetter(e, 'delivery_limit');
+      if (e.persisted) this.journal!.remove(e.seq);
+      return true;
+    }
+    if (e.persisted) this.journal!.setRetry(e.seq, e.attempts, outcome === 'waiting' ? e.retryAt : null);
+    if (outcome === 'ready') return false;
+    this.armTimer();
+    return true;
+  }
+
+  /** Ready messages (and ones waiting out a retry backoff) go, without dead-lettering. */
   purge(): number {
     const j = this.journal;
+    const waiting = this.retry?.waiting;
     if (j !== null && !this.deleted) {
       if (this.unackedCount === 0) j.removeAll();
-      else for (const e of this.ready) if (e.persisted) j.remove(e.seq);
+      else {
+        for (const e of this.ready) if (e.persisted) j.remove(e.seq);
+        if (waiting !== undefined) for (const e of waiting.values()) if (e.persisted) j.remove(e.seq);
+      }
     }
-    return this.ready.clear();
+    const n = waiting?.size ?? 0;
+    waiting?.clear();
+    return this.ready.clear() + n;
   }
 
   /**
    * Startup: a message recovered from the store, in seq order, its body left there. Call
    * restored() after the last one.
    */
-  restore(seq: number, size: number, expiresAt: number, priority: number, redelivered: boolean): void {
-    this.ready.push({ msg: null, seq, redelivered, expiresAt, size, priority, persisted: true });
+  restore(seq: number, size: number, expiresAt: number, priority: number, redelivered: boolean, attempts = 0, retryAt = 0): void {
+    const e: Entry = { msg: null, seq, redelivered: redelivered || attempts > 0, expiresAt, size, priority, persisted: true, attempts, retryAt };
+    if (retryAt > 0 && this.retry !== null) this.retry.wait(e); // overdue: ready at the first timer
+    else this.ready.push(e);
     if (expiresAt !== 0) this.timed = true;
   }
 
   /** Recovery is over: number new messages above every stored or delivered seq. */
   restored(lastSeq: number): void {
     this.nextSeq = Math.max(this.nextSeq, lastSeq + 1);
-    if (this.timed) this.armTimer();
+    this.armTimer();
   }
 
   /** The vhost deleted it: consumers are told, ready messages go, the timer stops. */
@@ -294,8 +323,7 @@ export class ClassicQueue implements MessageQueue {
 
   /** Stop the timer (deleted, or the broker is stopping). */
   close(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
+    this.timer.stop();
   }
 
   /** x-expires: the queue was used (basic.get, declare); its deadline starts again. */
@@ -342,31 +370,27 @@ export class ClassicQueue implements MessageQueue {
     if (this.features.dlx !== null && this.host !== null) this.host.deadLetter(this, msg, reason);
   }
 
-  /** Arm the queue's one timer for the next deadline, unless it is armed for one as early. */
+  /** Arm the queue's one timer for the next deadline (it only ever moves earlier). */
   private armTimer(): void {
-    let at = Infinity;
+    if (this.deleted) return;
+    let at = this.retry?.nextDue ?? Infinity;
     if (this.timed) {
       const h = this.ready.peek();
-      if (h !== undefined && h.expiresAt !== 0) at = h.expiresAt;
+      if (h !== undefined && h.expiresAt !== 0 && h.expiresAt < at) at = h.expiresAt;
     }
     const expires = this.expires;
     if (expires > 0 && this.list.length === 0 && this.lastUsed + expires < at) at = this.lastUsed + expires;
-    if (at === Infinity || this.deleted) return;
-    if (this.timer !== null) {
-      if (this.timerAt <= at) return;
-      clearTimeout(this.timer);
-    }
-    const now = Date.now();
-    const delay = Math.min(Math.max(at - now, 0), MAX_TIMEOUT);
-    this.timerAt = now + delay;
-    this.timer = setTimeout(this.onTimer, delay);
-    this.timer.unref();
+    this.timer.arm(at);
   }
 
-  private readonly onTimer = (): void => {
-    this.timer = null;
+  private onTimer(): void {
     if (this.deleted) return;
     const now = Date.now();
+    // Retry waits that are over: ready again at their positions, then served.
+    if (this.retry !== null && this.retry.release(now, this.ready) > 0) {
+      if (this.limited) this.dropHeadOverflow();
+      this.dispatch();
+    }
     if (this.timed) this.dropExpired(now);
     const expires = this.expires;
     if (expires > 0 && this.list.length === 0 && now >= this.lastUsed + expires) {
@@ -374,7 +398,7 @@ export class ClassicQueue implements MessageQueue {
       return;
     }
     this.armTimer();
-  };
+  }
 
   addConsumer(c: Consumer): void {
     this.list.add(c);
