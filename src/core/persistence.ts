@@ -35,6 +35,15 @@ export interface HeldJournal {
   forEach(fn: (seq: number, dueAt: number, msg: Message) => void): void;
 }
 
+/** A deduplication exchange's cache on disk (x-cache-persistence disk), by key. */
+export interface DedupJournal {
+  /** expiresAt 0 = never. */
+  put(key: string, expiresAt: number): void;
+  remove(key: string): void;
+  /** Startup: every entry, in no particular order. */
+  forEach(fn: (key: string, expiresAt: number) => void): void;
+}
+
 export interface Persistence {
   /** Writes are waiting for the next commit (tx.commit then commits at once). */
   readonly pending: boolean;
@@ -54,4 +63,6 @@ export interface Persistence {
   deleteBinding(vhost: string, b: Binding): void;
   /** Where a durable exchange keeps the messages it holds; they go when the exchange is deleted. */
   heldMessages(vhost: string, exchange: string): HeldJournal;
+  /** Where a durable deduplication exchange with a disk cache keeps it; it goes with the exchange. */
+  dedupCache(vhost: string, exchange: string): DedupJournal;
 }

@@ -218,13 +218,14 @@ export class VHost implements QueueHost, RoutingTables, ExchangeHost {
    * Core's one publish entry point: route `msg` from `x` (e2e bindings, alternate exchanges,
    * CC/BCC), enqueue it into every queue reached, count it, and report in `r` (reset first).
    * The caller has made the exchange checks (exists, not internal) and the message checks.
-   * An exchange that holds messages (x-delayed-message) may keep it instead (r.held), and
-   * publishes it here again when its time comes (so publish_in counts it twice).
+   * An exchange with a hold may take it instead: x-delayed-message keeps it (r.held) and
+   * publishes it here again when its time comes (so publish_in counts it twice),
+   * x-message-deduplication drops a duplicate (unroutable).
    */
   publish(x: Exchange, msg: Message, r: PublishResult): PublishResult {
     r.reset();
     x.stats.publishIn++;
-    if (x.hold !== null && x.hold.keep(msg, r)) return r;
+    if (x.hold !== null && x.hold.take(msg, r)) return r;
     route(this, x, msg, r.queues);
     this.enqueueAll(x, msg, r);
     return r;

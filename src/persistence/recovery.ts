@@ -12,7 +12,7 @@ export interface Recovered {
   queues: number;
   bindings: number;
   messages: number;
-  /** Messages held by delayed exchanges. */
+  /** Messages held by delayed exchanges and deduplication cache entries. */
   held: number;
   ms: number;
 }
@@ -34,8 +34,8 @@ export function recover(p: StorePersistence, vhostOf: (name: string) => VHost, w
     }
     const ex = v.restoreExchange(x.name, x.type, x.autoDelete, x.internal, decodeTable(x.args));
     r.exchanges++;
-    // A delayed exchange's held messages, due times kept (overdue ones go out at once).
-    if (ex.hold !== null) p.heldMessages(x.vhost, x.name).forEach((seq, dueAt, msg) => { ex.hold!.restore(seq, dueAt, msg); r.held++; });
+    // A delayed exchange's held messages (due times kept), a deduplication exchange's disk cache.
+    if (ex.hold !== null) r.held += ex.hold.recover(p);
   }
   for (const d of defs.queues) {
     const v = vhostOf(d.vhost);

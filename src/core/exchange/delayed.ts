@@ -19,7 +19,7 @@ import { ChannelError, ConnectionError } from '../../protocol/errors.js';
 import type { FieldTable, FieldValue } from '../../protocol/field-table.js';
 import { DueHeap, DueTimer } from '../due-heap.js';
 import { headerOf, withHeader, type Message } from '../message.js';
-import type { HeldJournal } from '../persistence.js';
+import type { HeldJournal, Persistence } from '../persistence.js';
 import { PublishResult } from '../publish.js';
 import type { Exchange, ExchangeHost, ExchangeTypeDef, Hold } from './exchange.js';
 
@@ -79,7 +79,7 @@ class DelayedHold implements Hold {
   /** How many messages are held now. */
   get size(): number { return this.heap.size; }
 
-  keep(msg: Message, r: PublishResult): boolean {
+  take(msg: Message, r: PublishResult): boolean {
     const delay = delayOf(headerOf(msg, 'x-delay'));
     if (Number.isNaN(delay)) return false;
     const due = Date.now() + delay;
@@ -96,10 +96,16 @@ class DelayedHold implements Hold {
     return true;
   }
 
-  restore(seq: number, dueAt: number, msg: Message): void {
-    this.heap.push(dueAt, seq, msg);
-    if (seq >= this.nextSeq) this.nextSeq = seq + 1;
-    this.timer.arm(dueAt);
+  recover(p: Persistence): number {
+    if (!this.x.durable) return 0;
+    let n = 0;
+    p.heldMessages(this.host.name, this.x.name).forEach((seq, dueAt, msg) => {
+      this.heap.push(dueAt, seq, msg);
+      if (seq >= this.nextSeq) this.nextSeq = seq + 1;
+      n++;
+    });
+    this.timer.arm(this.heap.nextDue); // overdue ones go out at once
+    return n;
   }
 
   /** The timer: every message now due is routed, in due order, by the bindings of now. */

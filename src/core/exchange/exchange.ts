@@ -42,17 +42,21 @@ export interface ExchangeHost {
 }
 
 /**
- * An exchange's hold on messages it does not route at once (x-delayed-message). vhost.publish
- * asks it first; a kept message comes back through vhost.publish later.
+ * An exchange type's say over a message before it is routed: x-delayed-message holds it to
+ * route later, x-message-deduplication drops duplicates. vhost.publish asks it first; a held
+ * message comes back through vhost.publish when its time comes.
  */
 export interface Hold {
-  /** true: kept (r.stored set when it was written to the store); false: route it now. */
-  keep(msg: Message, r: PublishResult): boolean;
-  /** Startup: a kept message found in the store. */
-  restore(seq: number, dueAt: number, msg: Message): void;
-  /** The exchange was deleted: kept messages go (from the store too). */
+  /**
+   * true: the exchange took the message and it is not routed now (held: r.held, and r.stored
+   * when written to the store; dropped: r is left empty, so it is unroutable). false: route it.
+   */
+  take(msg: Message, r: PublishResult): boolean;
+  /** Startup: reload what the store keeps for this exchange; returns how many records. */
+  recover(p: Persistence): number;
+  /** The exchange was deleted: what it holds goes (the store drops its rows with it). */
   drop(): void;
-  /** Stop timers (broker shutdown); kept messages stay in the store. */
+  /** Stop timers (broker shutdown); the store keeps what it has. */
   close(): void;
 }
 
@@ -77,7 +81,7 @@ export interface ExchangeTypeDef {
    * type, whose router, routesBy and validateBinding the exchange uses.
    */
   rulesFor?(args: FieldTable): ExchangeTypeDef;
-  /** A type that keeps messages before routing them (x-delayed-message): its hold for `x`. */
+  /** A type with a say before routing (x-delayed-message, x-message-deduplication): its hold for `x`. */
   createHold?(x: Exchange, host: ExchangeHost): Hold;
   /** Arguments compared on re-declare besides alternate-exchange (406 inequivalent arg). */
   readonly equivalentArgs?: readonly string[];

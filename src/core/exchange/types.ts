@@ -3,13 +3,14 @@
 // one line in BUILT_IN below.
 import type { ExchangeTypeDef } from './exchange.js';
 import { consistentHashType } from './consistent-hash.js';
+import { deduplicationType } from './deduplication.js';
 import { delayedMessageType } from './delayed.js';
 import { directType } from './direct.js';
 import { fanoutType } from './fanout.js';
 import { headersType } from './headers.js';
 import { topicType } from './topic.js';
 
-const BUILT_IN: readonly ExchangeTypeDef[] = [directType, fanoutType, topicType, headersType, consistentHashType];
+const BUILT_IN: readonly ExchangeTypeDef[] = [directType, fanoutType, topicType, headersType, consistentHashType, deduplicationType];
 
 const registry = new Map<string, ExchangeTypeDef>(BUILT_IN.map((t) => [t.name, t]));
 // x-delayed-message routes by another type's rules, looked up here (no import cycle).

@@ -27,6 +27,8 @@ export interface QueueFeatures {
   dlxRoutingKey: string | null;
   /** x-delivery-limit / x-delayed-retry-*: attempts are counted (retry.ts); null when neither is set. */
   retry: RetryPolicy | null;
+  /** x-message-deduplication: true (dedup.ts). */
+  dedup: boolean;
 }
 
 /** RabbitMQ's ?MAX_SUPPORTED_PRIORITY. */
@@ -173,6 +175,7 @@ export function queueFeatures(args: FieldTable): QueueFeatures {
     singleActiveConsumer: sac !== undefined && sac.type === 't' && sac.value === true,
     dlx,
     dlxRoutingKey: dlx === null ? null : s('x-dead-letter-routing-key'),
+    dedup: get('x-message-deduplication')?.type === 't' && get('x-message-deduplication')!.value === true,
     retry: retryPolicy(int('x-delivery-limit', 0), int('x-delayed-retry-min', 1), int('x-delayed-retry-multiplier', 1), int('x-delayed-retry-max', 1)),
   };
 }
