@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { Peer } from './amqp-peer.mjs';
 import { codecBench } from './codec.mjs';
 import { warrenStartMs } from './start.mjs';
+import { freePort, httpBench } from './http.mjs';
 import { M } from '../dist/protocol/generated/amqp.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -23,6 +24,7 @@ const LAT_RATE = Number(process.env.BENCH_LAT_RATE || 10000);
 
 const SCENARIOS = {
   S1: { what: '1 -> 1 queue -> 1 consumer, 16 B, autoack', queues: ['s1'], size: 16, noAck: true },
+  S1_poll: { what: 'S1 while a client polls GET /api/overview every second', queues: ['s1poll'], size: 16, noAck: true, poll: true },
   S1_lat: { what: `S1 at a fixed ${LAT_RATE} msg/s: latency without queueing`, queues: ['s1lat'], size: 16, noAck: true, rate: LAT_RATE },
   S2: { what: 'S1 with manual ack, prefetch 100, multi-ack every 50', queues: ['s2'], size: 16, noAck: false, prefetch: 100, ackEvery: 50 },
   S3: { what: 'persistent, durable queue, confirms (window 100), manual ack', queues: ['s3'], size: 16, noAck: false, prefetch: 100, ackEvery: 50, durable: true, persistent: true, confirmWindow: 100 },
@@ -34,9 +36,9 @@ const SCENARIOS = {
 };
 
 /** A fresh broker on a free port, with a fresh data dir (removed when the scenario ends). */
-function startBroker() {
+function startBroker(managementPort = 0) {
   const dataDir = mkdtempSync(join(tmpdir(), 'warren-bench-'));
-  const proc = spawn(process.execPath, [join(here, '..', 'dist', 'main.js'), '--port', '0', '--data-dir', dataDir, '--log-level', 'info'], {
+  const proc = spawn(process.execPath, [join(here, '..', 'dist', 'main.js'), '--port', '0', '--management-port', String(managementPort), '--data-dir', dataDir, '--log-level', 'info'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {
@@ -158,10 +160,16 @@ async function main() {
       console.log(`start   process start to first AMQP connection: median ${fmt(runs.sort((a, b) => a - b)[2])} ms (npm run bench:start compares with RabbitMQ)`);
       continue;
     }
-    if (name === 'http') { console.log('http   skipped: Warren has no HTTP management API yet (autocannon run lands with it)'); continue; }
+    if (name === 'http') { await httpBench(); continue; }
     const sc = SCENARIOS[name];
     if (!sc) { console.log(`unknown scenario ${name}`); continue; }
-    const { proc, port, dataDir } = await startBroker();
+    const mport = sc.poll ? await freePort() : 0;
+    const { proc, port, dataDir } = await startBroker(mport);
+    // S1_poll: a dashboard's worth of management traffic during the window.
+    const poller = sc.poll ? setInterval(() => {
+      fetch(`http://127.0.0.1:${mport}/api/overview`, { headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` } })
+        .then((r) => r.text(), () => {});
+    }, 1000) : null;
     const s = sampler(proc.pid);
     const cpu0 = s.cpu();
     const t0 = Date.now();
@@ -174,6 +182,7 @@ async function main() {
       rmSync(dataDir, { recursive: true, force: true });
       continue;
     }
+    if (poller) clearInterval(poller);
     const cpuPct = ((s.cpu() - cpu0) / ((Date.now() - t0) / 1000)) * 100;
     const rss = s.stop();
     proc.kill('SIGTERM');

@@ -7,8 +7,24 @@ import amqp from 'amqplib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { external } from '../test/support/broker.js';
 import { built, killAll, MAIN, startWarren, tmpDataDir } from '../test/support/process.js';
+import { makePki, removeCerts, type TestPki } from '../test/support/tls-certs.js';
 
 afterEach(killAll);
+
+/** Runs warren to its exit; its code and stderr. */
+async function runToExit(args: string[], env: Record<string, string> = {}): Promise<{ code: unknown; err: string }> {
+  const proc = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let err = '';
+  proc.stderr.on('data', (d) => { err += d; });
+  const code = await new Promise((r) => proc.on('exit', r));
+  return { code, err };
+}
+
+function confFile(text: string): string {
+  const file = join(tmpDataDir(), 'rabbitmq.conf');
+  writeFileSync(file, text);
+  return file;
+}
 
 describe.skipIf(external || !built)('warren CLI', () => {
   it('starts on the given port, logs where it listens and its data dir, and stops on SIGTERM with 320 to clients', async () => {
@@ -75,5 +91,57 @@ describe.skipIf(external || !built)('warren CLI', () => {
     expect(await w.exited).toBe(1);
     expect(w.output()).toContain(`${join(dataDir, 'warren.db')} is not a valid Warren database`);
     expect(w.output()).not.toMatch(/listening/);
+  });
+
+  it('reads --config FILE: listeners, default user and vhost, heartbeat; warns about an unknown key with file and line', async () => {
+    const file = confFile('listeners.tcp.default = 127.0.0.1:0\ndefault_user = app\ndefault_pass = app-pw\ndefault_vhost = dev\nheartbeat = 7\nno.such.key = 1\n');
+    const w = startWarren(['--config', file]);
+    const port = await w.listening;
+    expect(w.output()).toContain(`${file}:6: unknown key 'no.such.key' ignored`);
+    const c = await amqp.connect(`amqp://app:app-pw@127.0.0.1:${port}/dev`);
+    expect((c.connection as unknown as { heartbeat: number }).heartbeat).toBe(7);
+    await c.close();
+    await expect(amqp.connect(`amqp://guest:guest@127.0.0.1:${port}`)).rejects.toThrow(/ACCESS-REFUSED/);
+  });
+
+  it('takes RABBITMQ_DEFAULT_USER / _PASS / _VHOST, and flags over them over the file', async () => {
+    const file = confFile('listeners.tcp.default = 127.0.0.1:1\ndefault_user = file-user\ndefault_pass = file-pw\n');
+    const w = startWarren(['--config', file, '--port', '0'], { RABBITMQ_DEFAULT_USER: 'env-user', RABBITMQ_DEFAULT_VHOST: 'env-vhost' });
+    const port = await w.listening;
+    const c = await amqp.connect(`amqp://env-user:file-pw@127.0.0.1:${port}/env-vhost`);
+    await c.close();
+  });
+
+  it('refuses a malformed value with file, line, key and what was expected, and exit code 2', async () => {
+    const file = confFile('# dev setup\nlisteners.tcp.default = 5672\nheartbeat = abc\n');
+    const { code, err } = await runToExit(['--config', file]);
+    expect(code).toBe(2);
+    expect(err).toContain(`${file}:3: heartbeat: expected a non-negative integer, got 'abc'`);
+  });
+
+  it('refuses a config file that does not exist with exit code 2', async () => {
+    const { code, err } = await runToExit(['--config', '/nonexistent/rabbitmq.conf']);
+    expect(code).toBe(2);
+    expect(err).toMatch(/cannot read config file \/nonexistent\/rabbitmq\.conf/);
+  });
+
+  describe('amqps', () => {
+    let pki: TestPki | undefined;
+    afterEach(() => { removeCerts(pki); pki = undefined; });
+
+    it('listens for amqps with --tls-port, --tls-cert, --tls-key, --tls-ca; EXTERNAL through the config file', async () => {
+      pki = makePki({ app: '/CN=app' });
+      const file = confFile('ssl_options.verify = verify_peer\nauth_mechanisms.1 = PLAIN\nauth_mechanisms.2 = EXTERNAL\ndefault_user = app\nloopback_users.guest = false\n');
+      const w = startWarren(['--config', file, '--port', '0', '--tls-port', '0', '--tls-cert', pki.server.cert, '--tls-key', pki.server.key, '--tls-ca', pki.ca]);
+      await w.listening;
+      let m: RegExpExecArray | null = null;
+      for (let i = 0; i < 100 && !m; i++, await new Promise((r) => setTimeout(r, 10))) m = /over TLS \(amqps\) on 127\.0\.0\.1:(\d+)/.exec(w.output());
+      const tlsPort = Number(m![1]);
+      const client = pki.clients.app!;
+      const c = await amqp.connect(`amqps://127.0.0.1:${tlsPort}`, {
+        ca: [pki.read(pki.ca)], cert: pki.read(client.cert), key: pki.read(client.key), credentials: amqp.credentials.external(),
+      });
+      await c.close();
+    });
   });
 });

@@ -1,21 +1,59 @@
 #!/usr/bin/env node
-// CLI entry point: `warren --port 5672 --host 127.0.0.1 --data-dir ./data --log-level info`.
-import { parseConfig } from './config.js';
-import { Broker } from './broker.js';
+// CLI entry point: `warren --port 5672 --host 127.0.0.1 --data-dir ./data --log-level info`,
+// or `warren --config rabbitmq.conf`, and `warren ctl await_startup` for scripts that wait for
+// a broker. A configuration that cannot be used exits with code 2.
+import { parseConfig, parseCtl, type CliConfig } from './config.js';
 
-async function main(): Promise<void> {
-  let config;
+/** Bad flags: the message (with usage) on stderr and exit 2, as before. */
+function usageError(err: unknown): never {
+  console.error((err as Error).message);
+  process.exit(2);
+}
+
+async function ctl(argv: string[]): Promise<void> {
+  let parsed;
   try {
-    config = parseConfig(process.argv.slice(2), process.env);
+    parsed = parseCtl(argv, process.env);
+  } catch (err) {
+    usageError(err);
+  }
+  if ('help' in parsed) {
+    console.log(parsed.help);
+    return;
+  }
+  // Only node:net: waiting for a broker must not pay for loading one.
+  const { awaitStartup } = await import('./await-startup.js');
+  const { host, port, timeoutMs } = parsed.config;
+  try {
+    const ms = await awaitStartup(host, port, timeoutMs);
+    console.log(`broker at ${host}:${port} is up (connection.start after ${ms.toFixed(0)} ms)`);
   } catch (err) {
     console.error((err as Error).message);
-    process.exit(2);
+    process.exit(1);
+  }
+}
+
+async function serve(argv: string[]): Promise<void> {
+  let config: CliConfig | { help: string };
+  const warnings: string[] = [];
+  try {
+    config = parseConfig(argv, process.env, (w) => warnings.push(w));
+  } catch (err) {
+    usageError(err);
   }
   if ('help' in config) {
     console.log(config.help);
     return;
   }
-  const broker = new Broker(config);
+  // Loaded here, not at the top, so `--help` and `ctl` stay instant.
+  const { Broker, logEphemeral, makeEphemeralDir, removeEphemeralDir } = await import('./index.js');
+  const { ephemeral, ...brokerConfig } = config;
+  // The directory is removed by stop() below, or by index.ts's exit hook on every other way
+  // out (a failed start, an uncaught exception).
+  const dataDir = ephemeral ? makeEphemeralDir() : config.dataDir;
+  const broker = new Broker({ ...brokerConfig, dataDir });
+  for (const w of warnings) broker.log.warn(w);
+  if (ephemeral) logEphemeral(broker.log, dataDir);
   // Handlers go in before listening, so a signal right after the startup line is honoured.
   let stopping = false;
   const stop = (signal: string) => {
@@ -23,7 +61,10 @@ async function main(): Promise<void> {
     stopping = true;
     broker.log.info(`received ${signal}, closing connections`);
     broker.stop(`broker shutdown (${signal})`).then(
-      () => process.exit(0),
+      () => {
+        if (ephemeral) removeEphemeralDir(dataDir);
+        process.exit(0);
+      },
       (err) => { broker.log.error('error while stopping', { error: String(err) }); process.exit(1); },
     );
   };
@@ -37,4 +78,5 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+const argv = process.argv.slice(2);
+void (argv[0] === 'ctl' ? ctl(argv.slice(1)) : serve(argv));

@@ -1,4 +1,4 @@
-// The store's pattern tables (patterns.ts): the schema 1 -> 2 migration keeps an existing data
+// The store's pattern tables (patterns.ts): the schema 2 -> 3 migration keeps an existing data
 // directory's messages, held messages, retry state and dedup caches round-trip a reopen, and go
 // with their exchange, message or vhost.
 import fs from 'node:fs';
@@ -29,23 +29,23 @@ const rec = (seq: number) => ({
   enqueuedAt: 1, expiresAt: null, priority: 0,
 });
 
-/** Turns a current data dir into what Warren with schema version 1 wrote. */
-function downgradeToV1(dir: string): void {
+/** Turns a current data dir into what Warren with schema version 2 wrote. */
+function downgradeToV2(dir: string): void {
   const db = new Database(path.join(dir, 'warren.db'));
   db.exec(`DROP INDEX messages_retrying; ALTER TABLE messages DROP COLUMN delivery_count; ALTER TABLE messages DROP COLUMN retry_at;
-    DROP TABLE held_messages; DROP TABLE dedup_cache; UPDATE meta SET value = 1 WHERE key = 'schema_version';`);
+    DROP TABLE held_messages; DROP TABLE dedup_cache; UPDATE meta SET value = 2 WHERE key = 'schema_version';`);
   db.close();
 }
 
 describe('pattern tables', () => {
-  it('migrate a version 1 data directory in place, keeping its messages', () => {
-    expect(SCHEMA_VERSION).toBe(2);
+  it('migrate a version 2 data directory in place, keeping its messages', () => {
+    expect(SCHEMA_VERSION).toBe(3);
     const dir = tmpDir();
     let s = open(dir);
     s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
     s.addMessage('/', 'q', rec(1));
     s.close();
-    downgradeToV1(dir);
+    downgradeToV2(dir);
     s = open(dir);
     expect(s.loadIndex('/', 'q').map((e) => e.seq)).toEqual([1]);
     s.setRetry('/', 'q', 1, 2, 1234);

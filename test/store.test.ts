@@ -56,9 +56,11 @@ describe('definitions', () => {
   it('round-trip across a reopen, with delete cascades', () => {
     const dir = tmpDir();
     let s = open(dir);
-    s.saveVhost('/');
-    s.saveVhost('v2');
-    s.saveUser('guest', Buffer.from('hash'), ['administrator']);
+    s.saveVhost({ name: '/', description: 'Default virtual host', tags: [] });
+    s.saveVhost({ name: 'v2', description: '', tags: ['a', 'b'] });
+    s.saveUser({ name: 'guest', passwordHash: Buffer.from('hash'), hashingAlgorithm: 'rabbit_password_hashing_sha256', tags: ['administrator'] });
+    s.savePermission({ user: 'guest', vhost: 'v2', configure: '.*', write: '', read: '^r' });
+    s.saveTopicPermission({ user: 'guest', vhost: 'v2', exchange: 'amq.topic', write: 'w', read: 'r' });
     s.saveExchange('/', { name: 'x', type: 'topic', durable: true, autoDelete: false, internal: true, args: Buffer.from('a') });
     s.saveExchange('v2', { name: 'y', type: 'fanout', durable: true, autoDelete: true, internal: false, args: NONE });
     s.saveQueue('/', { name: 'q1', autoDelete: false, args: Buffer.from([1, 2, 3]) });
@@ -71,8 +73,12 @@ describe('definitions', () => {
     s.close();
 
     s = open(dir);
-    expect(s.loadVhosts()).toEqual([{ name: '/' }, { name: 'v2' }]);
-    expect(s.loadUsers()).toEqual([{ name: 'guest', passwordHash: Buffer.from('hash'), tags: ['administrator'] }]);
+    expect(s.loadAccess()).toEqual({
+      vhosts: [{ name: '/', description: 'Default virtual host', tags: [] }, { name: 'v2', description: '', tags: ['a', 'b'] }],
+      users: [{ name: 'guest', passwordHash: Buffer.from('hash'), hashingAlgorithm: 'rabbit_password_hashing_sha256', tags: ['administrator'] }],
+      permissions: [{ user: 'guest', vhost: 'v2', configure: '.*', write: '', read: '^r' }],
+      topicPermissions: [{ user: 'guest', vhost: 'v2', exchange: 'amq.topic', write: 'w', read: 'r' }],
+    });
     const d = s.loadDefinitions();
     expect(d.exchanges).toEqual([
       { vhost: '/', name: 'x', type: 'topic', durable: true, autoDelete: false, internal: true, args: Buffer.from('a') },
@@ -95,11 +101,12 @@ describe('definitions', () => {
     expect(e.exchanges.map((x) => x.name)).toEqual(['y']);
     expect(e.queues.map((q) => q.name)).toEqual(['q1']);
     expect(e.bindings).toEqual([{ vhost: 'v2', source: 'y', destKind: 'queue', destination: 'q1', routingKey: '', args: NONE }]);
-    expect(s.loadUsers()).toEqual([]);
+    // The user's permissions went with it.
+    expect(s.loadAccess()).toMatchObject({ users: [], permissions: [], topicPermissions: [] });
     s.deleteVhost('v2');
     s.flush();
     expect(s.loadDefinitions().exchanges).toEqual([]);
-    expect(s.loadVhosts()).toEqual([{ name: '/' }]);
+    expect(s.loadAccess().vhosts.map((v) => v.name)).toEqual(['/']);
   });
 
   it('re-saving a queue keeps its messages; deleting it drops them', () => {
@@ -275,7 +282,7 @@ describe('group commit', () => {
     s.afterCommit(() => (done = true));
     s.close();
     expect(done).toBe(true);
-    expect(() => s.saveVhost('/')).toThrow(/closed/);
+    expect(() => s.saveVhost({ name: '/', description: '', tags: [] })).toThrow(/closed/);
     expect(open(dir).loadIndex('/', 'q').map((e) => e.seq)).toEqual([1]);
   });
 });

@@ -23,6 +23,7 @@ import { FrameParser, type FrameSink } from '../protocol/frame-parser.js';
 import { frameText } from '../protocol/erlang-format.js';
 import { CONNECTION_FORCED, FRAME_HEARTBEAT, FRAME_METHOD, FRAME_MIN_SIZE, M, type AnyMethod } from '../protocol/generated/amqp.js';
 import type { FieldTable } from '../protocol/field-table.js';
+import type { PeerIdentity } from './auth.js';
 import type { Channel } from './channel.js';
 import { ChannelTable } from './channel-table.js';
 import type { BrokerContext } from './context.js';
@@ -45,6 +46,10 @@ export interface PeerAddress {
   remotePort?: number;
   localAddress?: string;
   localPort?: number;
+  /** The connection came over TLS (amqps). */
+  tls?: boolean;
+  /** The client's certificate, when it sent one that was verified. */
+  peerIdentity?: PeerIdentity;
 }
 
 export class Connection implements FrameSink, ChannelPort {
@@ -63,6 +68,8 @@ export class Connection implements FrameSink, ChannelPort {
   /** Connected at (ms since the epoch), for the management API. */
   readonly connectedAt = Date.now();
   readonly fromLoopback: boolean;
+  readonly tls: boolean;
+  readonly peerIdentity: PeerIdentity | undefined;
 
   private readonly handshake: Handshake;
   private readonly heartbeats: Heartbeats;
@@ -77,6 +84,8 @@ export class Connection implements FrameSink, ChannelPort {
   constructor(readonly socket: Duplex, readonly broker: BrokerContext, readonly peer: PeerAddress = {}) {
     this.name = `${peer.remoteAddress}:${peer.remotePort} -> ${peer.localAddress}:${peer.localPort}`;
     this.fromLoopback = isLoopback(peer.remoteAddress);
+    this.tls = peer.tls === true;
+    this.peerIdentity = peer.peerIdentity;
     this.parser = new FrameParser(this, FRAME_MIN_SIZE);
     this.gate = new ReadGate(socket);
     this.outbox = new Outbox(socket, this.gate, this.stats, () => this.heartbeats.sent(), (work) => this.guard(work));

@@ -1,14 +1,14 @@
 // The connection handshake, as rabbit_reader runs it: protocol header -> connection.start /
-// start-ok (authentication; secure / secure-ok is never needed by PLAIN or AMQPLAIN) ->
+// start-ok (authentication; secure / secure-ok is never needed by PLAIN, AMQPLAIN or EXTERNAL) ->
 // tune / tune-ok (limits) -> open / open-ok (vhost). The connection hands it the methods of
 // those states and learns the outcome through HandshakeSide; refusals are RabbitMQ's.
 import type { Actor } from '../core/actor.js';
-import type { User } from '../core/users.js';
+import type { LoginResult, User } from '../core/users.js';
 import type { VHost } from '../core/vhost.js';
 import { ConnectionError } from '../protocol/errors.js';
 import { plain, toTable, type FieldTable } from '../protocol/field-table.js';
 import { FRAME_MIN_SIZE, M, type AnyMethod } from '../protocol/generated/amqp.js';
-import { MECHANISMS, parseCredentials } from './auth.js';
+import { externalUserName, IMPLEMENTED_MECHANISMS, offeredMechanisms, parseCredentials, type PeerIdentity } from './auth.js';
 import type { BrokerContext } from './context.js';
 
 export type ConnectionState = 'header' | 'start' | 'secure' | 'tune' | 'open' | 'running' | 'closing' | 'closed';
@@ -30,6 +30,10 @@ export interface HandshakeSide {
   readonly broker: BrokerContext;
   /** The peer connects from a loopback address (guest may log in). */
   readonly fromLoopback: boolean;
+  /** The connection came over TLS. */
+  readonly tls: boolean;
+  /** The client's TLS certificate, when it sent one and it was verified. */
+  readonly peerIdentity: PeerIdentity | undefined;
   state: ConnectionState;
   send(channel: 0, id: number, args: object): void;
   /** tune-ok: the limits in force from now on. */
@@ -53,6 +57,8 @@ export class Handshake {
   user: User | null = null;
   /** The SASL mechanism the client chose. */
   mechanism = '';
+  /** What connection.start offered. */
+  private offered: string[] = [];
   private header = Buffer.alloc(0);
 
   constructor(private readonly side: HandshakeSide) {}
@@ -77,6 +83,7 @@ export class Handshake {
   /** The protocol header was right: offer connection.start. */
   private start(): void {
     const { config, version } = this.side.broker;
+    this.offered = offeredMechanisms(config.authMechanisms, this.side.tls);
     const serverProperties = toTable({
       product: config.product,
       version,
@@ -98,7 +105,7 @@ export class Handshake {
     });
     this.side.send(0, M.ConnectionStart, {
       versionMajor: 0, versionMinor: 9, serverProperties,
-      mechanisms: MECHANISMS.join(' '), locales: 'en_US',
+      mechanisms: this.offered.join(' '), locales: 'en_US',
     });
   }
 
@@ -112,8 +119,10 @@ export class Handshake {
         const caps = m.clientProperties.capabilities;
         this.capabilities = caps?.type === 'F' ? (plain(caps) as Record<string, unknown>) : {};
         this.mechanism = m.mechanism;
-        if (!(MECHANISMS as readonly string[]).includes(m.mechanism)) {
-          throw ConnectionError.commandInvalid(`unknown authentication mechanism '${m.mechanism}'`);
+        if (!this.offered.includes(m.mechanism)) {
+          // rabbit_reader: a mechanism it has but did not offer here is "invalid".
+          const known = (IMPLEMENTED_MECHANISMS as readonly string[]).includes(m.mechanism);
+          throw ConnectionError.commandInvalid(`${known ? 'invalid' : 'unknown'} authentication mechanism '${m.mechanism}'`);
         }
         this.authenticate(m.response);
         return true;
@@ -138,8 +147,15 @@ export class Handshake {
           side.broker.log.warn('refusing connection: unknown vhost', { connection: side.name, vhost: m.virtualHost, user: this.user?.name });
           throw ConnectionError.notAllowed(`vhost ${m.virtualHost} not found`);
         }
+        // rabbit_access_control:check_vhost_access: the user needs permissions in the vhost.
+        const user = this.user!;
+        const access = side.broker.permissions;
+        if (!access.canOpen(user.name, vhost.name)) {
+          side.broker.log.warn('refusing connection: no permissions in vhost', { connection: side.name, vhost: vhost.name, user: user.name });
+          throw ConnectionError.notAllowed(`access to vhost '${vhost.name}' refused for user '${user.name}'`);
+        }
         side.state = 'running';
-        side.opened(vhost, { user: this.user!, vhost: vhost.name, connection: side.name });
+        side.opened(vhost, { user, vhost: vhost.name, connection: side.name, access });
         side.send(0, M.ConnectionOpenOk, {});
         side.broker.log.info('connection opened', { connection: side.name, user: this.user?.name, vhost: m.virtualHost });
         return true;
@@ -155,13 +171,8 @@ export class Handshake {
 
   private authenticate(response: Buffer): void {
     const side = this.side;
-    const creds = parseCredentials(this.mechanism, response);
-    if (!creds) {
-      // RabbitMQ: a protocol error, not a refused login, so no close frame whatever the client's
-      // capabilities; the socket is just closed.
-      return side.drop(`malformed ${this.mechanism} response`);
-    }
-    const result = side.broker.users.login(creds.username, creds.password, side.fromLoopback);
+    const result = this.login(response);
+    if (result === null) return;
     if ('refused' in result) {
       side.broker.log.warn('refusing connection: authentication failed', {
         connection: side.name, mechanism: this.mechanism, reason: result.refused,
@@ -180,6 +191,28 @@ export class Handshake {
     side.state = 'tune';
     const { config } = side.broker;
     side.send(0, M.ConnectionTune, { channelMax: config.channelMax, frameMax: config.frameMax, heartbeat: config.heartbeat });
+  }
+
+  /** The login the response asks for; null when the response was malformed (the socket is dropped). */
+  private login(response: Buffer): LoginResult | null {
+    const side = this.side;
+    const { users, config } = side.broker;
+    if (this.mechanism === 'EXTERNAL') {
+      // The response (an authorization identity) is ignored, as rabbit_auth_mechanism_ssl does.
+      const peer = side.peerIdentity;
+      if (!peer) return { refused: 'connection peer presented no TLS (x.509) certificate' };
+      const name = externalUserName(peer, config.sslCertLoginFrom);
+      if (name === undefined) return { refused: `the client certificate (${peer.distinguishedName}) has no ${config.sslCertLoginFrom}` };
+      return users.loginExternal(name, side.fromLoopback);
+    }
+    const creds = parseCredentials(this.mechanism, response);
+    if (!creds) {
+      // RabbitMQ: a protocol error, not a refused login, so no close frame whatever the client's
+      // capabilities; the socket is just closed.
+      side.drop(`malformed ${this.mechanism} response`);
+      return null;
+    }
+    return users.login(creds.username, creds.password, side.fromLoopback);
   }
 }
 

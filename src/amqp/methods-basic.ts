@@ -21,13 +21,19 @@ export function basicPublish(s: Session, m: BasicPublish, properties: Buffer, bo
   s.publish(x, msg, m.mandatory);
 }
 
-/** The checks RabbitMQ makes before it looks at the message itself. */
+/**
+ * The checks RabbitMQ makes before it looks at the message itself, in rabbit_channel's order:
+ * immediate, write on the exchange (cached per channel), the exchange exists, is not internal,
+ * and the user's topic write pattern matches the routing key.
+ */
 export function publishTarget(s: Session, m: BasicPublish): Exchange {
   if (m.immediate) throw ConnectionError.notImplemented('immediate=true');
+  s.permits.write(m.exchange);
   const x = s.vhost.exchange(m.exchange);
   if (x.internal) {
     throw ChannelError.accessRefused(`cannot publish to internal exchange '${m.exchange}' in vhost '${s.vhost.name}'`);
   }
+  s.permits.topic(m.exchange, x.type, m.routingKey);
   return x;
 }
 
@@ -58,7 +64,7 @@ export function basicConsume(s: Session, m: BasicConsume): void {
     if (!m.noWait) s.conn.send(s.id, M.BasicConsumeOk, { consumerTag: replyTag });
     return;
   }
-  const q = s.vhost.queue(name, s.conn.actor);
+  const q = s.vhost.queue(name, s.conn.actor, 'read');
   checkConsumeArgs(m.arguments, queueRes(q.name, s.vhost.name));
   const tag = m.consumerTag === '' ? generatedName('amq.ctag') : m.consumerTag;
   if (q.hasExclusiveConsumer() || (m.exclusive && (q.consumerCount > 0 || q.singleActiveConsumer))) {
@@ -91,7 +97,7 @@ export function basicCancel(s: Session, m: BasicCancel): void {
 }
 
 export function basicGet(s: Session, m: BasicGet): void {
-  const q = s.vhost.queue(queueName(s, m.queue), s.conn.actor);
+  const q = s.vhost.queue(queueName(s, m.queue), s.conn.actor, 'read');
   if (q.get(s, m.noAck)) return;
   s.stats.getEmpty++;
   s.conn.send(s.id, M.BasicGetEmpty, {});

@@ -11,22 +11,22 @@ import type { Session } from './session.js';
 export function exchangeDeclare(s: Session, m: ExchangeDeclare): void {
   s.vhost.declareExchange(stripCrLf(m.exchange), m.type, {
     passive: m.passive, durable: m.durable, autoDelete: m.autoDelete, internal: m.internal, args: m.arguments,
-  });
+  }, s.conn.actor);
   if (!m.noWait) s.conn.send(s.id, M.ExchangeDeclareOk, {});
 }
 
 export function exchangeDelete(s: Session, m: ExchangeDelete): void {
-  s.vhost.deleteExchange(stripCrLf(m.exchange), m.ifUnused);
+  s.vhost.deleteExchange(stripCrLf(m.exchange), m.ifUnused, s.conn.actor);
   if (!m.noWait) s.conn.send(s.id, M.ExchangeDeleteOk, {});
 }
 
 export function exchangeBind(s: Session, m: ExchangeBind): void {
-  s.vhost.bindExchange(stripCrLf(m.destination), stripCrLf(m.source), m.routingKey, m.arguments);
+  s.vhost.bindExchange(stripCrLf(m.destination), stripCrLf(m.source), m.routingKey, m.arguments, s.conn.actor);
   if (!m.noWait) s.conn.send(s.id, M.ExchangeBindOk, {});
 }
 
 export function exchangeUnbind(s: Session, m: ExchangeUnbind): void {
-  s.vhost.unbindExchange(stripCrLf(m.destination), stripCrLf(m.source), m.routingKey, m.arguments);
+  s.vhost.unbindExchange(stripCrLf(m.destination), stripCrLf(m.source), m.routingKey, m.arguments, s.conn.actor);
   if (!m.noWait) s.conn.send(s.id, M.ExchangeUnbindOk, {});
 }
 
@@ -76,7 +76,7 @@ export function queueUnbind(s: Session, m: QueueUnbind): void {
 }
 
 export function queuePurge(s: Session, m: QueuePurge): void {
-  const q = s.vhost.queue(queueName(s, m.queue), s.conn.actor);
+  const q = s.vhost.queue(queueName(s, m.queue), s.conn.actor, 'read');
   const messageCount = q.purge();
   if (!m.noWait) s.conn.send(s.id, M.QueuePurgeOk, { messageCount });
 }

@@ -1,21 +1,56 @@
-// The TCP listener: every accepted socket becomes a Connection.
+// The listeners: TCP (amqp) and TLS (amqps). Every accepted socket becomes a Connection; a TLS
+// socket only once its handshake is done and its client certificate, if any, was verified.
 import net from 'node:net';
+import tls from 'node:tls';
+import type { TlsOptions } from '../config.js';
+import { peerIdentity, type PeerIdentity } from './auth.js';
 import { Connection } from './connection.js';
 import type { BrokerContext } from './context.js';
+import { tlsServerOptions } from './tls.js';
 
 export class AmqpServer {
   readonly connections = new Set<Connection>();
-  private server: net.Server | null = null;
+  private readonly servers: net.Server[] = [];
 
   constructor(private readonly broker: BrokerContext) {}
 
   listen(port: number, host: string): Promise<net.AddressInfo> {
-    const server = net.createServer({ noDelay: true }, (socket) => {
-      // Nagle's algorithm left on stalls manual-ack consumers (small writes wait for acks).
-      socket.setNoDelay(true);
-      this.connections.add(new Connection(socket, this.broker, socket));
+    return this.bind(net.createServer({ noDelay: true }, (socket) => this.accept(socket, { tls: false })), port, host);
+  }
+
+  /** An amqps listener; reading the certificate files can throw (naming the file). */
+  listenTls(port: number, host: string, options: TlsOptions): Promise<net.AddressInfo> {
+    const server = tls.createServer(tlsServerOptions(options, this.broker.config.handshakeTimeoutMs));
+    server.on('secureConnection', (socket) => {
+      const cert = socket.getPeerX509Certificate();
+      // verify_peer without fail_if_no_peer_cert: no certificate is fine, a bad one is not
+      // (Node lets both through when rejectUnauthorized is off, so the check is here).
+      if (options.verify === 'verify_peer' && cert !== undefined && !socket.authorized) {
+        this.broker.log.warn('refusing TLS connection: client certificate not accepted', {
+          remote: `${socket.remoteAddress}:${socket.remotePort}`, error: String(socket.authorizationError),
+        });
+        socket.destroy();
+        return;
+      }
+      const verified = options.verify === 'verify_peer' && cert !== undefined ? peerIdentity(cert) : undefined;
+      this.accept(socket, { tls: true, ...(verified && { peerIdentity: verified }) });
     });
-    this.server = server;
+    server.on('tlsClientError', (err, socket) => {
+      const remote = socket.remoteAddress === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`;
+      this.broker.log.warn('TLS handshake failed', { remote, error: err.message });
+    });
+    return this.bind(server, port, host);
+  }
+
+  private accept(socket: net.Socket, peer: { tls: boolean; peerIdentity?: PeerIdentity }): void {
+    // Nagle's algorithm left on stalls manual-ack consumers (small writes wait for acks).
+    socket.setNoDelay(true);
+    const { remoteAddress, remotePort, localAddress, localPort } = socket;
+    this.connections.add(new Connection(socket, this.broker, { remoteAddress, remotePort, localAddress, localPort, ...peer }));
+  }
+
+  private bind(server: net.Server, port: number, host: string): Promise<net.AddressInfo> {
+    this.servers.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
@@ -31,9 +66,8 @@ export class AmqpServer {
 
   /** Stop accepting, close every client with 320 CONNECTION_FORCED, wait for sockets to go. */
   async close(reason: string): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
+    const servers = this.servers.splice(0);
+    const closed = Promise.all(servers.map((s) => new Promise<void>((r) => (s.listening ? s.close(() => r()) : r()))));
     for (const c of this.connections) {
       if (c.state === 'running') c.forceClose(reason);
       else c.socket.destroy();

@@ -2,12 +2,13 @@
 // and transactions; publisher confirms (confirms.ts) and the direct reply-to consumer
 // (direct-reply-to.ts) hang off it. It is the ConsumerOwner the queues deliver through, and
 // it publishes through core's one entry point, VHost.publish.
+import { PublishPermits } from '../core/access.js';
 import type { Exchange } from '../core/exchange/exchange.js';
 import type { Message } from '../core/message.js';
 import { PublishResult } from '../core/publish.js';
 import type { Consumer } from '../core/queue/consumer.js';
 import type { ConsumerOwner, DeliveryHandle, GetOwner, MessageQueue } from '../core/queue/types.js';
-import { MessageStats } from '../core/stats.js';
+import { MessageStats, addMessageStats } from '../core/stats.js';
 import type { VHost } from '../core/vhost.js';
 import { ChannelError } from '../protocol/errors.js';
 import { M, NO_ROUTE } from '../protocol/generated/amqp.js';
@@ -63,6 +64,8 @@ export class Session implements ConsumerOwner, GetOwner {
 
   tx: { publishes: TxPublish[]; settles: TxSettle[] } | null = null;
 
+  /** basic.publish's write permission decisions, per exchange (one Map lookup per publish). */
+  readonly permits: PublishPermits;
   /** Every publish on this channel reports here (reused, so publishing allocates nothing). */
   private readonly result = new PublishResult();
   /** The channel has gone away (release()): nothing more is written for it. */
@@ -72,6 +75,7 @@ export class Session implements ConsumerOwner, GetOwner {
   constructor(readonly channel: Channel) {
     this.conn = channel.conn;
     this.vhost = channel.conn.vhost;
+    this.permits = new PublishPermits(channel.conn.actor);
   }
 
   get id(): number { return this.channel.id; }
@@ -314,6 +318,7 @@ export class Session implements ConsumerOwner, GetOwner {
 
   /** The channel is going away: cancel consumers, requeue what was not acked. */
   release(): void {
+    if (!this.released) addMessageStats(this.vhost.closedChannelStats, this.stats);
     this.released = true;
     stopReplies(this);
     this.conn.drainListeners.delete(this.onDrain);

@@ -2,8 +2,10 @@
 // store: src/persistence/ implements them over src/store/, and a broker without a store (unit
 // tests) simply has none.
 import type { FieldTable } from '../protocol/field-table.js';
+import type { PermissionRecord, TopicPermissionRecord } from './access.js';
 import type { Binding, Exchange } from './exchange/exchange.js';
 import type { Message } from './message.js';
+import type { UserRecord } from './users.js';
 
 /** A durable queue's persistent messages, by the queue's own sequence numbers. */
 export interface QueueJournal {
@@ -65,4 +67,27 @@ export interface Persistence {
   heldMessages(vhost: string, exchange: string): HeldJournal;
   /** Where a durable deduplication exchange with a disk cache keeps it; it goes with the exchange. */
   dedupCache(vhost: string, exchange: string): DedupJournal;
+}
+
+/** A vhost's metadata as stored and exported (definitions' `vhosts` entries). */
+export interface VhostMeta {
+  description: string;
+  tags: string[];
+}
+
+/**
+ * Users, vhosts and permissions (rabbit_auth_backend_internal's tables and rabbit_vhost's). Each
+ * change is committed at once: access changes are rare and must survive a crash straight after.
+ */
+export interface AccessPersistence {
+  saveVhost(name: string, meta: VhostMeta): void;
+  /** The vhost and everything in it: exchanges, queues, their messages, bindings, permissions. */
+  deleteVhost(name: string): void;
+  saveUser(u: UserRecord): void;
+  /** The user and its permissions. */
+  deleteUser(name: string): void;
+  savePermission(p: PermissionRecord): void;
+  deletePermission(user: string, vhost: string): void;
+  saveTopicPermission(p: TopicPermissionRecord): void;
+  deleteTopicPermission(user: string, vhost: string, exchange: string): void;
 }

@@ -52,3 +52,11 @@ export class ConnectionStats {
   /** Socket writes. */
   sendCnt = 0;
 }
+
+/** Add every message counter of `from` into `into` (a channel's totals outliving the channel). */
+export function addMessageStats(into: MessageStats, from: MessageStats): void {
+  for (const k of Object.keys(from) as (keyof MessageStats)[]) {
+    const v = from[k];
+    if (typeof v === 'number') (into as unknown as Record<string, number>)[k] = (into[k] as number) + v;
+  }
+}

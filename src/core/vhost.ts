@@ -6,6 +6,7 @@ import { TYPE_ATOMS } from '../protocol/erlang-format.js';
 import { ChannelError, ConnectionError } from '../protocol/errors.js';
 import type { FieldTable } from '../protocol/field-table.js';
 import type { Actor } from './actor.js';
+import { permit, type Perm } from './access.js';
 import { EQUIVALENT_EXCHANGE_ARGS, EQUIVALENT_QUEUE_ARGS, assertArgs, assertField, tablesIdentical } from './equivalence.js';
 import { Exchange, type Binding, type Destination, type ExchangeHost } from './exchange/exchange.js';
 import { exchangeType } from './exchange/types.js';
@@ -38,6 +39,11 @@ export class VHost implements QueueHost, RoutingTables, ExchangeHost {
   /** Dead-letters waiting to be routed while one is being routed (see deadLetter). */
   private readonly deadLetters: [Exchange, DeadLetter, DeathReason][] = [];
   private deadLettering = false;
+  /**
+   * The message counters of this vhost's channels that have closed; the management API adds
+   * the open ones to report vhost and overview totals that do not drop when a channel goes.
+   */
+  readonly closedChannelStats = new MessageStats();
   /** deadLetter()'s result, reused: dead-letters are routed one at a time. */
   private readonly deadLetterResult = new PublishResult();
   /**
@@ -64,14 +70,16 @@ export class VHost implements QueueHost, RoutingTables, ExchangeHost {
    * with an existing exchange (406); the reserved amq. prefix only matters for a new exchange, so
    * re-declaring amq.direct as it is succeeds. A passive declare ignores type and flags.
    */
-  declareExchange(name: string, type: string, d: ExchangeDeclare): Exchange {
+  declareExchange(name: string, type: string, d: ExchangeDeclare, actor?: Actor): Exchange {
     if (d.passive) {
+      // rabbit_channel: a passive declare needs no permission.
       if (name === '') throw defaultExchangeRefused();
       return this.exchange(name);
     }
     const def = exchangeType(type);
     if (def === undefined) throw ConnectionError.commandInvalid(`unknown exchange type '${type}'`);
     if (name === '') throw defaultExchangeRefused();
+    permit(actor, 'configure', 'exchange', name);
     const existing = this.exchanges.get(name);
     if (existing) {
       const res = exchangeRes(name, this.name);
@@ -88,6 +96,11 @@ export class VHost implements QueueHost, RoutingTables, ExchangeHost {
     if (ae !== undefined && ae.type !== 'S') {
       throw ChannelError.preconditionFailed(
         `invalid type '${TYPE_ATOMS[ae.type]}' for arg 'alternate-exchange' in ${exchangeRes(name, this.name)}`);
+    }
+    if (ae !== undefined) {
+      // rabbit_channel: an alternate exchange needs read on the new exchange and write on the AE.
+      permit(actor, 'read', 'exchange', name);
+      permit(actor, 'write', 'exchange', String(ae.value));
     }
     def.validateDeclare?.(d.args, exchangeRes(name, this.name));
     const x = this.addExchange(new Exchange(name, def, d.durable, d.autoDelete, d.internal, d.args, new MessageStats()));
@@ -106,12 +119,13 @@ export class VHost implements QueueHost, RoutingTables, ExchangeHost {
     return x;
   }
 
-  deleteExchange(name: string, ifUnused: boolean): void {
+  deleteExchange(name: string, ifUnused: boolean, actor?: Actor): void {
     if (name === '') throw defaultExchangeRefused();
     // rabbit_channel:check_exchange_deletion: refused for any amq.* name, existing or not.
     if (name.startsWith('amq.')) {
       throw ChannelError.accessRefused(`deletion of system ${exchangeRes(name, this.name)} not allowed`);
     }
+    permit(actor, 'configure', 'exchange', name);
     const x = this.exchanges.get(name);
     if (!x) return; // RabbitMQ 3.x: deleting a missing exchange succeeds
     if (ifUnused && x.bindings.length > 0) throw ChannelError.preconditionFailed(`${exchangeRes(name, this.name)} in use`);
@@ -131,8 +145,13 @@ export class VHost implements QueueHost, RoutingTables, ExchangeHost {
 
   // ---- queues -------------------------------------------------------------------------------
 
-  /** Look up a queue the caller may use: 404 if missing, 405 if another connection's exclusive. */
-  queue(name: string, actor: Actor): MessageQueue {
+  /**
+   * Look up a queue the caller may use: 403 without `perm` on it (basic.get, basic.consume and
+   * queue.purge need read, checked before the lookup as rabbit_channel does), 404 if missing,
+   * 405 if another connection's exclusive.
+   */
+  queue(name: string, actor: Actor, perm?: Perm): MessageQueue {
+    if (perm !== undefined) permit(actor, perm, 'queue', name);
     const q = this.queues.get(name);
     if (!q) throw ChannelError.notFound(`no ${queueRes(name, this.name)}`);
     checkExclusive(q, actor, this.name);
@@ -147,6 +166,8 @@ export class VHost implements QueueHost, RoutingTables, ExchangeHost {
     }
     if (requested.startsWith('amq.')) throw reservedName('queue', requested);
     const name = requested === '' ? generatedName('amq.gen') : requested;
+    // rabbit_channel checks configure on the name to be used, a generated one too.
+    permit(actor, 'configure', 'queue', name);
     const existing = this.queues.get(name);
     if (existing) {
       const res = queueRes(name, this.name);
@@ -158,7 +179,13 @@ export class VHost implements QueueHost, RoutingTables, ExchangeHost {
       existing.touch();
       return existing;
     }
-    // As rabbit_channel: arguments are validated only for a queue about to be created.
+    // As rabbit_channel: arguments are validated only for a queue about to be created, after the
+    // dead-letter exchange's permissions (read on the queue, write on the exchange).
+    const dlx = d.args['x-dead-letter-exchange'];
+    if (dlx !== undefined && (dlx.type === 'S' || dlx.type === 'x')) {
+      permit(actor, 'read', 'queue', name);
+      permit(actor, 'write', 'exchange', String(dlx.value));
+    }
     validateQueueArgs(d.args, name, this.name);
     // An exclusive queue goes with its connection, so it never outlives a restart.
     const p = this.persistence;
@@ -180,6 +207,7 @@ export class VHost implements QueueHost, RoutingTables, ExchangeHost {
 
   /** queue.delete: returns the number of ready messages deleted. Missing queue: 0. */
   deleteQueue(name: string, ifUnused: boolean, ifEmpty: boolean, actor: Actor): number {
+    permit(actor, 'configure', 'queue', name);
     const q = this.queues.get(name);
     if (!q) return 0;
     checkExclusive(q, actor, this.name);
@@ -307,6 +335,15 @@ export class VHost implements QueueHost, RoutingTables, ExchangeHost {
     }
   }
 
+  /** rabbit_vhost:delete: every queue goes (the store dropped their rows already) and stops its timers. */
+  destroy(): void {
+    for (const q of [...this.queues.values()]) {
+      this.removeQueue(q);
+      q.close();
+    }
+    this.exchanges.clear();
+  }
+
   /** Exclusive queues of a connection go when it closes. */
   connectionClosed(actor: Actor): void {
     for (const q of [...this.queues.values()]) if (q.exclusiveOwner === actor) this.removeQueue(q);
@@ -314,12 +351,22 @@ export class VHost implements QueueHost, RoutingTables, ExchangeHost {
 
   // ---- bindings -----------------------------------------------------------------------------
 
-  // Checks in rabbit_channel:binding_action / rabbit_binding:add order: the default exchange (403),
-  // the source exchange (404), the destination (404), the source type's validate_binding (406:
-  // headers x-match), and only then the exclusive-queue check (405).
+  // Checks in rabbit_channel:binding_action / rabbit_binding:add order: write on the destination
+  // (403), the default exchange (403), read on the source (403) and, for a topic source that
+  // exists, the user's topic read pattern on the routing key (403); then the source exchange
+  // (404), the destination (404), the source type's validate_binding (406: headers x-match), and
+  // only then the exclusive-queue check (405). Unbinding makes the same permission checks.
+
+  private bindingAccess(kind: 'queue' | 'exchange', dest: string, source: string, routingKey: string, actor: Actor | undefined): void {
+    permit(actor, 'write', kind, dest);
+    if (source === '' || dest === '') throw defaultExchangeRefused();
+    permit(actor, 'read', 'exchange', source);
+    const x = this.exchanges.get(source);
+    if (x !== undefined && actor?.access) actor.access.checkTopic(actor, 'read', source, x.type, routingKey);
+  }
 
   bindQueue(queue: string, exchange: string, routingKey: string, args: FieldTable, actor: Actor): void {
-    if (exchange === '') throw defaultExchangeRefused();
+    this.bindingAccess('queue', queue, exchange, routingKey, actor);
     const x = this.exchange(exchange);
     const q = this.queues.get(queue);
     if (!q) throw ChannelError.notFound(`no ${queueRes(queue, this.name)}`);
@@ -329,7 +376,7 @@ export class VHost implements QueueHost, RoutingTables, ExchangeHost {
   }
 
   unbindQueue(queue: string, exchange: string, routingKey: string, args: FieldTable, actor: Actor): void {
-    if (exchange === '') throw defaultExchangeRefused();
+    this.bindingAccess('queue', queue, exchange, routingKey, actor);
     const q = this.queues.get(queue);
     const x = this.exchanges.get(exchange);
     if (!q || !x) return; // RabbitMQ 3.x: unbinding something missing succeeds
@@ -339,16 +386,16 @@ export class VHost implements QueueHost, RoutingTables, ExchangeHost {
     this.removeBinding(x, b);
   }
 
-  bindExchange(destination: string, source: string, routingKey: string, args: FieldTable): void {
-    if (source === '' || destination === '') throw defaultExchangeRefused();
+  bindExchange(destination: string, source: string, routingKey: string, args: FieldTable, actor?: Actor): void {
+    this.bindingAccess('exchange', destination, source, routingKey, actor);
     const src = this.exchange(source);
     const dst = this.exchange(destination);
     validateBinding(src, routingKey, args);
     this.addBinding(src, dst, routingKey, args);
   }
 
-  unbindExchange(destination: string, source: string, routingKey: string, args: FieldTable): void {
-    if (source === '' || destination === '') throw defaultExchangeRefused();
+  unbindExchange(destination: string, source: string, routingKey: string, args: FieldTable, actor?: Actor): void {
+    this.bindingAccess('exchange', destination, source, routingKey, actor);
     const dst = this.exchanges.get(destination);
     const src = this.exchanges.get(source);
     if (!dst || !src) return;

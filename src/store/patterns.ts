@@ -1,11 +1,11 @@
-// The store's tables for the messaging patterns (schema version 2): messages a delayed exchange
+// The store's tables for the messaging patterns (schema version 3): messages a delayed exchange
 // holds until their due time, the retry state (failed attempts, due time) of queue messages
 // backing off, and deduplication caches kept on disk. Writes join the turn's group commit, like
 // every other store write; reads happen at startup only.
 import type Database from 'better-sqlite3';
 
 /**
- * The migration from version 1. Retry state sits in the message row, so it goes with the
+ * The migration from version 2 (and part of a new file's tables). Retry state sits in the message row, so it goes with the
  * message; a partial index lets recovery find the few retrying messages without a scan.
  */
 export const PATTERN_TABLES = `

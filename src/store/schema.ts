@@ -2,27 +2,31 @@
 import Database from 'better-sqlite3';
 import { PATTERN_TABLES } from './patterns.js';
 
-/**
- * Upgrades, in order: entry i takes a version i + 1 file to version i + 2. A new file gets the
- * version 1 DDL and then every entry, so old and new files end up with the same tables. To
- * change the tables, append an entry (never edit one that has shipped).
- */
-const MIGRATIONS: readonly string[] = [
-  PATTERN_TABLES, // 1 -> 2: delayed messages, retry state of queue messages, deduplication caches
-];
-
-export const SCHEMA_VERSION = 1 + MIGRATIONS.length;
+/** Bump when the tables change, and add a migration from the previous version to migrate(). */
+export const SCHEMA_VERSION = 3;
 /** 'Warn' in ASCII; marks the file as Warren's for `file(1)` and for our own check. */
 const APPLICATION_ID = 0x5761726e;
 
 // Column order matters: small fixed-size columns first and the body last, so reading a row's
 // header never touches the body's overflow pages. The covering index lets recovery (loadIndex)
 // scan only the index, never the bodies. Queues get an integer id so message rows stay small.
+// Version 2: users, vhosts and permissions are kept (version 1 had the first two tables, unused).
+const ACCESS_TABLES = `
+CREATE TABLE permissions (
+  user TEXT NOT NULL, vhost TEXT NOT NULL, configure TEXT NOT NULL, write TEXT NOT NULL, read TEXT NOT NULL,
+  PRIMARY KEY (user, vhost)) WITHOUT ROWID;
+CREATE TABLE topic_permissions (
+  user TEXT NOT NULL, vhost TEXT NOT NULL, exchange TEXT NOT NULL, write TEXT NOT NULL, read TEXT NOT NULL,
+  PRIMARY KEY (user, vhost, exchange)) WITHOUT ROWID;
+`;
+
 const DDL = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
-CREATE TABLE vhosts (name TEXT PRIMARY KEY) WITHOUT ROWID;
-CREATE TABLE users (name TEXT PRIMARY KEY, password_hash BLOB NOT NULL, tags TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE exchanges (
+CREATE TABLE vhosts (name TEXT PRIMARY KEY, description TEXT NOT NULL DEFAULT '', tags TEXT NOT NULL DEFAULT '[]') WITHOUT ROWID;
+CREATE TABLE users (
+  name TEXT PRIMARY KEY, password_hash BLOB NOT NULL, tags TEXT NOT NULL,
+  hashing_algorithm TEXT NOT NULL DEFAULT 'rabbit_password_hashing_sha256') WITHOUT ROWID;
+${ACCESS_TABLES}CREATE TABLE exchanges (
   vhost TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, durable INTEGER NOT NULL,
   auto_delete INTEGER NOT NULL, internal INTEGER NOT NULL, args BLOB NOT NULL,
   PRIMARY KEY (vhost, name)) WITHOUT ROWID;
@@ -87,7 +91,7 @@ export function openDatabase(file: string): Opened {
     if (tables.length === 0) {
       db.transaction(() => {
         db.exec(DDL);
-        for (const m of MIGRATIONS) db.exec(m);
+        db.exec(PATTERN_TABLES); // version 3's tables (patterns.ts)
         db.pragma(`application_id = ${APPLICATION_ID}`);
         db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(SCHEMA_VERSION);
       })();
@@ -132,12 +136,29 @@ export function openDatabase(file: string): Opened {
   }
 }
 
-/** Upgrades an older schema in place, in one transaction; returns the resulting version. */
+/** Upgrades an older schema in place, one version at a time; returns the resulting version. */
 function migrate(db: Database.Database, from: number): number {
-  if (from === SCHEMA_VERSION) return from;
+  // Each step runs inside one transaction with the version it reaches, so a crash midway leaves
+  // the file at the old version, to be migrated again.
+  let v = from;
   db.transaction(() => {
-    for (let v = from; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v - 1]!);
-    db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(SCHEMA_VERSION);
+    if (v === 1) {
+      // Version 1 kept no users, vhosts or permissions (config made them at every start). The
+      // vhosts that hold definitions are recorded, so they still exist; the broker adds its
+      // default user and vhost as on a fresh directory, since there are no users yet.
+      db.exec(`ALTER TABLE vhosts ADD COLUMN description TEXT NOT NULL DEFAULT ''`);
+      db.exec(`ALTER TABLE vhosts ADD COLUMN tags TEXT NOT NULL DEFAULT '[]'`);
+      db.exec(`ALTER TABLE users ADD COLUMN hashing_algorithm TEXT NOT NULL DEFAULT 'rabbit_password_hashing_sha256'`);
+      db.exec(ACCESS_TABLES);
+      db.exec('INSERT OR IGNORE INTO vhosts (name) SELECT vhost FROM exchanges UNION SELECT vhost FROM queues');
+      v = 2;
+    }
+    if (v === 2) {
+      // Version 3: delayed messages, retry state of queue messages, deduplication caches.
+      db.exec(PATTERN_TABLES);
+      v = 3;
+    }
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(v);
   })();
-  return SCHEMA_VERSION;
+  return v;
 }

@@ -18,7 +18,8 @@ import { prepareStatements, type Statements } from './statements.js';
 import { WalSync, type CommitCallback } from './wal-sync.js';
 import type {
   BindingDef, Definitions, ExchangeDef, IndexEntry, InVhost, LogFn, MessageRecord, MessageUpdate,
-  QueueDef, StoredMessage, StoreOptions, StoreStats, UserRecord, VhostRecord,
+  AccessDefinitions, PermissionRow, QueueDef, StoredMessage, StoreOptions, StoreStats, TopicPermissionRow, UserRecord,
+  VhostRecord,
 } from './types.js';
 
 export * from './types.js';
@@ -215,11 +216,15 @@ export class Store {
 
   // ---- definitions --------------------------------------------------------------------------
 
-  saveVhost(name: string): void {
-    this.write().saveVhost.run(name);
+  // Users, vhosts and permissions are few and change rarely; each change is committed at once
+  // (flush), so it survives a crash straight after the call returns.
+
+  saveVhost(v: VhostRecord): void {
+    this.write().saveVhost.run(v.name, v.description, JSON.stringify(v.tags));
+    this.flush();
   }
 
-  /** Deletes the vhost and everything in it (exchanges, queues, their messages, bindings). */
+  /** Deletes the vhost and everything in it (exchanges, queues, their messages, bindings, permissions). */
   deleteVhost(name: string): void {
     const st = this.write();
     for (const q of [...(this.queues.get(name)?.keys() ?? [])]) this.forget(name, q);
@@ -228,28 +233,56 @@ export class Store {
     st.deleteVhostBindings.run(name);
     st.deleteVhostQueues.run(name);
     st.deleteVhostExchanges.run(name);
+    st.deleteVhostPermissions.run(name);
+    st.deleteVhostTopicPermissions.run(name);
     st.deleteVhost.run(name);
     this.patterns.vhostDeleted(name);
+    this.flush();
   }
 
-  loadVhosts(): VhostRecord[] {
-    return (this.st.loadVhosts.all() as string[]).map((name) => ({ name }));
+  saveUser(u: UserRecord): void {
+    this.write().saveUser.run(u.name, u.passwordHash, JSON.stringify(u.tags), u.hashingAlgorithm);
+    this.flush();
   }
 
-  saveUser(name: string, passwordHash: Buffer, tags: string[]): void {
-    this.write().saveUser.run(name, passwordHash, JSON.stringify(tags));
-  }
-
+  /** Deletes the user and its permissions. */
   deleteUser(name: string): void {
-    this.write().deleteUser.run(name);
+    const st = this.write();
+    st.deleteUser.run(name);
+    st.deleteUserPermissions.run(name);
+    st.deleteUserTopicPermissions.run(name);
+    this.flush();
   }
 
-  loadUsers(): UserRecord[] {
-    return (this.st.loadUsers.all() as { name: string; passwordHash: Buffer; tags: string }[]).map((u) => ({
-      name: u.name,
-      passwordHash: u.passwordHash,
-      tags: JSON.parse(u.tags) as string[],
-    }));
+  savePermission(p: PermissionRow): void {
+    this.write().savePermission.run(p.user, p.vhost, p.configure, p.write, p.read);
+    this.flush();
+  }
+
+  deletePermission(user: string, vhost: string): void {
+    this.write().deletePermission.run(user, vhost);
+    this.flush();
+  }
+
+  saveTopicPermission(p: TopicPermissionRow): void {
+    this.write().saveTopicPermission.run(p.user, p.vhost, p.exchange, p.write, p.read);
+    this.flush();
+  }
+
+  deleteTopicPermission(user: string, vhost: string, exchange: string): void {
+    this.write().deleteTopicPermission.run(user, vhost, exchange);
+    this.flush();
+  }
+
+  loadAccess(): AccessDefinitions {
+    type V = Omit<VhostRecord, 'tags'> & { tags: string };
+    type U = Omit<UserRecord, 'tags'> & { tags: string };
+    return {
+      vhosts: (this.st.loadVhosts.all() as V[]).map((v) => ({ ...v, tags: JSON.parse(v.tags) as string[] })),
+      users: (this.st.loadUsers.all() as U[]).map((u) => ({ ...u, tags: JSON.parse(u.tags) as string[] })),
+      permissions: this.st.loadPermissions.all() as PermissionRow[],
+      topicPermissions: this.st.loadTopicPermissions.all() as TopicPermissionRow[],
+    };
   }
 
   saveExchange(vhost: string, x: ExchangeDef): void {

@@ -44,12 +44,28 @@ export interface Definitions {
 
 export interface UserRecord {
   name: string;
+  /** Salt ++ digest, as RabbitMQ keeps it (empty: no password). */
   passwordHash: Buffer;
+  /** RabbitMQ's module name, e.g. rabbit_password_hashing_sha256. */
+  hashingAlgorithm: string;
   tags: string[];
 }
 
 export interface VhostRecord {
   name: string;
+  description: string;
+  tags: string[];
+}
+
+export interface PermissionRow { user: string; vhost: string; configure: string; write: string; read: string }
+export interface TopicPermissionRow { user: string; vhost: string; exchange: string; write: string; read: string }
+
+/** Users, vhosts and permissions, as loaded at startup. */
+export interface AccessDefinitions {
+  users: UserRecord[];
+  vhosts: VhostRecord[];
+  permissions: PermissionRow[];
+  topicPermissions: TopicPermissionRow[];
 }
 
 /** A persistent message as one durable queue holds it (fanout: one record per queue). */

@@ -28,7 +28,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<TestBrok
   const logger = createLogger(process.env.WARREN_TEST_LOG ? 'debug' : 'error', !process.env.WARREN_TEST_LOG);
   // A fresh store per broker unless the test names one (restart tests reuse theirs).
   const ownDir = options.dataDir === undefined ? mkdtempSync(join(tmpdir(), 'warren-test-')) : null;
-  const broker = new Broker({ port: 0, host: '127.0.0.1', logger, ...options, dataDir: options.dataDir ?? ownDir! });
+  // No management listener unless the test asks for one (ANY_FREE_PORT): 15672 is one port.
+  const broker = new Broker({ port: 0, host: '127.0.0.1', managementPort: 0, logger, ...options, dataDir: options.dataDir ?? ownDir! });
   const address = await broker.start();
   return {
     broker,

@@ -32,5 +32,5 @@ export function take(q: ClassicQueue, noAck: boolean): Entry | undefined {
 
 /** A connection's Actor, for exclusive-queue ownership in vhost tests. */
 export function fakeActor(name = 'test'): Actor {
-  return { user: { name: 'guest', tags: [] }, vhost: '/', connection: name };
+  return { user: { name: 'guest', tags: [] }, vhost: '/', connection: name, access: null };
 }

@@ -25,3 +25,8 @@ export function exchangeType(name: string): ExchangeTypeDef | undefined {
 export function isExchangeType(name: string): boolean {
   return registry.has(name);
 }
+
+/** Every exchange type's name, as the management API lists them. */
+export function exchangeTypeNames(): string[] {
+  return [...registry.keys()].sort();
+}

@@ -1,0 +1,28 @@
+// The management plugin's equivalent: the route table of RabbitMQ's HTTP API over the broker's
+// management view, and the rate sampler. The broker starts it when a management port is set.
+import type { ManagementContext } from './context.js';
+import { bindingRoutes } from './routes/bindings.js';
+import { connectionRoutes } from './routes/connections.js';
+import { exchangeRoutes } from './routes/exchanges.js';
+import { overviewRoutes } from './routes/overview.js';
+import { queueRoutes } from './routes/queues.js';
+import { Router } from './router.js';
+import { ManagementServer } from './server.js';
+
+export { RateSampler } from './rates.js';
+export { collectRates } from './sampling.js';
+export type { ManagementContext } from './context.js';
+
+export function managementRouter(): Router {
+  const r = new Router();
+  overviewRoutes(r);
+  queueRoutes(r);
+  exchangeRoutes(r);
+  bindingRoutes(r);
+  connectionRoutes(r);
+  return r;
+}
+
+export function createManagementServer(ctx: ManagementContext): ManagementServer {
+  return new ManagementServer(ctx, managementRouter());
+}

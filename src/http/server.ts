@@ -1,0 +1,86 @@
+// The management listener: node:http, one route table (routes/), basic auth on every API
+// request, JSON in and out, errors in RabbitMQ's shape. node:http rather than a framework: the
+// whole dispatcher is this file and router.ts, it adds nothing to start-up time, and every byte
+// of a response (status, empty bodies, header names) is ours to match RabbitMQ's.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { requireLevel, authenticate } from './auth.js';
+import type { ManagementContext } from './context.js';
+import { HttpError, toHttpError } from './errors.js';
+import type { Reply, Req } from './request.js';
+import type { Router } from './router.js';
+
+/** Larger bodies (a definitions file of many thousand objects) are refused with 413. */
+const MAX_BODY = 64 * 1024 * 1024;
+
+export class ManagementServer {
+  private server: http.Server | null = null;
+
+  constructor(private readonly ctx: ManagementContext, private readonly router: Router) {}
+
+  listen(port: number, host: string): Promise<AddressInfo> {
+    const server = http.createServer((req, res) => this.handle(req, res));
+    server.keepAliveTimeout = 5_000;
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve(server.address() as AddressInfo);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    const s = this.server;
+    this.server = null;
+    if (s === null) return;
+    await new Promise<void>((r) => {
+      s.close(() => r());
+      s.closeAllConnections();
+    });
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY) chunks.push(c);
+    });
+    req.on('end', () => {
+      if (size > MAX_BODY) return this.send(req, res, errorReply(new HttpError(413, 'bad_request', 'request body too large')));
+      this.dispatch(req, Buffer.concat(chunks)).then(
+        (reply) => this.send(req, res, reply),
+        (err) => this.send(req, res, errorReply(toHttpError(err), this.ctx, err)),
+      );
+    });
+  }
+
+  private async dispatch(req: http.IncomingMessage, rawBody: Buffer): Promise<Reply> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const m = this.router.match(req.method ?? 'GET', url.pathname);
+    if (m.kind === 'none') throw HttpError.notFound();
+    if (m.kind === 'wrong-method') throw HttpError.methodNotAllowed();
+    const user = authenticate(this.ctx.users, req.headers, req.socket.remoteAddress);
+    requireLevel(user, m.level);
+    const r: Req = { method: req.method ?? 'GET', params: m.params, query: url.searchParams, headers: req.headers, user, rawBody };
+    return m.handler(r, this.ctx);
+  }
+
+  private send(req: http.IncomingMessage, res: http.ServerResponse, reply: Reply): void {
+    const headers: Record<string, string> = { vary: 'origin', ...reply.headers };
+    let body: string | undefined;
+    if (reply.body !== undefined && reply.status !== 204) {
+      body = JSON.stringify(reply.body);
+      headers['content-type'] = 'application/json';
+    }
+    res.writeHead(reply.status, headers);
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+}
+
+function errorReply(e: HttpError, ctx?: ManagementContext, cause?: unknown): Reply {
+  if (e.status === 500) ctx?.log.error('management API internal error', { error: e.reason, stack: (cause as Error)?.stack });
+  return { status: e.status, headers: e.headers, body: e.empty ? undefined : { error: e.error, reason: e.reason } };
+}
