@@ -108,6 +108,15 @@ export class Peer {
     w.content(ch, persistent ? PROPS_PERSISTENT : PROPS_NONE, body);
   }
 
+  /** publish() with raw content-header properties (flags + values, as on the wire). */
+  publishWith(ch, exchange, routingKey, props, body) {
+    const w = this.out;
+    const at = w.beginFrame(1, ch);
+    writeBasicPublish(w, exchange, routingKey, false, false);
+    w.endFrame(at);
+    w.content(ch, props, body);
+  }
+
   ack(ch, deliveryTag, multiple) {
     const w = this.out;
     const at = w.beginFrame(1, ch);

@@ -241,7 +241,7 @@ export class Broker implements BrokerContext, ManagementContext {
       throw err;
     }
     this.log.info(`recovered ${r.queues} durable queues with ${r.messages} messages in ${(r.ms / 1000).toFixed(3)} s`, {
-      file: store.file, exchanges: r.exchanges, queues: r.queues, bindings: r.bindings, messages: r.messages, ms: r.ms,
+      file: store.file, exchanges: r.exchanges, queues: r.queues, bindings: r.bindings, messages: r.messages, held: r.held, ms: r.ms,
     });
   }
 
@@ -274,7 +274,10 @@ export class Broker implements BrokerContext, ManagementContext {
     this.store = null;
     // Queue timers (TTL, x-expires) would otherwise write to a closed store.
     this.registry.attach(null, null);
-    for (const v of this.vhosts.values()) for (const q of v.queues.values()) q.close();
+    for (const v of this.vhosts.values()) {
+      for (const q of v.queues.values()) q.close();
+      for (const x of v.exchanges.values()) x.hold?.close();
+    }
     store?.close();
   }
 

@@ -38,9 +38,9 @@ const arr = (...value: FieldValue[]): FieldValue => ({ type: 'A', value });
 const tbl = (value: FieldTable): FieldValue => ({ type: 'F', value });
 
 describe('exchange type registry', () => {
-  it('knows the four built-in types only', () => {
-    for (const t of ['direct', 'fanout', 'topic', 'headers']) expect(isExchangeType(t)).toBe(true);
-    for (const t of ['x-delayed-message', 'Direct', '', 'match']) expect(isExchangeType(t)).toBe(false);
+  it('knows the built-in types only', () => {
+    for (const t of ['direct', 'fanout', 'topic', 'headers', 'x-consistent-hash', 'x-delayed-message']) expect(isExchangeType(t)).toBe(true);
+    for (const t of ['x-random', 'Direct', '', 'match']) expect(isExchangeType(t)).toBe(false);
     expect(exchangeType('direct')!.createRouter({})).toBeInstanceOf(DirectRouter);
     expect(exchangeType('fanout')!.createRouter({})).toBeInstanceOf(FanoutRouter);
     expect(exchangeType('topic')!.createRouter({})).toBeInstanceOf(TopicRouter);

@@ -34,7 +34,7 @@ class Host implements QueueHost {
 function queue(args: Record<string, unknown> = {}, host: Host | null = new Host()): Queue {
   return new Queue('q', { durable: false, autoDelete: false, owner: null, args: toTable(args), host });
 }
-const timerOf = (q: Queue) => (q as unknown as { timer: unknown }).timer;
+const timerOf = (q: Queue) => ((q as unknown as { timer: { armed: boolean } }).timer.armed ? 'armed' : null);
 
 describe('TTL', () => {
   beforeEach(() => { vi.useFakeTimers(); });

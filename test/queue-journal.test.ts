@@ -33,6 +33,8 @@ class MemJournal implements QueueJournal {
     }
   }
   removeAll(): void { this.rows.clear(); }
+  readonly retries = new Map<number, [number, number | null]>();
+  setRetry(seq: number, count: number, retryAt: number | null): void { this.retries.set(seq, [count, retryAt]); }
 }
 
 

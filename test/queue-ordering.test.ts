@@ -16,7 +16,7 @@ function queue(): Queue {
 
 function entry(seq: number): Entry {
   const m = msg(String(seq));
-  return { msg: m, seq, redelivered: false, expiresAt: 0, size: m.body.length, priority: 0, persisted: false };
+  return { msg: m, seq, redelivered: false, expiresAt: 0, size: m.body.length, priority: 0, persisted: false, attempts: 0, retryAt: 0 };
 }
 
 describe('ReadyList', () => {

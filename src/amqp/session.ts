@@ -25,8 +25,11 @@ export interface Unacked {
   consumer: Consumer | null; // null for basic.get
 }
 
-/** A publish in a transaction: routed at basic.publish, delivered at commit (as RabbitMQ). */
-interface TxPublish { msg: Message; queues: string[]; mandatory: boolean }
+/**
+ * A publish in a transaction: routed at basic.publish, delivered at commit (as RabbitMQ). One to
+ * an exchange that holds messages (x-delayed-message) is handed to it at commit (`held`).
+ */
+interface TxPublish { msg: Message; queues: string[]; mandatory: boolean; held: Exchange | null }
 /** A settle in a transaction: its deliveries leave `unacked` at once, and come back on rollback. */
 interface TxSettle { held: [number, Unacked][]; kind: 'ack' | 'reject'; requeue: boolean }
 
@@ -85,7 +88,8 @@ export class Session implements ConsumerOwner, GetOwner {
     if (this.tx) {
       // rabbit_channel routes at basic.publish and keeps the queue names until the commit, so
       // bindings made or exchanges deleted in between do not change where the message goes.
-      this.tx.publishes.push({ msg, queues: this.vhost.routeNames(x, msg), mandatory });
+      const held = x.hold !== null ? x : null;
+      this.tx.publishes.push({ msg, queues: held !== null ? [] : this.vhost.routeNames(x, msg), mandatory, held });
       return;
     }
     const r = this.vhost.publish(x, msg, this.result);
@@ -134,7 +138,7 @@ export class Session implements ConsumerOwner, GetOwner {
     tx.publishes = [];
     tx.settles = [];
     for (const p of publishes) {
-      const r = this.vhost.deliverTo(p.queues, p.msg, this.result);
+      const r = p.held !== null ? this.vhost.publish(p.held, p.msg, this.result) : this.vhost.deliverTo(p.queues, p.msg, this.result);
       if (r.unroutable && p.mandatory) this.returnMessage(p.msg, NO_ROUTE, 'NO_ROUTE');
     }
     for (const s of settles) this.applySettle(s.held, s.kind, s.requeue);
@@ -251,7 +255,7 @@ export class Session implements ConsumerOwner, GetOwner {
     for (const [, u] of held) {
       if (u.consumer) fromConsumers++;
       if (kind === 'ack') u.queue.ack(u.handle, u.consumer);
-      else if (requeue) u.queue.requeue(u.handle, u.consumer);
+      else if (requeue) u.queue.requeue(u.handle, u.consumer, true); // a failed attempt, for retry
       else u.queue.reject(u.handle, u.consumer); // dead-letters when the queue has a DLX
       if (!touched.includes(u.queue)) touched.push(u.queue);
     }

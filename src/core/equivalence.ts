@@ -8,13 +8,15 @@ import { describeBareValue, describeValue, inequivalentArg } from './names.js';
 
 /**
  * Queue arguments RabbitMQ 3.10 compares on re-declare: the classic queue type's own arguments
- * (rabbit_queue_type:arguments(queue_arguments, rabbit_classic_queue)); others, such as
- * x-max-age or x-delivery-limit, cannot be on a classic queue and are not compared.
+ * (rabbit_queue_type:arguments(queue_arguments, rabbit_classic_queue)) and Warren's retry
+ * arguments; others, such as x-max-age, cannot be on a classic queue and are not compared.
  */
 export const EQUIVALENT_QUEUE_ARGS = [
   'x-expires', 'x-message-ttl', 'x-dead-letter-exchange', 'x-dead-letter-routing-key', 'x-max-length',
   'x-max-length-bytes', 'x-max-priority', 'x-overflow', 'x-queue-mode', 'x-queue-version', 'x-single-active-consumer',
   'x-queue-type', 'x-queue-master-locator',
+  // Warren's retry arguments on classic queues (a deliberate extension: see queue/retry.ts).
+  'x-delivery-limit', 'x-delayed-retry-min', 'x-delayed-retry-multiplier', 'x-delayed-retry-max',
 ];
 export const EQUIVALENT_EXCHANGE_ARGS = ['alternate-exchange'];
 

@@ -2,16 +2,20 @@
 // are on delivery) and are decoded only when routing or a queue feature needs a field. The body
 // is a Buffer slice shared by every queue the message is routed to.
 import { ByteReader } from '../protocol/byte-reader.js';
-import { decodeBasicProperties, type BasicProperties } from '../protocol/generated/amqp.js';
+import { ByteWriter } from '../protocol/byte-writer.js';
+import { setOwn, type FieldTable, type FieldValue } from '../protocol/field-table.js';
+import { decodeBasicProperties, writeBasicProperties, type BasicProperties } from '../protocol/generated/amqp.js';
 import { parseExpiration } from './expiration.js';
 import { P, propertyAt, shortstrAt } from './properties.js';
 
 const reader = new ByteReader();
+const writer = new ByteWriter(4096);
 
 /** Property flag bits as they sit in the first byte of the raw properties (bits 15..8). */
 const EXPIRATION_BIT = 0x01; // expiration = 256
 const PRIORITY_BIT = 0x08; // priority = 2048
 const DELIVERY_MODE_BIT = 0x10; // delivery-mode = 4096
+const HEADERS_BIT = 0x20; // headers = 8192
 
 export class Message {
   private decoded: BasicProperties | null = null;
@@ -72,4 +76,31 @@ export class Message {
     if (this.properties.length < 2 || (this.properties[0]! & PRIORITY_BIT) === 0) return 0;
     return this.props.priority ?? 0;
   }
+}
+
+/**
+ * `msg` with header `key` set to `value` (removed when undefined), other properties, routing
+ * key, exchange and body unchanged: a new Message with newly encoded properties. For the
+ * features that rewrite one header (x-delay on a delayed message's release, x-delivery-count on
+ * a retry), never the plain publish path.
+ */
+export function withHeader(msg: Message, key: string, value: FieldValue | undefined): Message {
+  const props: BasicProperties = msg.hasNoProperties ? {} : { ...msg.props };
+  const headers: FieldTable = {};
+  if (props.headers !== undefined) for (const k of Object.keys(props.headers)) if (k !== key) setOwn(headers, k, props.headers[k]!);
+  if (value !== undefined) setOwn(headers, key, value);
+  if (Object.keys(headers).length > 0) props.headers = headers;
+  else delete props.headers;
+  writeBasicProperties(writer, props);
+  const parts = writer.take();
+  const out = new Message(msg.exchange, msg.routingKey, parts.length === 1 ? Buffer.from(parts[0]!) : Buffer.concat(parts), msg.body);
+  out.routeKeys = msg.routeKeys;
+  return out;
+}
+
+/** Header `key` of `msg`, or undefined (decodes the properties only when there are headers). */
+export function headerOf(msg: Message, key: string): FieldValue | undefined {
+  if (msg.properties.length < 2 || (msg.properties[0]! & HEADERS_BIT) === 0) return undefined;
+  const h = msg.props.headers;
+  return h !== undefined && Object.hasOwn(h, key) ? h[key] : undefined;
 }

@@ -24,6 +24,26 @@ export interface QueueJournal {
   readRange(from: number, to: number, each: (seq: number, msg: Message) => void): void;
   /** Every message of the queue goes (purge with nothing unacked). */
   removeAll(): void;
+  /** A message's failed attempts and when it is due again (null: ready now), for retry. */
+  setRetry(seq: number, count: number, retryAt: number | null): void;
+}
+
+/** The messages a durable exchange holds (x-delayed-message), by the exchange's own seq. */
+export interface HeldJournal {
+  /** Written in this turn's commit. */
+  add(seq: number, dueAt: number, msg: Message): void;
+  remove(seq: number): void;
+  /** Startup: every held message, by seq. */
+  forEach(fn: (seq: number, dueAt: number, msg: Message) => void): void;
+}
+
+/** A deduplication exchange's cache on disk (x-cache-persistence disk), by key. */
+export interface DedupJournal {
+  /** expiresAt 0 = never. */
+  put(key: string, expiresAt: number): void;
+  remove(key: string): void;
+  /** Startup: every entry, in no particular order. */
+  forEach(fn: (key: string, expiresAt: number) => void): void;
 }
 
 export interface Persistence {
@@ -43,6 +63,10 @@ export interface Persistence {
   deleteQueue(vhost: string, name: string): void;
   saveBinding(vhost: string, b: Binding): void;
   deleteBinding(vhost: string, b: Binding): void;
+  /** Where a durable exchange keeps the messages it holds; they go when the exchange is deleted. */
+  heldMessages(vhost: string, exchange: string): HeldJournal;
+  /** Where a durable deduplication exchange with a disk cache keeps it; it goes with the exchange. */
+  dedupCache(vhost: string, exchange: string): DedupJournal;
 }
 
 /** A vhost's metadata as stored and exported (definitions' `vhosts` entries). */

@@ -15,10 +15,15 @@ export class PublishResult {
   refused = 0;
   /** A persistent message was written to the store: a publisher confirm waits for the commit. */
   stored = false;
+  /**
+   * The exchange kept it to route later (x-delayed-message): not unroutable, so a mandatory
+   * publish is not returned (where it will go is not known yet).
+   */
+  held = false;
 
   /** No queue took or refused it: mandatory publishes are returned (312 NO_ROUTE). */
   get unroutable(): boolean {
-    return this.queues.length === 0;
+    return this.queues.length === 0 && !this.held;
   }
 
   /** Every queue it reached took it (a publisher confirm is an ack, not a nack). */
@@ -30,6 +35,7 @@ export class PublishResult {
     this.queues.length = 0;
     this.refused = 0;
     this.stored = false;
+    this.held = false;
     return this;
   }
 }

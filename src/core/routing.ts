@@ -72,9 +72,9 @@ function alternateOf(t: RoutingTables, x: Exchange): Exchange | undefined {
 
 /** One exchange's own bindings, asked as its type says (by key, by headers, or not at all). */
 function routeOne(x: Exchange, msg: Message, keys: string[] | null, out: Destination[]): void {
-  const by = x.typeDef.routesBy;
+  const by = x.rules.routesBy;
   const headers = by === 'headers' && !msg.hasNoProperties ? msg.props.headers : undefined;
   // Types that ignore routing keys are routed once whatever CC says.
-  if (keys === null || by !== 'key') x.router.route(msg.routingKey, headers, out);
-  else for (const k of keys) x.router.route(k, headers, out);
+  if (keys === null || by !== 'key') x.router.route(msg.routingKey, headers, out, msg);
+  else for (const k of keys) x.router.route(k, headers, out, msg);
 }

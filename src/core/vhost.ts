@@ -8,7 +8,7 @@ import type { FieldTable } from '../protocol/field-table.js';
 import type { Actor } from './actor.js';
 import { permit, type Perm } from './access.js';
 import { EQUIVALENT_EXCHANGE_ARGS, EQUIVALENT_QUEUE_ARGS, assertArgs, assertField, tablesIdentical } from './equivalence.js';
-import { Exchange, type Binding, type Destination } from './exchange/exchange.js';
+import { Exchange, type Binding, type Destination, type ExchangeHost } from './exchange/exchange.js';
 import { exchangeType } from './exchange/types.js';
 import type { Message } from './message.js';
 import { defaultExchangeRefused, exchangeRes, generatedName, lockedQueue, queueRes, reservedName } from './names.js';
@@ -33,7 +33,7 @@ const PREDECLARED: [string, string][] = [
   ['amq.headers', 'headers'], ['amq.match', 'headers'],
 ];
 
-export class VHost implements QueueHost, RoutingTables {
+export class VHost implements QueueHost, RoutingTables, ExchangeHost {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, MessageQueue>();
   /** Dead-letters waiting to be routed while one is being routed (see deadLetter). */
@@ -53,7 +53,7 @@ export class VHost implements QueueHost, RoutingTables {
   persistence: Persistence | null = null;
 
   constructor(readonly name: string) {
-    for (const [n, type] of PREDECLARED) this.exchanges.set(n, newExchange(n, type, true, false, false, {}));
+    for (const [n, type] of PREDECLARED) this.addExchange(newExchange(n, type, true, false, false, {}));
   }
 
   // ---- exchanges ----------------------------------------------------------------------------
@@ -88,6 +88,7 @@ export class VHost implements QueueHost, RoutingTables {
       assertField('auto_delete', res, d.autoDelete, existing.autoDelete);
       assertField('internal', res, d.internal, existing.internal);
       assertArgs(EQUIVALENT_EXCHANGE_ARGS, res, d.args, existing.args);
+      if (def.equivalentArgs !== undefined) assertArgs(def.equivalentArgs, res, d.args, existing.args);
       return existing;
     }
     if (name.startsWith('amq.')) throw reservedName('exchange', name);
@@ -102,15 +103,20 @@ export class VHost implements QueueHost, RoutingTables {
       permit(actor, 'write', 'exchange', String(ae.value));
     }
     def.validateDeclare?.(d.args, exchangeRes(name, this.name));
-    const x = new Exchange(name, def, d.durable, d.autoDelete, d.internal, d.args, new MessageStats());
-    this.exchanges.set(name, x);
+    const x = this.addExchange(new Exchange(name, def, d.durable, d.autoDelete, d.internal, d.args, new MessageStats()));
     if (x.durable) this.persistence?.saveExchange(this.name, x);
     return x;
   }
 
   /** Startup: an exchange from the store (saved when it was declared, so checked then). */
-  restoreExchange(name: string, type: string, autoDelete: boolean, internal: boolean, args: FieldTable): void {
-    this.exchanges.set(name, newExchange(name, type, true, autoDelete, internal, args));
+  restoreExchange(name: string, type: string, autoDelete: boolean, internal: boolean, args: FieldTable): Exchange {
+    return this.addExchange(newExchange(name, type, true, autoDelete, internal, args));
+  }
+
+  private addExchange(x: Exchange): Exchange {
+    x.hold = x.typeDef.createHold?.(x, this) ?? null;
+    this.exchanges.set(x.name, x);
+    return x;
   }
 
   deleteExchange(name: string, ifUnused: boolean, actor?: Actor): void {
@@ -128,6 +134,7 @@ export class VHost implements QueueHost, RoutingTables {
 
   private removeExchange(x: Exchange): void {
     this.exchanges.delete(x.name);
+    x.hold?.drop();
     if (x.durable) this.persistence?.deleteExchange(this.name, x.name);
     for (const b of x.bindings.slice()) this.removeBinding(x, b);
     for (const b of [...x.inbound]) {
@@ -239,11 +246,15 @@ export class VHost implements QueueHost, RoutingTables {
    * Core's one publish entry point: route `msg` from `x` (e2e bindings, alternate exchanges,
    * CC/BCC), enqueue it into every queue reached, count it, and report in `r` (reset first).
    * The caller has made the exchange checks (exists, not internal) and the message checks.
+   * An exchange with a hold may take it instead: x-delayed-message keeps it (r.held) and
+   * publishes it here again when its time comes (so publish_in counts it twice),
+   * x-message-deduplication drops a duplicate (unroutable).
    */
   publish(x: Exchange, msg: Message, r: PublishResult): PublishResult {
     r.reset();
-    route(this, x, msg, r.queues);
     x.stats.publishIn++;
+    if (x.hold !== null && x.hold.take(msg, r)) return r;
+    route(this, x, msg, r.queues);
     this.enqueueAll(x, msg, r);
     return r;
   }
@@ -435,7 +446,7 @@ function findBinding(x: Exchange, dest: Destination, routingKey: string, args: F
 
 /** The source exchange type's validate_binding (headers: x-match), as a 406. */
 function validateBinding(x: Exchange, routingKey: string, args: FieldTable): void {
-  const problem = x.typeDef.validateBinding?.(routingKey, args) ?? null;
+  const problem = x.rules.validateBinding?.(routingKey, args) ?? null;
   if (problem !== null) throw ChannelError.preconditionFailed(problem);
 }
 

@@ -1,7 +1,8 @@
 // Startup: rebuild durable exchanges, queues and bindings from the store, and each durable
 // queue's index of persistent messages (sizes, expiry, priority; bodies stay on disk until a
 // consumer is about to get them). Messages delivered before a stop or crash come back flagged
-// redelivered (the store's delivered watermark).
+// redelivered (the store's delivered watermark). Delayed exchanges get back the messages they
+// held.
 import { isExchangeType } from '../core/exchange/index.js';
 import type { VHost } from '../core/vhost.js';
 import { decodeTable, type StorePersistence } from './store-persistence.js';
@@ -11,6 +12,8 @@ export interface Recovered {
   queues: number;
   bindings: number;
   messages: number;
+  /** Messages held by delayed exchanges and deduplication cache entries. */
+  held: number;
   ms: number;
 }
 
@@ -21,7 +24,7 @@ export function recover(p: StorePersistence, vhostOf: (name: string) => VHost, w
   const started = performance.now();
   const store = p.store;
   const defs = store.loadDefinitions();
-  const r: Recovered = { exchanges: 0, queues: 0, bindings: 0, messages: 0, ms: 0 };
+  const r: Recovered = { exchanges: 0, queues: 0, bindings: 0, messages: 0, held: 0, ms: 0 };
   for (const x of defs.exchanges) {
     const v = vhostOf(x.vhost);
     if (v.exchanges.has(x.name)) continue;
@@ -29,14 +32,20 @@ export function recover(p: StorePersistence, vhostOf: (name: string) => VHost, w
       warn('stored exchange has an unknown type; not restored', { vhost: x.vhost, exchange: x.name, type: x.type });
       continue;
     }
-    v.restoreExchange(x.name, x.type, x.autoDelete, x.internal, decodeTable(x.args));
+    const ex = v.restoreExchange(x.name, x.type, x.autoDelete, x.internal, decodeTable(x.args));
     r.exchanges++;
+    // A delayed exchange's held messages (due times kept), a deduplication exchange's disk cache.
+    if (ex.hold !== null) r.held += ex.hold.recover(p);
   }
   for (const d of defs.queues) {
     const v = vhostOf(d.vhost);
     const q = v.restoreQueue(d.name, d.autoDelete, decodeTable(d.args), p.journal(d.vhost, d.name));
+    // Retry state (attempts, backoff due time) of the few messages that have failed before.
+    const retries = new Map<number, [number, number | null]>();
+    store.forEachRetry(d.vhost, d.name, (seq, count, retryAt) => retries.set(seq, [count, retryAt]));
     store.forEachIndexEntry(d.vhost, d.name, (seq, size, expiresAt, priority, redelivered) => {
-      q.restore(seq, size, expiresAt ?? 0, priority, redelivered);
+      const rs = retries.size === 0 ? undefined : retries.get(seq);
+      q.restore(seq, size, expiresAt ?? 0, priority, redelivered, rs?.[0] ?? 0, rs?.[1] ?? 0);
       r.messages++;
     });
     q.restored(store.lastSeq(d.vhost, d.name));

@@ -2,7 +2,7 @@
 // implemented over src/store/. Field tables are encoded here, so neither side knows the other.
 import type { Binding, Exchange } from '../core/exchange/exchange.js';
 import { Message } from '../core/message.js';
-import type { Persistence, QueueJournal } from '../core/persistence.js';
+import type { DedupJournal, HeldJournal, Persistence, QueueJournal } from '../core/persistence.js';
 import { ByteReader } from '../protocol/byte-reader.js';
 import { ByteWriter } from '../protocol/byte-writer.js';
 import type { FieldTable } from '../protocol/field-table.js';
@@ -71,6 +71,25 @@ export class StorePersistence implements Persistence {
   deleteBinding(vhost: string, b: Binding): void {
     this.store.deleteBinding(vhost, bindingDef(b));
   }
+
+  heldMessages(vhost: string, exchange: string): HeldJournal {
+    const p = this.store.patterns;
+    return {
+      add: (seq, dueAt, msg) => p.addHeld(vhost, exchange, { seq, dueAt, routingKey: msg.routingKey, properties: msg.properties, body: msg.body }),
+      remove: (seq) => p.removeHeld(vhost, exchange, seq),
+      forEach: (fn) => p.forEachHeld(vhost, exchange, (r) => fn(r.seq, r.dueAt, new Message(exchange, r.routingKey, r.properties, r.body))),
+    };
+  }
+
+  dedupCache(vhost: string, exchange: string): DedupJournal {
+    const p = this.store.patterns;
+    const bytes = (key: string) => Buffer.from(key, 'utf8');
+    return {
+      put: (key, expiresAt) => p.putDedup(vhost, exchange, bytes(key), expiresAt === 0 ? null : expiresAt),
+      remove: (key) => p.removeDedup(vhost, exchange, bytes(key)),
+      forEach: (fn) => { for (const e of p.loadDedup(vhost, exchange)) fn(e.key.toString('utf8'), e.expiresAt ?? 0); },
+    };
+  }
 }
 
 function bindingDef(b: Binding) {
@@ -115,5 +134,9 @@ class StoreJournal implements QueueJournal {
 
   removeAll(): void {
     this.store.purgeQueue(this.vhost, this.queue);
+  }
+
+  setRetry(seq: number, count: number, retryAt: number | null): void {
+    this.store.setRetry(this.vhost, this.queue, seq, count, retryAt);
   }
 }

@@ -1,8 +1,9 @@
 // Opening warren.db: pragmas, schema creation, version check, and errors that name the file.
 import Database from 'better-sqlite3';
+import { PATTERN_TABLES } from './patterns.js';
 
 /** Bump when the tables change, and add a migration from the previous version to migrate(). */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 /** 'Warn' in ASCII; marks the file as Warren's for `file(1)` and for our own check. */
 const APPLICATION_ID = 0x5761726e;
 
@@ -90,6 +91,7 @@ export function openDatabase(file: string): Opened {
     if (tables.length === 0) {
       db.transaction(() => {
         db.exec(DDL);
+        db.exec(PATTERN_TABLES); // version 3's tables (patterns.ts)
         db.pragma(`application_id = ${APPLICATION_ID}`);
         db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(SCHEMA_VERSION);
       })();
@@ -150,6 +152,11 @@ function migrate(db: Database.Database, from: number): number {
       db.exec(ACCESS_TABLES);
       db.exec('INSERT OR IGNORE INTO vhosts (name) SELECT vhost FROM exchanges UNION SELECT vhost FROM queues');
       v = 2;
+    }
+    if (v === 2) {
+      // Version 3: delayed messages, retry state of queue messages, deduplication caches.
+      db.exec(PATTERN_TABLES);
+      v = 3;
     }
     db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(v);
   })();

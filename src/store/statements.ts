@@ -66,8 +66,8 @@ export function prepareStatements(db: Database.Database) {
     deleteVhostQueues: p('DELETE FROM queues WHERE vhost = ?'),
 
     addMessage: p(
-      'INSERT INTO messages (queue_id, seq, size, expires_at, priority, enqueued_at, death_count, exchange, routing_key, properties, body) ' +
-        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO messages (queue_id, seq, size, expires_at, priority, enqueued_at, death_count, exchange, routing_key, properties, body, ' +
+        'delivery_count, retry_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     removeMessage: p('DELETE FROM messages WHERE queue_id = ? AND seq = ?'),
     purgeQueue: p('DELETE FROM messages WHERE queue_id = ?'),

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { acquireLock, type DirLock } from './lock.js';
+import { PatternStore } from './patterns.js';
 import { QueueState } from './queue-state.js';
 import { openDatabase, SCHEMA_VERSION } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
@@ -36,6 +37,8 @@ export class Store {
   /** The commit that writes made now will land in: it grows by one at each commit point. */
   commitId = 0;
   readonly file: string;
+  /** Delayed messages, retry state and deduplication caches (patterns.ts). */
+  readonly patterns: PatternStore;
 
   private readonly st: Statements;
   /** vhost -> queue name -> state; nested maps so the per-message path builds no key strings. */
@@ -60,6 +63,7 @@ export class Store {
   ) {
     this.file = path.join(dir, DB_FILE);
     this.st = prepareStatements(db);
+    this.patterns = new PatternStore(db, () => { this.write(); });
     this.wal = new WalSync(`${this.file}-wal`, (e) => this.log('error', 'afterCommit callback threw', { error: e.message }));
     for (const r of this.st.queueStates.all() as { id: number; vhost: string; name: string; delivered: number }[]) {
       this.vhostQueues(r.vhost).set(r.name, new QueueState(r.id, r.delivered));
@@ -155,7 +159,7 @@ export class Store {
       if (r === null || r === undefined) continue;
       this.begin();
       add.run(q.id, r.seq, r.body.length, r.expiresAt, r.priority, r.enqueuedAt, r.deathCount ?? 0,
-        r.exchange, r.routingKey, r.properties, r.body);
+        r.exchange, r.routingKey, r.properties, r.body, r.deliveryCount ?? 0, r.retryAt ?? null);
     }
     if (q.deliveredPending > q.delivered) {
       this.begin();
@@ -232,6 +236,7 @@ export class Store {
     st.deleteVhostPermissions.run(name);
     st.deleteVhostTopicPermissions.run(name);
     st.deleteVhost.run(name);
+    this.patterns.vhostDeleted(name);
     this.flush();
   }
 
@@ -289,6 +294,7 @@ export class Store {
     const st = this.write();
     st.deleteExchange.run(vhost, name);
     st.deleteExchangeBindings.run(vhost, name, name);
+    this.patterns.exchangeDeleted(vhost, name);
   }
 
   /** Saves (or updates) a durable queue; its messages and watermark survive a re-save. */
@@ -378,6 +384,23 @@ export class Store {
     if (u.expiresAt !== undefined) st.setExpiresAt.run(u.expiresAt, q.id, seq);
     if (u.priority !== undefined) st.setPriority.run(u.priority, q.id, seq);
     if (u.deathCount !== undefined) st.setDeathCount.run(u.deathCount, q.id, seq);
+  }
+
+  /** A message's failed attempts and when it is due again (null: ready now); see patterns.ts. */
+  setRetry(vhost: string, queue: string, seq: number, count: number, retryAt: number | null): void {
+    const q = this.queue(vhost, queue);
+    if (q === undefined) return;
+    const i = q.find(seq);
+    if (i >= 0) q.pendRec[i] = { ...q.pendRec[i]!, deliveryCount: count, retryAt };
+    else this.patterns.setRetry(q.id, seq, count, retryAt);
+  }
+
+  /** Recovery: the queue's messages with failed attempts (commits pending writes first). */
+  forEachRetry(vhost: string, queue: string, fn: (seq: number, count: number, retryAt: number | null) => void): void {
+    const q = this.queue(vhost, queue);
+    if (q === undefined) return;
+    if (this.inTxn || this.dirty.length > 0) this.flush();
+    this.patterns.forEachRetry(q.id, fn);
   }
 
   /** Drops every message of the queue (queue.purge); the queue itself stays. */

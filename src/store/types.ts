@@ -83,6 +83,9 @@ export interface MessageRecord {
   expiresAt: number | null;
   priority: number;
   deathCount?: number;
+  /** Failed delivery attempts (x-delivery-count) and when the message is due again (retry). */
+  deliveryCount?: number;
+  retryAt?: number | null;
 }
 
 /** What a queue keeps in memory per message after recovery; bodies stay on disk. */

@@ -2,14 +2,20 @@
 // type (x-consistent-hash, x-delayed-message, ...) is one file exporting an ExchangeTypeDef and
 // one line in BUILT_IN below.
 import type { ExchangeTypeDef } from './exchange.js';
+import { consistentHashType } from './consistent-hash.js';
+import { deduplicationType } from './deduplication.js';
+import { delayedMessageType } from './delayed.js';
 import { directType } from './direct.js';
 import { fanoutType } from './fanout.js';
 import { headersType } from './headers.js';
 import { topicType } from './topic.js';
 
-const BUILT_IN: readonly ExchangeTypeDef[] = [directType, fanoutType, topicType, headersType];
+const BUILT_IN: readonly ExchangeTypeDef[] = [directType, fanoutType, topicType, headersType, consistentHashType, deduplicationType];
 
 const registry = new Map<string, ExchangeTypeDef>(BUILT_IN.map((t) => [t.name, t]));
+// x-delayed-message routes by another type's rules, looked up here (no import cycle).
+const delayed = delayedMessageType((name) => registry.get(name));
+registry.set(delayed.name, delayed);
 
 /** The type declared as `name`, or undefined when Warren has no such type (503 at declare). */
 export function exchangeType(name: string): ExchangeTypeDef | undefined {

@@ -6,6 +6,7 @@ import { ChannelError } from '../../protocol/errors.js';
 import type { FieldTable, FieldValue } from '../../protocol/field-table.js';
 import type { Message } from '../message.js';
 import { queueRes } from '../names.js';
+import { DEFAULT_RETRY_LIMIT, type RetryPolicy } from './retry.js';
 
 export type Overflow = 'drop-head' | 'reject-publish' | 'reject-publish-dlx';
 
@@ -24,6 +25,10 @@ export interface QueueFeatures {
   /** x-dead-letter-exchange (may be '' = the default exchange), or null. */
   dlx: string | null;
   dlxRoutingKey: string | null;
+  /** x-delivery-limit / x-delayed-retry-*: attempts are counted (retry.ts); null when neither is set. */
+  retry: RetryPolicy | null;
+  /** x-message-deduplication: true (dedup.ts). */
+  dedup: boolean;
 }
 
 /** RabbitMQ's ?MAX_SUPPORTED_PRIORITY. */
@@ -40,8 +45,7 @@ const INTEGER_TYPES = new Set(['b', 's', 'I', 'l', 'B', 'u', 'i']);
  */
 const NOT_FOR_CLASSIC = [
   'x-max-in-memory-length', 'x-max-in-memory-bytes', 'x-max-age', 'x-stream-max-segment-size-bytes',
-  'x-queue-leader-locator', 'x-quorum-initial-group-size', 'x-initial-cluster-size', 'x-delivery-limit',
-  'x-dead-letter-strategy',
+  'x-queue-leader-locator', 'x-quorum-initial-group-size', 'x-initial-cluster-size', 'x-dead-letter-strategy',
 ];
 
 type Check = (v: FieldValue, args: FieldTable) => string | null;
@@ -86,7 +90,24 @@ const DECLARE_CHECKS: [string, Check][] = [
   ['x-queue-mode', (v) => longstr(v, (s) => (s === 'default' || s === 'lazy' ? null : `"unsupported queue mode '${s}'"`))],
   ['x-queue-version', (v) => intArg(v) ?? (num(v) === 1 || num(v) === 2 ? null : `"unsupported queue version '${String(v.value)}'"`)],
   ['x-single-active-consumer', (v) => (v.type === 't' ? null : `{unacceptable_type,${TYPE_ATOMS[v.type]}}`)],
+  // Warren's retry arguments (retry.ts); RabbitMQ 3.10 refuses x-delivery-limit on classic queues.
+  ['x-delivery-limit', nonNegInt],
+  ['x-delayed-retry-min', positiveInt],
+  ['x-delayed-retry-multiplier', (v, args) => positiveInt(v) ?? needsMin(args)],
+  ['x-delayed-retry-max', (v, args) => positiveInt(v) ?? needsMin(args) ?? atLeastMin(v, args)],
 ];
+
+function positiveInt(v: FieldValue): string | null {
+  return nonNegInt(v) ?? (num(v) === 0 ? '{value_zero,0}' : null);
+}
+
+function needsMin(args: FieldTable): string | null {
+  return Object.hasOwn(args, 'x-delayed-retry-min') ? null : 'delayed_retry_min_not_defined';
+}
+
+function atLeastMin(v: FieldValue, args: FieldTable): string | null {
+  return num(v) < num(args['x-delayed-retry-min']!) ? `{value_below_min,${String(v.value)}}` : null;
+}
 
 /**
  * x-queue-type, checked before the rest. Warren has classic queues only: 'quorum' and 'stream'
@@ -154,6 +175,18 @@ export function queueFeatures(args: FieldTable): QueueFeatures {
     singleActiveConsumer: sac !== undefined && sac.type === 't' && sac.value === true,
     dlx,
     dlxRoutingKey: dlx === null ? null : s('x-dead-letter-routing-key'),
+    dedup: get('x-message-deduplication')?.type === 't' && get('x-message-deduplication')!.value === true,
+    retry: retryPolicy(int('x-delivery-limit', 0), int('x-delayed-retry-min', 1), int('x-delayed-retry-multiplier', 1), int('x-delayed-retry-max', 1)),
+  };
+}
+
+function retryPolicy(limit: number, min: number, multiplier: number, max: number): RetryPolicy | null {
+  if (limit < 0 && min < 0) return null;
+  return {
+    limit: limit >= 0 ? limit : min > 0 ? DEFAULT_RETRY_LIMIT : Infinity,
+    min: min > 0 ? min : 0,
+    multiplier: min > 0 && multiplier > 0 ? multiplier : 0,
+    max: min > 0 && max > 0 ? max : Infinity,
   };
 }
 

@@ -1,6 +1,7 @@
 // A classic queue: ready messages in order, consumers served by x-priority and round-robin
 // within a priority (consumer.ts), unacked messages counted here and held, as opaque delivery
-// handles, by the channel that received them.
+// handles, by the channel that received them. Declaration, consumers, auto-delete and the
+// x-expires clock are in queue-base.ts.
 //
 // The features its arguments switch on (arguments.ts) cost a plain queue a boolean test each:
 // - TTL (x-message-ttl, per-message `expiration`): an entry's expiry is fixed at enqueue; only
@@ -14,88 +15,65 @@
 // - x-max-priority: a PriorityReadyList instead of one ReadyList.
 // - x-single-active-consumer: only the active consumer is served; when it goes, the first remaining
 //   consumer (highest x-priority, then earliest) takes over.
+// - Retry (x-delivery-limit, x-delayed-retry-*; retry.ts): failed attempts are counted, shown
+//   as x-delivery-count, backed off (waiting messages are not ready), dead-lettered past the limit.
+// - x-message-deduplication (dedup.ts): a duplicate of a message in the queue is discarded.
 // - Dead-lettering goes through the host (the vhost), which knows the exchanges.
 // - Durable queues have a journal (the store): persistent messages are written at enqueue
 //   (unless handed straight to a no-ack consumer), removed when acked or dropped; a long one
 //   pages bodies out to it (paging.ts), so memory does not grow with the backlog.
-import type { FieldTable } from '../../protocol/field-table.js';
-import type { Actor } from '../actor.js';
-import type { Binding } from '../exchange/exchange.js';
+import { DueTimer } from '../due-heap.js';
 import type { Message } from '../message.js';
-import type { QueueJournal } from '../persistence.js';
-import { MessageStats } from '../stats.js';
-import { queueFeatures, ttlFor, wouldOverflow, type QueueFeatures } from './arguments.js';
-import { ConsumerList, type Consumer } from './consumer.js';
+import { ttlFor, wouldOverflow } from './arguments.js';
+import type { Consumer } from './consumer.js';
 import type { DeathReason } from './dead-letter.js';
+import { QueueDedup } from './dedup.js';
 import { pageIn, shouldPageOut } from './paging.js';
 import { PriorityReadyList, ReadyList, type Entry, type Ready } from './ready-list.js';
-import type { DeliveryHandle, Enqueued, GetOwner, MessageQueue, QueueHost, QueueOptions } from './types.js';
-
-/** setTimeout's longest delay; longer waits fire early and re-arm. */
-const MAX_TIMEOUT = 2 ** 31 - 1;
+import { QueueBase } from './queue-base.js';
+import { asDelivered, Retry } from './retry.js';
+import type { DeliveryHandle, Enqueued, GetOwner, MessageQueue, QueueOptions } from './types.js';
 
 /** A handle is the entry itself, seen from outside as opaque. */
 const entryOf = (h: DeliveryHandle) => h as unknown as Entry;
 const handleOf = (e: Entry) => e as unknown as DeliveryHandle;
 
-export class ClassicQueue implements MessageQueue {
-  readonly kind = 'queue' as const;
+export class ClassicQueue extends QueueBase implements MessageQueue {
   readonly type = 'classic';
-  readonly stats = new MessageStats();
   readonly ready: Ready;
-  readonly features: QueueFeatures;
-  private readonly host: QueueHost | null;
-  readonly journal: QueueJournal | null;
   /** x-max-length or x-max-length-bytes is set. */
   private readonly limited: boolean;
   /** Entries may have an expiry: the queue has a message TTL or was sent a message with one. */
   private timed: boolean;
-  private timer: NodeJS.Timeout | null = null;
-  /** When the armed timer fires (ms since the epoch). */
-  private timerAt = 0;
-  /** x-expires: last consumer gone, basic.get or declare. */
-  private lastUsed = 0;
-  /** x-expires in ms, 0 = never (also without a host to delete the queue). */
-  private readonly expires: number;
-  private dispatchQueued = false;
-  private readonly list: ConsumerList;
-  /** Bindings whose destination is this queue, so deleting it can remove them. */
-  readonly bindings = new Set<Binding>();
+  /** The queue's one timer: head expiry, x-expires, or the next retry due. */
+  private readonly timer = new DueTimer(() => this.onTimer());
+  /** Retry state, when the queue has retry arguments. */
+  private readonly retry: Retry | null;
+  /** x-message-deduplication: the keys of the messages in the queue. */
+  private readonly dedup: QueueDedup | null;
   unackedCount = 0;
-  deleted = false;
-  /** Auto-delete queues go only after they have had a consumer. */
-  private hadConsumer = false;
   /** From 1: the store's delivered watermark starts at 0, meaning nothing was delivered. */
   private nextSeq = 1;
   private dispatching = false;
 
-  constructor(readonly name: string, readonly options: QueueOptions) {
-    const f = (this.features = queueFeatures(options.args));
-    this.host = options.host ?? null;
-    this.journal = options.journal ?? null;
+  constructor(name: string, options: QueueOptions) {
+    super(name, options);
+    const f = this.features;
     this.ready = f.maxPriority >= 0 ? new PriorityReadyList(f.maxPriority) : new ReadyList();
     this.limited = f.maxLength >= 0 || f.maxBytes >= 0;
     this.timed = f.messageTtl >= 0;
-    this.list = new ConsumerList(f.singleActiveConsumer);
-    this.expires = f.expires > 0 && this.host !== null ? f.expires : 0;
+    this.retry = f.retry !== null ? new Retry(f.retry) : null;
+    this.dedup = f.dedup ? new QueueDedup() : null;
     if (this.expires > 0) this.touch();
   }
 
-  get durable(): boolean { return this.options.durable; }
-  get autoDelete(): boolean { return this.options.autoDelete; }
-  get exclusiveOwner(): Actor | null { return this.options.owner; }
-  get args(): FieldTable { return this.options.args; }
   get messageCount(): number { return this.ready.length; }
+  /** Messages waiting out a retry backoff: neither ready nor unacked. */
+  get waitingCount(): number { return this.retry?.waiting.size ?? 0; }
   get messageBytes(): number { return this.ready.bytes; }
-  get consumerCount(): number { return this.list.length; }
-  get consumers(): readonly Consumer[] { return this.list.all; }
-  get singleActiveConsumer(): boolean { return this.features.singleActiveConsumer; }
-  get deadLetterExchange(): string | null { return this.features.dlx; }
-  get deadLetterRoutingKey(): string | null { return this.features.dlxRoutingKey; }
+  /** The head's seq (consumer lag, src/prometheus/lag.ts). */
   get oldestReadySeq(): number { return this.ready.oldestSeq; }
   get nextEnqueueSeq(): number { return this.nextSeq; }
-  /** x-single-active-consumer: the consumer being served. */
-  get activeConsumer(): Consumer | null { return this.list.active; }
 
   /**
    * A routed message arrives. 'refused' when the queue is full under x-overflow reject-publish
@@ -116,6 +94,8 @@ export class ClassicQueue implements MessageQueue {
       if (this.features.overflow === 'reject-publish-dlx') this.deadLetterMessage(msg, 'maxlen');
       return 'refused';
     }
+    // A duplicate of a message in the queue is discarded, its publisher acked (dedup.ts).
+    if (this.dedup !== null && this.dedup.duplicate(msg, this.nextSeq)) return 'queued';
     this.stats.publish++;
     this.stats.publishBytes += msg.body.length;
     const persist = this.journal !== null && msg.persistent;
@@ -126,11 +106,11 @@ export class ClassicQueue implements MessageQueue {
         // A no-ack consumer takes it for good: nothing to write.
         const keep = persist && !c.noAck;
         if (keep) this.journal!.add(seq, msg, expiresAt);
-        this.handOver(c, { msg, seq, redelivered: false, expiresAt, size: msg.body.length, priority: msg.priority, persisted: keep });
+        this.handOver(c, { msg, seq, redelivered: false, expiresAt, size: msg.body.length, priority: msg.priority, persisted: keep, attempts: 0, retryAt: 0 });
         return keep ? 'stored' : 'queued';
       }
     }
-    const e: Entry = { msg, seq, redelivered: false, expiresAt, size: msg.body.length, priority: msg.priority, persisted: persist };
+    const e: Entry = { msg, seq, redelivered: false, expiresAt, size: msg.body.length, priority: msg.priority, persisted: persist, attempts: 0, retryAt: 0 };
     if (persist) {
       this.journal!.add(seq, msg, expiresAt);
       if (shouldPageOut(this.ready)) e.msg = null;
@@ -189,10 +169,10 @@ export class ClassicQueue implements MessageQueue {
       if (e.persisted) this.journal!.delivered(e.seq);
     } else {
       st.deliverNoAck++;
-      if (e.persisted) this.journal!.remove(e.seq);
+      this.left(e);
     }
     if (e.redelivered) st.redeliver++;
-    c.owner.deliver(c, this, handleOf(e), e.msg!, e.redelivered);
+    c.owner.deliver(c, this, handleOf(e), this.retry !== null ? asDelivered(e.msg!, e.attempts) : e.msg!, e.redelivered);
   }
 
   /** basic.get: hand the head message to `to` (which tracks it if it needs an ack). */
@@ -203,10 +183,8 @@ export class ClassicQueue implements MessageQueue {
     if (e) {
       if (e.msg === null) pageIn(this.journal!, this.ready, e);
       if (!noAck) this.unackedCount++;
-      if (e.persisted) {
-        if (noAck) this.journal!.remove(e.seq);
-        else this.journal!.delivered(e.seq);
-      }
+      if (noAck) this.left(e);
+      else if (e.persisted) this.journal!.delivered(e.seq);
       if (noAck) this.stats.getNoAck++;
       else this.stats.get++;
       if (e.redelivered) this.stats.redeliver++;
@@ -216,7 +194,7 @@ export class ClassicQueue implements MessageQueue {
       this.stats.getEmpty++;
       return false;
     }
-    to.gotMessage(this, handleOf(e), e.msg!, e.redelivered, noAck);
+    to.gotMessage(this, handleOf(e), this.retry !== null ? asDelivered(e.msg!, e.attempts) : e.msg!, e.redelivered, noAck);
     return true;
   }
 
@@ -229,7 +207,13 @@ export class ClassicQueue implements MessageQueue {
   private settled(e: Entry, c: Consumer | null): void {
     this.unackedCount--;
     if (c) c.unacked--;
+    this.left(e);
+  }
+
+  /** A message leaves the queue for good (acked, dropped, delivered with no-ack, purged). */
+  private left(e: Entry): void {
     if (e.persisted && !this.deleted) this.journal!.remove(e.seq);
+    this.dedup?.left(e.seq);
   }
 
   /**
@@ -244,14 +228,16 @@ export class ClassicQueue implements MessageQueue {
 
   /**
    * Put an unacked message back at its original position, marked redelivered. As RabbitMQ's
-   * requeue_and_run: a drop-head limit applies again, and an expired head leaves.
+   * requeue_and_run: a drop-head limit applies again, and an expired head leaves. With retry
+   * arguments it is a failed attempt (byClient: a nack/reject, which backs off).
    */
-  requeue(h: DeliveryHandle, c: Consumer | null): void {
+  requeue(h: DeliveryHandle, c: Consumer | null, byClient = false): void {
     const e = entryOf(h);
     this.unackedCount--;
     if (c) c.unacked--;
     if (this.deleted) return;
     e.redelivered = true;
+    if (this.retry !== null && this.failed(e, byClient)) return;
     this.ready.insertBySeq(e);
     if (e.expiresAt !== 0) this.timed = true;
     if (this.limited) this.dropHeadOverflow();
@@ -261,29 +247,49 @@ export class ClassicQueue implements MessageQueue {
     }
   }
 
-  /** Ready messages go, without dead-lettering (as RabbitMQ's purge). */
-  purge(): number {
-    const j = this.journal;
-    if (j !== null && !this.deleted) {
-      if (this.unackedCount === 0) j.removeAll();
-      else for (const e of this.ready) if (e.persisted) j.remove(e.seq);
+  /** Retry: attempt failed; true when it does not go back to ready now (waiting, or dead). */
+  private failed(e: Entry, byClient: boolean): boolean {
+    const outcome = this.retry!.fail(e, byClient, Date.now());
+    if (outcome === 'dead') {
+      this.drop(e, 'delivery_limit');
+      return true;
     }
-    return this.ready.clear();
+    if (e.persisted) this.journal!.setRetry(e.seq, e.attempts, outcome === 'waiting' ? e.retryAt : null);
+    if (outcome === 'ready') return false;
+    this.armTimer();
+    return true;
+  }
+
+  /** Ready messages (and ones waiting out a retry backoff) go, without dead-lettering. */
+  purge(): number {
+    const waiting = this.retry?.waiting.values() ?? [];
+    if (this.journal !== null && !this.deleted && this.unackedCount === 0 && this.dedup === null) this.journal.removeAll();
+    else if (this.journal !== null || this.dedup !== null) {
+      for (const e of this.ready) this.left(e);
+      for (const e of waiting) this.left(e);
+    }
+    const n = waiting.length;
+    this.retry?.waiting.clear();
+    return this.ready.clear() + n;
   }
 
   /**
    * Startup: a message recovered from the store, in seq order, its body left there. Call
    * restored() after the last one.
    */
-  restore(seq: number, size: number, expiresAt: number, priority: number, redelivered: boolean): void {
-    this.ready.push({ msg: null, seq, redelivered, expiresAt, size, priority, persisted: true });
+  restore(seq: number, size: number, expiresAt: number, priority: number, redelivered: boolean, attempts = 0, retryAt = 0): void {
+    const e: Entry = { msg: null, seq, redelivered: redelivered || attempts > 0, expiresAt, size, priority, persisted: true, attempts, retryAt };
+    if (retryAt > 0 && this.retry !== null) this.retry.wait(e); // overdue: ready at the first timer
+    else this.ready.push(e);
     if (expiresAt !== 0) this.timed = true;
   }
 
   /** Recovery is over: number new messages above every stored or delivered seq. */
   restored(lastSeq: number): void {
     this.nextSeq = Math.max(this.nextSeq, lastSeq + 1);
-    if (this.timed) this.armTimer();
+    // Deduplication keys of the recovered messages (one range read of the stored ones).
+    if (this.dedup !== null && lastSeq > 0) this.journal!.readRange(1, lastSeq, (seq, m) => this.dedup!.restore(m, seq));
+    this.armTimer();
   }
 
   /** The vhost deleted it: consumers are told, ready messages go, the timer stops. */
@@ -296,15 +302,7 @@ export class ClassicQueue implements MessageQueue {
 
   /** Stop the timer (deleted, or the broker is stopping). */
   close(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
-  }
-
-  /** x-expires: the queue was used (basic.get, declare); its deadline starts again. */
-  touch(): void {
-    if (this.expires === 0) return;
-    this.lastUsed = Date.now();
-    if (this.list.length === 0) this.armTimer();
+    this.timer.stop();
   }
 
   // ---- limits, expiry, dead-lettering -------------------------------------------------------
@@ -331,7 +329,7 @@ export class ClassicQueue implements MessageQueue {
   /** A ready message leaves without being delivered. */
   private drop(e: Entry, reason: DeathReason): void {
     this.deadLetter(e, reason);
-    if (e.persisted) this.journal!.remove(e.seq);
+    this.left(e);
   }
 
   private deadLetter(e: Entry, reason: DeathReason): void {
@@ -344,31 +342,27 @@ export class ClassicQueue implements MessageQueue {
     if (this.features.dlx !== null && this.host !== null) this.host.deadLetter(this, msg, reason);
   }
 
-  /** Arm the queue's one timer for the next deadline, unless it is armed for one as early. */
-  private armTimer(): void {
-    let at = Infinity;
+  /** Arm the queue's one timer for the next deadline (it only ever moves earlier). */
+  protected armTimer(): void {
+    if (this.deleted) return;
+    let at = this.retry?.nextDue ?? Infinity;
     if (this.timed) {
       const h = this.ready.peek();
-      if (h !== undefined && h.expiresAt !== 0) at = h.expiresAt;
+      if (h !== undefined && h.expiresAt !== 0 && h.expiresAt < at) at = h.expiresAt;
     }
     const expires = this.expires;
     if (expires > 0 && this.list.length === 0 && this.lastUsed + expires < at) at = this.lastUsed + expires;
-    if (at === Infinity || this.deleted) return;
-    if (this.timer !== null) {
-      if (this.timerAt <= at) return;
-      clearTimeout(this.timer);
-    }
-    const now = Date.now();
-    const delay = Math.min(Math.max(at - now, 0), MAX_TIMEOUT);
-    this.timerAt = now + delay;
-    this.timer = setTimeout(this.onTimer, delay);
-    this.timer.unref();
+    this.timer.arm(at);
   }
 
-  private readonly onTimer = (): void => {
-    this.timer = null;
+  private onTimer(): void {
     if (this.deleted) return;
     const now = Date.now();
+    // Retry waits that are over: ready again at their positions, then served.
+    if (this.retry !== null && this.retry.release(now, this.ready) > 0) {
+      if (this.limited) this.dropHeadOverflow();
+      this.dispatch();
+    }
     if (this.timed) this.dropExpired(now);
     const expires = this.expires;
     if (expires > 0 && this.list.length === 0 && now >= this.lastUsed + expires) {
@@ -376,36 +370,5 @@ export class ClassicQueue implements MessageQueue {
       return;
     }
     this.armTimer();
-  };
-
-  addConsumer(c: Consumer): void {
-    this.list.add(c);
-    this.hadConsumer = true;
-  }
-
-  /** Returns true if removed. Triggers auto-delete when the last consumer goes. */
-  removeConsumer(c: Consumer): boolean {
-    const removed = this.list.remove(c);
-    if (removed === 'absent') return false;
-    // Not at once: when a channel goes, its unacked messages are requeued first.
-    if (removed === 'handed-over') this.queueDispatch();
-    if (this.list.length === 0) {
-      if (this.expires > 0) this.touch();
-      if (this.autoDelete && this.hadConsumer) this.host?.queueUnused(this);
-    }
-    return true;
-  }
-
-  private queueDispatch(): void {
-    if (this.dispatchQueued) return;
-    this.dispatchQueued = true;
-    queueMicrotask(() => {
-      this.dispatchQueued = false;
-      this.dispatch();
-    });
-  }
-
-  hasExclusiveConsumer(): boolean {
-    return this.list.hasExclusive();
   }
 }

@@ -7,7 +7,7 @@ import { setOwn, type FieldTable, type FieldValue } from '../../protocol/field-t
 import { writeBasicProperties, type BasicProperties } from '../../protocol/generated/amqp.js';
 import { Message } from '../message.js';
 
-export type DeathReason = 'rejected' | 'expired' | 'maxlen';
+export type DeathReason = 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
 
 export interface DeadLetter {
   msg: Message;

@@ -20,6 +20,10 @@ export interface Entry {
   readonly priority: number;
   /** Written to the store: acks, drops and no-ack deliveries remove it there too. */
   readonly persisted: boolean;
+  /** Failed delivery attempts so far (retry.ts; counted only on queues with retry arguments). */
+  attempts: number;
+  /** While waiting out a retry backoff: when it is ready again (ms since the epoch), else 0. */
+  retryAt: number;
 }
 
 /** The ready messages of a queue, in delivery order. */

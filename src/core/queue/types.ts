@@ -77,6 +77,8 @@ export interface MessageQueue extends Destination {
   readonly stats: MessageStats;
   /** Messages ready for delivery (RabbitMQ's message_count). */
   readonly messageCount: number;
+  /** Messages waiting out a retry backoff (neither ready nor unacked). */
+  readonly waitingCount: number;
   /** Body bytes of the ready messages. */
   readonly messageBytes: number;
   readonly unackedCount: number;
@@ -111,8 +113,12 @@ export interface MessageQueue extends Destination {
 
   /** The client acked a delivery. `c` is null for a basic.get delivery. */
   ack(h: DeliveryHandle, c: Consumer | null): void;
-  /** Nack/reject with requeue: back to its original position, marked redelivered. */
-  requeue(h: DeliveryHandle, c: Consumer | null): void;
+  /**
+   * Back to its original position, marked redelivered: a nack/reject with requeue (byClient)
+   * or the broker's requeue (channel closed, basic.recover). On a queue with retry arguments
+   * either is a failed attempt; only the client's backs off.
+   */
+  requeue(h: DeliveryHandle, c: Consumer | null, byClient?: boolean): void;
   /** Nack/reject without requeue: dead-lettered (reason rejected) when the queue has a DLX. */
   reject(h: DeliveryHandle, c: Consumer | null): void;
 
@@ -129,7 +135,7 @@ export interface MessageQueue extends Destination {
    * Startup: a message found in the queue's journal, in seq order, its body left in the store.
    * restored() follows the last one.
    */
-  restore(seq: number, size: number, expiresAt: number, priority: number, redelivered: boolean): void;
+  restore(seq: number, size: number, expiresAt: number, priority: number, redelivered: boolean, attempts?: number, retryAt?: number): void;
   /** Recovery is over: new messages are numbered above every stored or delivered seq. */
   restored(lastSeq: number): void;
 }
