@@ -100,9 +100,9 @@ describe.skipIf(external || !built)('warren ctl await_startup', () => {
     }
   });
 
-  it('refuses an unknown ctl command with exit code 2', async () => {
-    const { code, out } = await ctl(['list_queues']).exited;
-    expect(code).toBe(2);
-    expect(out).toMatch(/unknown ctl command: list_queues/);
+  it('refuses an unknown ctl command with exit code 64, as rabbitmqctl', async () => {
+    const { code, out } = await ctl(['no_such_command']).exited;
+    expect(code).toBe(64);
+    expect(out).toMatch(/Command 'no_such_command' not found/);
   });
 });
