@@ -16,7 +16,7 @@ export class CtlError extends Error {
 }
 
 /** Every option warren ctl knows; which a command may take is in its spec (commands.ts). */
-const OPTIONS = {
+export const OPTIONS = {
   host: { type: 'string' },
   'management-port': { type: 'string' },
   username: { type: 'string' },

@@ -15,8 +15,8 @@ export interface Ctx {
   values: Parsed['values'];
   /** --timeout in seconds (60 unless given), as rabbitmqctl prints it. */
   timeoutS: number;
-  /** Reports an argument error (exit 64) with the command's usage. */
-  usage(message: string): Error;
+  /** Reports an argument error (exit 64 unless `code` says otherwise) with the command's usage. */
+  usage(message: string, code?: number): Error;
 }
 
 export interface CommandSpec {

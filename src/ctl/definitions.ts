@@ -36,7 +36,7 @@ const importDefinitions: CommandSpec = {
   async run({ client, io, out, args, values, usage }) {
     if (values.format !== undefined && values.format !== 'json') throw usage(`Bad argument: format ${String(values.format)} is not supported (json only)`);
     const file = args[0] ?? '-';
-    if (file !== '-' && !existsSync(file)) throw usage(`Bad argument: File ${file} does not exist`);
+    if (file !== '-' && !existsSync(file)) throw usage(`Bad argument: File ${file} does not exist`, EXIT.dataerr);
     writeInfo(io, out, [file === '-' ? 'Importing definitions in JSON from standard input ...' : `Importing definitions in JSON from a file at "${file}" ...`]);
     const text = file === '-' ? await io.stdin() : readFileSync(file, 'utf8');
     try {

@@ -16,8 +16,8 @@ export interface OutputOptions {
   headers: boolean;
 }
 
-/** How a column's value is written: plain, an AMQP table (sorted or as sent), tags, ... */
-export type Kind = 'plain' | 'args' | 'table' | 'tags' | 'protocol' | 'cluster_state';
+/** How a column's value is written: plain, an AMQP table (in the order the API gives), tags, ... */
+export type Kind = 'plain' | 'table' | 'tags' | 'protocol' | 'cluster_state';
 
 export interface Column {
   name: string;
@@ -35,11 +35,6 @@ function term(v: unknown): string {
   if (typeof v !== 'object') return String(v);
   if (Array.isArray(v)) return `[${v.map(term).join(',')}]`;
   return `[${Object.entries(v).map(([k, x]) => `{${JSON.stringify(k)},${term(x)}}`).join(',')}]`;
-}
-
-function sortedTable(v: unknown): Record<string, unknown> {
-  const o = (v ?? {}) as Record<string, unknown>;
-  return Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
 }
 
 /** RabbitMQ's names of AMQP field types, guessed from JSON as the management API gives it. */
@@ -77,7 +72,6 @@ function protocolTerm(v: unknown): string {
 
 export function cell(kind: Kind, v: unknown): string {
   switch (kind) {
-    case 'args': return term(sortedTable(v));
     case 'table': return term(v ?? {});
     case 'tags': return `[${tagList(v).join(', ')}]`;
     case 'protocol': return protocolTerm(v);
@@ -90,7 +84,6 @@ export function cell(kind: Kind, v: unknown): string {
 
 function jsonValue(kind: Kind, v: unknown): Json {
   switch (kind) {
-    case 'args': return typedTable(sortedTable(v));
     case 'table': return typedTable((v ?? {}) as Record<string, unknown>);
     case 'tags': return tagList(v);
     case 'protocol': return protocolTerm(v);

@@ -3,7 +3,7 @@
 // main.ts only for these commands, never on the broker's start path. runCtl() resolves with
 // the exit code; output goes through an Io so tests can run it in process.
 import { accessCommands } from './access.js';
-import { CtlError, EXIT, GENERAL, parseCtlArgs, targetOf } from './args.js';
+import { CtlError, EXIT, GENERAL, OPTIONS, parseCtlArgs, targetOf, type OptionName } from './args.js';
 import { Client } from './client.js';
 import type { CommandSpec, Ctx } from './command.js';
 import { definitionCommands } from './definitions.js';
@@ -52,8 +52,8 @@ const defaultIo: Io = {
   },
 };
 
-function argumentError(argv: string[], spec: CommandSpec, message: string): CtlError {
-  return new CtlError(EXIT.usage, `Error (argument validation): ${message}\nArguments given:\n\t${argv.join(' ')}\n\n${commandUsage(spec)}`);
+function argumentError(argv: string[], spec: CommandSpec, message: string, code: number = EXIT.usage): CtlError {
+  return new CtlError(code, `Error (argument validation): ${message}\nArguments given:\n\t${argv.join(' ')}\n\n${commandUsage(spec)}`);
 }
 
 export async function runCtl(argv: string[], env: NodeJS.ProcessEnv, io: Io = defaultIo): Promise<number> {
@@ -81,7 +81,7 @@ export async function runCtl(argv: string[], env: NodeJS.ProcessEnv, io: Io = de
   }
   try {
     const allowed = new Set([...GENERAL, ...(spec.options ?? [])]);
-    const invalid = [...unknown, ...Object.keys(values).filter((k) => !allowed.has(k as never)).map((k) => `--${k}`)];
+    const invalid = [...unknown, ...Object.keys(values).filter((k) => k in OPTIONS && !allowed.has(k as OptionName)).map((k) => `--${k}`)];
     if (invalid.length > 0) throw argumentError(argv, spec, `Invalid options for this command:\n${invalid.map((o) => `${o} : `).join('\n')}`);
     if (positionals.length < spec.min) throw argumentError(argv, spec, 'not enough arguments.');
     if (positionals.length > spec.max) throw argumentError(argv, spec, 'too many arguments.');
@@ -96,7 +96,7 @@ export async function runCtl(argv: string[], env: NodeJS.ProcessEnv, io: Io = de
       args: positionals,
       values,
       timeoutS: target.timeoutMs / 1000,
-      usage: (message) => argumentError(argv, spec, message),
+      usage: (message, code) => argumentError(argv, spec, message, code),
     };
     return (await spec.run(ctx)) ?? EXIT.ok;
   } catch (err) {

@@ -21,7 +21,7 @@ const QUEUE_COLUMNS = columns(
     'message_bytes_ready', 'message_bytes_unacknowledged', 'messages', 'messages_persistent', 'messages_ram', 'messages_ready',
     'messages_ready_ram', 'messages_unacknowledged', 'messages_unacknowledged_ram', 'name', 'policy', 'state', 'type'],
   [
-    col('arguments', 'args'),
+    col('arguments', 'table'),
     col('exclusive_consumer_pid', 'plain', () => ''),
     col('leader', 'plain', (o) => o.node),
     col('members', 'plain', (o) => (o.node === undefined ? [] : [o.node])),
@@ -33,10 +33,10 @@ const QUEUE_COLUMNS = columns(
   ],
 );
 
-const EXCHANGE_COLUMNS = columns(['auto_delete', 'durable', 'internal', 'name', 'policy', 'type'], [col('arguments', 'args')]);
+const EXCHANGE_COLUMNS = columns(['auto_delete', 'durable', 'internal', 'name', 'policy', 'type'], [col('arguments', 'table')]);
 
 const BINDING_COLUMNS = columns([], [
-  col('arguments', 'args'),
+  col('arguments', 'table'),
   col('destination_kind', 'plain', (o) => o.destination_type),
   col('destination_name', 'plain', (o) => o.destination),
   col('routing_key'),
@@ -58,7 +58,7 @@ const CHANNEL_COLUMNS = columns(
 );
 
 const CONSUMER_COLUMNS = columns(['ack_required', 'active', 'activity_status', 'consumer_tag', 'prefetch_count'], [
-  col('arguments', 'args'),
+  col('arguments', 'table'),
   col('channel_pid', 'plain', (o) => o.channel_details?.name),
   col('queue_name', 'plain', (o) => o.queue?.name),
 ]);
