@@ -5,7 +5,7 @@ import net from 'node:net';
 import amqp from 'amqplib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { external } from '../test/support/broker.js';
-import { built, killAll, MAIN, startWarren } from '../test/support/process.js';
+import { built, freePort, killAll, MAIN, startWarren } from '../test/support/process.js';
 
 afterEach(killAll);
 
@@ -16,15 +16,6 @@ function ctl(args: string[]): { exited: Promise<{ code: number | null; out: stri
   proc.stdout.on('data', (d) => { out += d; });
   proc.stderr.on('data', (d) => { out += d; });
   return { exited: new Promise((r) => proc.on('exit', (code) => r({ code, out }))) };
-}
-
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 const dataDirOf = (output: string): string => /ephemeral mode: .*"dataDir":"([^"]+)"/.exec(output)![1]!;
@@ -100,9 +91,9 @@ describe.skipIf(external || !built)('warren ctl await_startup', () => {
     }
   });
 
-  it('refuses an unknown ctl command with exit code 2', async () => {
-    const { code, out } = await ctl(['list_queues']).exited;
-    expect(code).toBe(2);
-    expect(out).toMatch(/unknown ctl command: list_queues/);
+  it('refuses an unknown ctl command with exit code 64, as rabbitmqctl', async () => {
+    const { code, out } = await ctl(['no_such_command']).exited;
+    expect(code).toBe(64);
+    expect(out).toMatch(/Command 'no_such_command' not found/);
   });
 });

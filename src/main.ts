@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // CLI entry point: `warren --port 5672 --host 127.0.0.1 --data-dir ./data --log-level info`,
-// or `warren --config rabbitmq.conf`, and `warren ctl await_startup` for scripts that wait for
-// a broker. A configuration that cannot be used exits with code 2.
+// or `warren --config rabbitmq.conf`, `warren ctl await_startup` for scripts that wait for
+// a broker, and `warren ctl <command>` (list_queues, ...: src/ctl/). A configuration that cannot
+// be used exits with code 2.
 import { parseConfig, parseCtl, type CliConfig } from './config.js';
 
 /** Bad flags: the message (with usage) on stderr and exit 2, as before. */
@@ -11,6 +12,13 @@ function usageError(err: unknown): never {
 }
 
 async function ctl(argv: string[]): Promise<void> {
+  // Every command but await_startup talks to the management API (src/ctl/).
+  const { ctlCommand } = await import('./ctl/args.js');
+  if (ctlCommand(argv) !== 'await_startup') {
+    const { runCtl } = await import('./ctl/index.js');
+    process.exitCode = await runCtl(argv, process.env);
+    return;
+  }
   let parsed;
   try {
     parsed = parseCtl(argv, process.env);

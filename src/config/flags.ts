@@ -14,6 +14,7 @@ export const USAGE = `usage: warren [--port N] [--host ADDR] [--data-dir DIR | -
               [--tls-port N] [--tls-cert FILE] [--tls-key FILE] [--tls-ca FILE]
               [--tls-verify verify_peer|verify_none] [--tls-fail-if-no-peer-cert true|false]
        warren ctl await_startup [--host ADDR] [--port N] [--timeout SECONDS]
+       warren ctl <command> [--management-port N] [...]   (status, list_queues, ...: warren ctl help)
 environment: WARREN_PORT, WARREN_HOST, WARREN_DATA_DIR, WARREN_EPHEMERAL, WARREN_LOG_LEVEL, WARREN_PRODUCT,
              WARREN_HEARTBEAT, WARREN_FRAME_MAX, WARREN_CHANNEL_MAX, WARREN_MEMORY_HIGH_WATERMARK,
              WARREN_MANAGEMENT_PORT, WARREN_MANAGEMENT_HOST, WARREN_DEFINITIONS, WARREN_PROMETHEUS_PORT, WARREN_PROMETHEUS_HOST,

@@ -1,6 +1,7 @@
 // The `warren` command as a child process (dist/main.js; `npm test` builds first), for tests
 // of the CLI, signals and crashes. Every process started here is SIGKILLed by killAll().
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,4 +55,13 @@ export function startWarren(args: string[], env: Record<string, string> = {}): W
 export function killAll(): void {
   for (const p of running.splice(0)) p.kill('SIGKILL');
   for (const d of dataDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/** A port nothing listens on right now, as the OS hands it out. */
+export async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
 }
