@@ -6,6 +6,7 @@ import { connectionRoutes } from './routes/connections.js';
 import { exchangeRoutes } from './routes/exchanges.js';
 import { overviewRoutes } from './routes/overview.js';
 import { queueRoutes } from './routes/queues.js';
+import { replayRoutes } from './routes/replay.js';
 import { Router } from './router.js';
 import { ManagementServer } from './server.js';
 
@@ -17,6 +18,7 @@ export function managementRouter(): Router {
   const r = new Router();
   overviewRoutes(r);
   queueRoutes(r);
+  replayRoutes(r);
   exchangeRoutes(r);
   bindingRoutes(r);
   connectionRoutes(r);

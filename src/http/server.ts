@@ -9,12 +9,15 @@ import type { ManagementContext } from './context.js';
 import { HttpError, toHttpError } from './errors.js';
 import type { Reply, Req } from './request.js';
 import type { Router } from './router.js';
+import { StaticFiles } from './static.js';
 
 /** Larger bodies (a definitions file of many thousand objects) are refused with 413. */
 const MAX_BODY = 64 * 1024 * 1024;
 
 export class ManagementServer {
   private server: http.Server | null = null;
+  /** The web UI's files: `/` and `/ui/...`, outside /api/ and without authentication. */
+  private readonly files = new StaticFiles();
 
   constructor(private readonly ctx: ManagementContext, private readonly router: Router) {}
 
@@ -42,6 +45,7 @@ export class ManagementServer {
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if ((req.method === 'GET' || req.method === 'HEAD') && this.serveFile(req, res)) return;
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
@@ -55,6 +59,22 @@ export class ManagementServer {
         (err) => this.send(req, res, errorReply(toHttpError(err), this.ctx, err)),
       );
     });
+  }
+
+  /** A web UI file: true when the path is the UI's (answered, found or not). */
+  private serveFile(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (!StaticFiles.owns(path)) return false;
+    req.resume();
+    const f = this.files.lookup(path);
+    if (f === null) {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(req.method === 'HEAD' ? undefined : 'Not Found');
+      return true;
+    }
+    res.writeHead(200, { 'content-type': f.type, 'content-length': f.body.length, 'cache-control': 'no-cache' });
+    res.end(req.method === 'HEAD' ? undefined : f.body);
+    return true;
   }
 
   private async dispatch(req: http.IncomingMessage, rawBody: Buffer): Promise<Reply> {
