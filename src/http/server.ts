@@ -56,7 +56,7 @@ export class ManagementServer {
       if (size > MAX_BODY) return this.send(req, res, errorReply(new HttpError(413, 'bad_request', 'request body too large')));
       this.dispatch(req, Buffer.concat(chunks)).then(
         (reply) => this.send(req, res, reply),
-        (err) => this.send(req, res, errorReply(toHttpError(err), this.ctx, err)),
+        (err) => this.send(req, res, errorReply(toHttpError(err), this.ctx, err, fromScript(req))),
       );
     });
   }
@@ -100,7 +100,21 @@ export class ManagementServer {
   }
 }
 
-function errorReply(e: HttpError, ctx?: ManagementContext, cause?: unknown): Reply {
+function errorReply(e: HttpError, ctx?: ManagementContext, cause?: unknown, noChallenge = false): Reply {
   if (e.status === 500) ctx?.log.error('management API internal error', { error: e.reason, stack: (cause as Error)?.stack });
-  return { status: e.status, headers: e.headers, body: e.empty ? undefined : { error: e.error, reason: e.reason } };
+  let headers = e.headers;
+  if (noChallenge && 'www-authenticate' in headers) {
+    headers = { ...headers };
+    delete headers['www-authenticate'];
+  }
+  return { status: e.status, headers, body: e.empty ? undefined : { error: e.error, reason: e.reason } };
+}
+
+/**
+ * A request from a script in a browser page (the web UI) says so with X-Requested-With; its 401
+ * then carries no WWW-Authenticate challenge, which would make the browser hold the request
+ * for its own login dialog. Everything else gets RabbitMQ's answer unchanged.
+ */
+function fromScript(req: http.IncomingMessage): boolean {
+  return req.headers['x-requested-with'] === 'XMLHttpRequest';
 }
