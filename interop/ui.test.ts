@@ -14,6 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpSuite } from '../test/support/http.js';
 import { eventually, external, sleep, uniqueName, xDeath } from '../test/support/suite.js';
 
+// Browser globals inside page.evaluate callbacks (the test tsconfig has no DOM lib).
+/* eslint-disable @typescript-eslint/no-explicit-any */
+declare const document: any;
+declare const location: any;
+declare const window: any;
+
 const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p && existsSync(p));
 const SHOTS = join(__dirname, '..', 'screenshots');
 
@@ -66,7 +72,7 @@ describe.skipIf(external || CHROMIUM === undefined)('web UI in headless Chromium
     // The publish rate on the page is the traffic's (not zero), and the chart drew a line.
     await eventually(async () => (await page.$eval('[data-rate=publish]', (e) => e.textContent)) !== '0/s', 'a publish rate');
     const drawn = await page.$eval('#chart-rates canvas', (c) => {
-      const cv = c as HTMLCanvasElement;
+      const cv = c as any;
       const d = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;
       let coloured = 0;
       for (let i = 0; i < d.length; i += 4) if (d[i + 3]! > 0 && !(d[i] === d[i + 1] && d[i + 1] === d[i + 2])) coloured++;
