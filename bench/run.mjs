@@ -21,10 +21,13 @@ const SECONDS = Number(process.env.BENCH_SECONDS || 5);
 const BACKLOG = Number(process.env.BENCH_BACKLOG || 300000);
 const S6_CONNS = Number(process.env.BENCH_S6_CONNS || 1000);
 const LAT_RATE = Number(process.env.BENCH_LAT_RATE || 10000);
+/** How often the S1_ui scenario repeats the web UI's overview requests (the UI's default poll; 1000 for ?poll=1000). */
+const UI_POLL_MS = Number(process.env.BENCH_UI_POLL_MS || 5000);
 
 const SCENARIOS = {
   S1: { what: '1 -> 1 queue -> 1 consumer, 16 B, autoack', queues: ['s1'], size: 16, noAck: true },
   S1_poll: { what: 'S1 while a client polls GET /api/overview every second', queues: ['s1poll'], size: 16, noAck: true, poll: true },
+  S1_ui: { what: `S1 with the web UI open on the overview: its requests (overview + alarms) every ${UI_POLL_MS} ms`, queues: ['s1ui'], size: 16, noAck: true, ui: true },
   S1_lat: { what: `S1 at a fixed ${LAT_RATE} msg/s: latency without queueing`, queues: ['s1lat'], size: 16, noAck: true, rate: LAT_RATE },
   S2: { what: 'S1 with manual ack, prefetch 100, multi-ack every 50', queues: ['s2'], size: 16, noAck: false, prefetch: 100, ackEvery: 50 },
   S3: { what: 'persistent, durable queue, confirms (window 100), manual ack', queues: ['s3'], size: 16, noAck: false, prefetch: 100, ackEvery: 50, durable: true, persistent: true, confirmWindow: 100 },
@@ -163,13 +166,20 @@ async function main() {
     if (name === 'http') { await httpBench(); continue; }
     const sc = SCENARIOS[name];
     if (!sc) { console.log(`unknown scenario ${name}`); continue; }
-    const mport = sc.poll ? await freePort() : 0;
+    const mport = sc.poll || sc.ui ? await freePort() : 0;
     const { proc, port, dataDir } = await startBroker(mport);
     // S1_poll: a dashboard's worth of management traffic during the window.
     const poller = sc.poll ? setInterval(() => {
       fetch(`http://127.0.0.1:${mport}/api/overview`, { headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` } })
         .then((r) => r.text(), () => {});
     }, 1000) : null;
+    // S1_ui: what ui/pages-overview.js and the alarm banner fetch on each poll (ui/lib.js POLL).
+    const uiPoller = sc.ui ? setInterval(() => {
+      for (const p of ['/api/overview', '/api/health/checks/alarms']) {
+        fetch(`http://127.0.0.1:${mport}${p}`, { headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}`, 'x-requested-with': 'XMLHttpRequest' } })
+          .then((r) => r.text(), () => {});
+      }
+    }, UI_POLL_MS) : null;
     const s = sampler(proc.pid);
     const cpu0 = s.cpu();
     const t0 = Date.now();
@@ -183,6 +193,7 @@ async function main() {
       continue;
     }
     if (poller) clearInterval(poller);
+    if (uiPoller) clearInterval(uiPoller);
     const cpuPct = ((s.cpu() - cpu0) / ((Date.now() - t0) / 1000)) * 100;
     const rss = s.stop();
     proc.kill('SIGTERM');

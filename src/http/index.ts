@@ -8,6 +8,7 @@ import { definitionRoutes } from './routes/definitions.js';
 import { exchangeRoutes } from './routes/exchanges.js';
 import { overviewRoutes } from './routes/overview.js';
 import { queueRoutes } from './routes/queues.js';
+import { replayRoutes } from './routes/replay.js';
 import { Router } from './router.js';
 import { ManagementServer } from './server.js';
 
@@ -19,6 +20,7 @@ export function managementRouter(): Router {
   const r = new Router();
   overviewRoutes(r);
   queueRoutes(r);
+  replayRoutes(r);
   exchangeRoutes(r);
   bindingRoutes(r);
   connectionRoutes(r);

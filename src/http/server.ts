@@ -9,12 +9,15 @@ import type { ManagementContext } from './context.js';
 import { HttpError, toHttpError } from './errors.js';
 import type { Reply, Req } from './request.js';
 import type { Router } from './router.js';
+import { StaticFiles } from './static.js';
 
 /** Larger bodies (a definitions file of many thousand objects) are refused with 413. */
 const MAX_BODY = 64 * 1024 * 1024;
 
 export class ManagementServer {
   private server: http.Server | null = null;
+  /** The web UI's files: `/` and `/ui/...`, outside /api/ and without authentication. */
+  private readonly files = new StaticFiles();
 
   constructor(private readonly ctx: ManagementContext, private readonly router: Router) {}
 
@@ -42,6 +45,7 @@ export class ManagementServer {
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if ((req.method === 'GET' || req.method === 'HEAD') && this.serveFile(req, res)) return;
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
@@ -52,9 +56,25 @@ export class ManagementServer {
       if (size > MAX_BODY) return this.send(req, res, errorReply(new HttpError(413, 'bad_request', 'request body too large')));
       this.dispatch(req, Buffer.concat(chunks)).then(
         (reply) => this.send(req, res, reply),
-        (err) => this.send(req, res, errorReply(toHttpError(err), this.ctx, err)),
+        (err) => this.send(req, res, errorReply(toHttpError(err), this.ctx, err, fromScript(req))),
       );
     });
+  }
+
+  /** A web UI file: true when the path is the UI's (answered, found or not). */
+  private serveFile(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (!StaticFiles.owns(path)) return false;
+    req.resume();
+    const f = this.files.lookup(path);
+    if (f === null) {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(req.method === 'HEAD' ? undefined : 'Not Found');
+      return true;
+    }
+    res.writeHead(200, { 'content-type': f.type, 'content-length': f.body.length, 'cache-control': 'no-cache' });
+    res.end(req.method === 'HEAD' ? undefined : f.body);
+    return true;
   }
 
   private async dispatch(req: http.IncomingMessage, rawBody: Buffer): Promise<Reply> {
@@ -80,7 +100,21 @@ export class ManagementServer {
   }
 }
 
-function errorReply(e: HttpError, ctx?: ManagementContext, cause?: unknown): Reply {
+function errorReply(e: HttpError, ctx?: ManagementContext, cause?: unknown, noChallenge = false): Reply {
   if (e.status === 500) ctx?.log.error('management API internal error', { error: e.reason, stack: (cause as Error)?.stack });
-  return { status: e.status, headers: e.headers, body: e.empty ? undefined : { error: e.error, reason: e.reason } };
+  let headers = e.headers;
+  if (noChallenge && 'www-authenticate' in headers) {
+    headers = { ...headers };
+    delete headers['www-authenticate'];
+  }
+  return { status: e.status, headers, body: e.empty ? undefined : { error: e.error, reason: e.reason } };
+}
+
+/**
+ * A request from a script in a browser page (the web UI) says so with X-Requested-With; its 401
+ * then carries no WWW-Authenticate challenge, which would make the browser hold the request
+ * for its own login dialog. Everything else gets RabbitMQ's answer unchanged.
+ */
+function fromScript(req: http.IncomingMessage): boolean {
+  return req.headers['x-requested-with'] === 'XMLHttpRequest';
 }
