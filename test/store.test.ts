@@ -321,12 +321,20 @@ describe('lock', () => {
   });
 
   /** A child process that opens the store in dir and holds it until killed. */
-  async function holder(dir: string, dieAfterMs?: number): Promise<ChildProcess> {
+  /**
+   * A child process holding dir's lock. With `dieOn`, it SIGKILLs itself 300 ms after that file
+   * appears, so a test can start a blocking open() first and have the holder die during it,
+   * however slow the machine.
+   */
+  async function holder(dir: string, dieOn?: string): Promise<ChildProcess> {
     const script = path.join(childStore, 'hold.mjs');
-    fs.writeFileSync(script, `import { Store } from './store/store.js';
-Store.open(process.argv[2]); process.stdout.write('ready\\n'); setInterval(() => {}, 1000);
-if (process.argv[3]) setTimeout(() => process.kill(process.pid, 'SIGKILL'), Number(process.argv[3]));`);
-    const child = spawn(process.execPath, [script, dir, ...(dieAfterMs === undefined ? [] : [String(dieAfterMs)])], { stdio: ['ignore', 'pipe', 'inherit'] });
+    fs.writeFileSync(script, `import { existsSync } from 'node:fs';
+import { Store } from './store/store.js';
+Store.open(process.argv[2]); process.stdout.write('ready\\n');
+const t = setInterval(() => {
+  if (process.argv[3] && existsSync(process.argv[3])) { clearInterval(t); setTimeout(() => process.kill(process.pid, 'SIGKILL'), 300); }
+}, 5);`);
+    const child = spawn(process.execPath, [script, dir, ...(dieOn === undefined ? [] : [dieOn])], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(child);
     await new Promise<void>((resolve, reject) => {
       child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
@@ -385,7 +393,9 @@ try { Store.open(process.argv[2], { lockWaitMs: 0 }).close(); console.log('opene
 
   it('waits a moment for a holder that is on its way out', async () => {
     const dir = tmpDir();
-    await holder(dir, 300); // it kills itself: this thread is blocked in the wait
+    const trigger = path.join(dir, 'die-now');
+    await holder(dir, trigger); // it kills itself 300 ms after the trigger: this thread is blocked in the wait by then
+    fs.writeFileSync(trigger, '');
     const t0 = Date.now();
     open(dir).close();
     expect(Date.now() - t0).toBeGreaterThanOrEqual(100);
