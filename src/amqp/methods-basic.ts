@@ -65,6 +65,7 @@ export function basicConsume(s: Session, m: BasicConsume): void {
     return;
   }
   const q = s.vhost.queue(name, s.conn.actor, 'read');
+  q.checkConsume?.(m.noAck, s.consumerPrefetch, s.channelPrefetch !== 0, m.arguments);
   checkConsumeArgs(m.arguments, queueRes(q.name, s.vhost.name));
   const tag = m.consumerTag === '' ? generatedName('amq.ctag') : m.consumerTag;
   if (q.hasExclusiveConsumer() || (m.exclusive && (q.consumerCount > 0 || q.singleActiveConsumer))) {

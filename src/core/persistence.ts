@@ -46,6 +46,12 @@ export interface DedupJournal {
   forEach(fn: (key: string, expiresAt: number) => void): void;
 }
 
+/** A file a queue writes outside the store, fsynced with the store's commits. */
+export interface DurableFile {
+  fsync(cb: (err: Error | null) => void): void;
+  fsyncSync(): void;
+}
+
 export interface Persistence {
   /** Writes are waiting for the next commit (tx.commit then commits at once). */
   readonly pending: boolean;
@@ -55,6 +61,13 @@ export interface Persistence {
   afterCommit(cb: (err: Error | null) => void): void;
   /** Commits pending writes now (tx.commit, shutdown). */
   flush(): void;
+  /** The data directory, where queues that keep files of their own (streams) put them. */
+  readonly dataDir: string;
+  /**
+   * `f` (a stream's segment) was written: the next commit's group fsync covers it, and its
+   * afterCommit callbacks (publisher confirms) wait for that. Once per turn per file.
+   */
+  syncWith(f: DurableFile): void;
 
   saveExchange(vhost: string, x: Exchange): void;
   deleteExchange(vhost: string, name: string): void;

@@ -16,7 +16,8 @@ import type { Persistence, QueueJournal } from './persistence.js';
 import { PublishResult } from './publish.js';
 import { validateQueueArgs } from './queue/arguments.js';
 import { isCycle, makeDeadLetter, type DeathReason, type DeadLetter } from './queue/dead-letter.js';
-import { createQueue } from './queue/factory.js';
+import { createQueue, queueTypeOf } from './queue/factory.js';
+import { checkStreamProperties, STREAM_EQUIVALENT_ARGS } from './queue/stream/args.js';
 import type { MessageQueue, QueueHost } from './queue/types.js';
 import { route, type RoutingTables } from './routing.js';
 import { MessageStats } from './stats.js';
@@ -175,7 +176,7 @@ export class VHost implements QueueHost, RoutingTables, ExchangeHost {
       if (!owns) throw lockedQueue(name, this.name);
       assertField('durable', res, d.durable, existing.durable);
       assertField('auto_delete', res, d.autoDelete, existing.autoDelete);
-      assertArgs(EQUIVALENT_QUEUE_ARGS, res, d.args, existing.args);
+      assertArgs(existing.type === 'stream' ? STREAM_EQUIVALENT_ARGS : EQUIVALENT_QUEUE_ARGS, res, d.args, existing.args);
       existing.touch();
       return existing;
     }
@@ -187,17 +188,20 @@ export class VHost implements QueueHost, RoutingTables, ExchangeHost {
       permit(actor, 'write', 'exchange', String(dlx.value));
     }
     validateQueueArgs(d.args, name, this.name);
+    const type = queueTypeOf(d.args);
+    if (type === 'stream') checkStreamProperties(d.durable, d.exclusive, d.autoDelete, queueRes(name, this.name));
     // An exclusive queue goes with its connection, so it never outlives a restart.
     const p = this.persistence;
     const journal = d.durable && !d.exclusive && p !== null ? p.saveQueue(this.name, name, d.autoDelete, d.args) : null;
     return this.addQueue(createQueue(name, {
       durable: d.durable, autoDelete: d.autoDelete, owner: d.exclusive ? actor : null, args: d.args, host: this, journal,
+      vhost: this.name, persistence: p,
     }));
   }
 
   /** Startup: a durable queue from the store; the caller restores its messages into it. */
   restoreQueue(name: string, autoDelete: boolean, args: FieldTable, journal: QueueJournal): MessageQueue {
-    return this.addQueue(createQueue(name, { durable: true, autoDelete, owner: null, args, host: this, journal }));
+    return this.addQueue(createQueue(name, { durable: true, autoDelete, owner: null, args, host: this, journal, vhost: this.name, persistence: this.persistence }));
   }
 
   private addQueue(q: MessageQueue): MessageQueue {

@@ -2,7 +2,7 @@
 // implemented over src/store/. Field tables are encoded here, so neither side knows the other.
 import type { Binding, Exchange } from '../core/exchange/exchange.js';
 import { Message } from '../core/message.js';
-import type { DedupJournal, HeldJournal, Persistence, QueueJournal } from '../core/persistence.js';
+import type { DedupJournal, DurableFile, HeldJournal, Persistence, QueueJournal } from '../core/persistence.js';
 import { ByteReader } from '../protocol/byte-reader.js';
 import { ByteWriter } from '../protocol/byte-writer.js';
 import type { FieldTable } from '../protocol/field-table.js';
@@ -38,6 +38,14 @@ export class StorePersistence implements Persistence {
 
   flush(): void {
     this.store.flush();
+  }
+
+  get dataDir(): string {
+    return this.store.dir;
+  }
+
+  syncWith(f: DurableFile): void {
+    this.store.syncWith(f);
   }
 
   saveExchange(vhost: string, x: Exchange): void {

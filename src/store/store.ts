@@ -15,7 +15,7 @@ import { PatternStore } from './patterns.js';
 import { QueueState } from './queue-state.js';
 import { openDatabase, SCHEMA_VERSION } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
-import { WalSync, type CommitCallback } from './wal-sync.js';
+import { WalSync, type CommitCallback, type SyncFile } from './wal-sync.js';
 import type {
   BindingDef, Definitions, ExchangeDef, IndexEntry, InVhost, LogFn, MessageRecord, MessageUpdate,
   AccessDefinitions, PermissionRow, QueueDef, StoredMessage, StoreOptions, StoreStats, TopicPermissionRow, UserRecord,
@@ -105,7 +105,14 @@ export class Store {
 
   /** Writes are waiting for the turn's commit. */
   get pending(): boolean {
-    return this.inTxn || this.dirty.length > 0;
+    return this.inTxn || this.dirty.length > 0 || this.wal.hasFiles;
+  }
+
+  /** A file outside SQLite (a stream segment) was written: this turn's commit fsyncs it too. */
+  syncWith(f: SyncFile): void {
+    if (this.closed) return;
+    this.wal.addFile(f);
+    this.schedule();
   }
 
   /** Commits pending writes now, makes them durable, and runs every waiting afterCommit callback. */

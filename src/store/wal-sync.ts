@@ -11,6 +11,15 @@ import fs from 'node:fs';
 
 export type CommitCallback = (err: Error | null) => void;
 
+/**
+ * A file outside SQLite whose writes commits must also cover (a stream's segment): fsynced
+ * beside the WAL, in the same group, before the commit's callbacks run.
+ */
+export interface SyncFile {
+  fsync(cb: (err: Error | null) => void): void;
+  fsyncSync(): void;
+}
+
 interface Batch {
   cbs: CommitCallback[];
   /** The commit failed: its callbacks get this error (after earlier batches, in order). */
@@ -28,6 +37,9 @@ export class WalSync {
   /** Bumped by syncNow(): an fsync that completes after it was superseded does nothing. */
   private generation = 0;
   private closed = false;
+  /** Files written since the last fsync started, and the ones the in-flight fsync covers. */
+  private files: SyncFile[] = [];
+  private inFlightFiles: SyncFile[] = [];
 
   constructor(private readonly walFile: string, private readonly onCallbackError: (e: Error) => void) {}
 
@@ -36,6 +48,15 @@ export class WalSync {
     if (wrote) this.dirty = true;
     if (cbs.length > 0) this.waiting.push({ cbs, err });
     if (this.inFlight === null) this.start();
+  }
+
+  /** `f` was written: the next group fsync covers it (the caller adds it once per turn). */
+  addFile(f: SyncFile): void {
+    this.files.push(f);
+  }
+
+  get hasFiles(): boolean {
+    return this.files.length > 0;
   }
 
   /** fsync now, synchronously, and run every waiting callback (tx.commit, shutdown). */
@@ -51,6 +72,15 @@ export class WalSync {
         err = e as Error;
       }
     }
+    for (const f of [...this.inFlightFiles, ...this.files]) {
+      try {
+        f.fsyncSync();
+      } catch (e) {
+        err ??= e as Error;
+      }
+    }
+    this.files = [];
+    this.inFlightFiles = [];
     const batches = [...(this.inFlight ?? []), ...this.waiting];
     this.inFlight = null;
     this.waiting = [];
@@ -65,38 +95,49 @@ export class WalSync {
   }
 
   private start(): void {
-    if (this.closed || (!this.dirty && this.waiting.length === 0)) return;
-    if (!this.dirty) {
+    if (this.closed || (!this.dirty && this.files.length === 0 && this.waiting.length === 0)) return;
+    if (!this.dirty && this.files.length === 0) {
       // Nothing new to make durable: earlier commits were covered by a completed fsync.
       const batches = this.waiting;
       this.waiting = [];
       this.run(batches, null);
       return;
     }
-    let fd: number | null;
-    try {
-      fd = this.open();
-    } catch (e) {
-      const batches = this.waiting;
-      this.waiting = [];
-      this.run(batches, e as Error);
-      return;
+    let fd: number | null = null;
+    if (this.dirty) {
+      try {
+        fd = this.open();
+      } catch (e) {
+        const batches = this.waiting;
+        this.waiting = [];
+        this.run(batches, e as Error);
+        return;
+      }
     }
     this.dirty = false;
+    const files = (this.inFlightFiles = this.files);
+    this.files = [];
     const batches = (this.inFlight = this.waiting);
     this.waiting = [];
-    if (fd === null) {
+    let left = (fd !== null ? 1 : 0) + files.length;
+    if (left === 0) {
       this.inFlight = null;
       this.run(batches, null);
       return;
     }
     const gen = this.generation;
-    fs.fsync(fd, (e) => {
-      if (gen !== this.generation) return; // syncNow() ran these callbacks already
+    let first: Error | null = null;
+    // One closure per group fsync (not per commit or message).
+    const done = (e: Error | null): void => {
+      if (e !== null && first === null) first = e;
+      if (--left > 0 || gen !== this.generation) return; // syncNow() ran these callbacks already
       this.inFlight = null;
-      this.run(batches, e);
+      this.inFlightFiles = [];
+      this.run(batches, first);
       this.start();
-    });
+    };
+    if (fd !== null) fs.fsync(fd, done);
+    for (const f of files) f.fsync(done);
   }
 
   /** The WAL's descriptor, opened on first use; null while SQLite has not created it. */

@@ -7,6 +7,7 @@ import type { FieldTable, FieldValue } from '../../protocol/field-table.js';
 import type { Message } from '../message.js';
 import { queueRes } from '../names.js';
 import { DEFAULT_RETRY_LIMIT, type RetryPolicy } from './retry.js';
+import { validateStreamArgs } from './stream/args.js';
 
 export type Overflow = 'drop-head' | 'reject-publish' | 'reject-publish-dlx';
 
@@ -110,13 +111,12 @@ function atLeastMin(v: FieldValue, args: FieldTable): string | null {
 }
 
 /**
- * x-queue-type, checked before the rest. Warren has classic queues only: 'quorum' and 'stream'
- * (which RabbitMQ accepts) are refused with the text RabbitMQ gives for a type it does not know,
- * rather than silently giving classic-queue semantics to an application that relies on
- * quorum-queue or stream ones.
+ * x-queue-type, checked before the rest. Warren has classic and stream queues: 'quorum' (which
+ * RabbitMQ accepts) is refused with the text RabbitMQ gives for a type it does not know, rather
+ * than silently giving classic-queue semantics to an application that relies on quorum ones.
  */
 function queueType(v: FieldValue): string | null {
-  return longstr(v, (s) => (s === 'classic' ? null : `"unsupported queue type '${s}'"`));
+  return longstr(v, (s) => (s === 'classic' || s === 'stream' ? null : `"unsupported queue type '${s}'"`));
 }
 
 /**
@@ -143,6 +143,8 @@ export function validateQueueArgs(args: FieldTable, name: string, vhost: string)
     const why = check(v, args);
     if (why !== null) throw fail(key, why);
   }
+  // A stream checks its own arguments and refuses the classic-only ones (stream/args.ts).
+  if (qt !== undefined && qt.type === 'S' && str(qt) === 'stream') return validateStreamArgs(args, res, fail);
   for (const key of NOT_FOR_CLASSIC) {
     if (get(key) !== undefined) {
       throw ChannelError.preconditionFailed(`invalid arg '${key}' for ${res} of queue type rabbit_classic_queue`);

@@ -3,12 +3,14 @@
 // of the queue interface for them. A new queue type is one implementation and one row here.
 import type { FieldTable } from '../../protocol/field-table.js';
 import { ClassicQueue } from './classic.js';
+import { StreamQueue } from './stream/stream-queue.js';
 import type { MessageQueue, QueueOptions } from './types.js';
 
 type QueueConstructor = (name: string, options: QueueOptions) => MessageQueue;
 
 const QUEUE_TYPES: Record<string, QueueConstructor> = {
   classic: (name, options) => new ClassicQueue(name, options),
+  stream: (name, options) => new StreamQueue(name, options),
 };
 
 /** The x-queue-type a declare asks for ('classic' when absent). */

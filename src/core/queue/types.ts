@@ -8,7 +8,7 @@ import type { FieldTable } from '../../protocol/field-table.js';
 import type { Actor } from '../actor.js';
 import type { Binding, Destination } from '../exchange/exchange.js';
 import type { Message } from '../message.js';
-import type { QueueJournal } from '../persistence.js';
+import type { Persistence, QueueJournal } from '../persistence.js';
 import type { MessageStats } from '../stats.js';
 import type { Consumer } from './consumer.js';
 import type { DeathReason } from './dead-letter.js';
@@ -60,6 +60,9 @@ export interface QueueOptions {
   host?: QueueHost | null;
   /** Where a durable queue keeps its persistent messages; none for a transient queue. */
   journal?: QueueJournal | null;
+  /** The vhost's name and durable storage, for queues that keep files of their own (streams). */
+  vhost?: string;
+  persistence?: Persistence | null;
 }
 
 export interface MessageQueue extends Destination {
@@ -108,6 +111,8 @@ export interface MessageQueue extends Destination {
   /** Returns true if it was a consumer here. An auto-delete queue may go (through its host). */
   removeConsumer(c: Consumer): boolean;
   hasExclusiveConsumer(): boolean;
+  /** The queue type's own basic.consume checks (streams: prefetch, no-ack, x-stream-offset). */
+  checkConsume?(noAck: boolean, prefetch: number, channelLimited: boolean, args: FieldTable): void;
   /** basic.get: hands the head to `to` (false when there is none). */
   get(to: GetOwner, noAck: boolean): boolean;
 

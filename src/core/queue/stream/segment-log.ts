@@ -1,0 +1,386 @@
+// A stream's storage: an append-only log of segment files, <dir>/<first offset>.seg, each with
+// a sparse index <first offset>.idx (one entry per INDEX_EVERY bytes: offset, timestamp, file
+// position) for seeking by offset or time. Offsets are dense and never reused: the newest
+// segment is never deleted, and its name and contents give the next offset after a restart.
+//
+// Appends are gathered in one write buffer, written at the end of the turn (or before a read
+// that needs them) and fsynced as a group before publisher confirms (fsync()). Readers are
+// Cursors: a position and a small read buffer each, read sequentially with positional reads on
+// the segment's one descriptor. Retention (x-max-length-bytes, x-max-age) deletes whole
+// segments from the head when a segment is rolled over and at open.
+//
+// Record: u32 length of what follows | f64 offset | f64 timestamp (ms) | u8 exchange length,
+// exchange | u8 routing key length, routing key | u32 properties length, properties | body.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Message } from '../../message.js';
+import type { StreamLimits } from './args.js';
+
+const INDEX_EVERY = 64 * 1024;
+const IDX_ENTRY = 20;
+const READ_BUF = 64 * 1024;
+const WRITE_BUF = 1024 * 1024;
+const FIXED = 4 + 8 + 8 + 1 + 1 + 4;
+
+export class Segment {
+  /** Offset after the last record. */
+  next: number;
+  /** Bytes in the file, written or still in the log's write buffer. */
+  size = 0;
+  idxOff: number[] = [];
+  idxTs: number[] = [];
+  idxPos: number[] = [];
+  lastTs = 0;
+  deleted = false;
+  constructor(readonly first: number, readonly file: string, public fd: number, public idxFd: number) {
+    this.next = first;
+  }
+}
+
+/** One reader's place in the log. */
+export class Cursor {
+  next = 0;
+  /** Attached at an offset past the end: messages below it are skipped. */
+  from = 0;
+  pos = 0;
+  /** Timestamp of the record read last. */
+  lastTs = 0;
+  buf: Buffer | null = null;
+  bufPos = 0;
+  bufLen = 0;
+  constructor(public seg: Segment) {}
+}
+
+const pad = (n: number): string => String(n).padStart(20, '0');
+
+export class SegmentLog {
+  readonly segments: Segment[] = [];
+  nextOffset = 0;
+  totalBytes = 0;
+  private wbuf = Buffer.allocUnsafe(WRITE_BUF);
+  private wlen = 0;
+  private readonly idxEntry = Buffer.alloc(IDX_ENTRY);
+  private closed = false;
+
+  constructor(readonly dir: string, readonly limits: StreamLimits) {
+    fs.mkdirSync(dir, { recursive: true });
+    const firsts = fs.readdirSync(dir).filter((f) => /^\d{20}\.seg$/.test(f)).map((f) => Number(f.slice(0, 20))).sort((a, b) => a - b);
+    for (const first of firsts) this.recover(first);
+    if (this.segments.length === 0) this.newSegment(0);
+    this.nextOffset = this.active.next;
+    this.openIndex(this.active);
+    this.retain();
+  }
+
+  get active(): Segment { return this.segments[this.segments.length - 1]!; }
+  get first(): number { return this.segments[0]!.first; }
+  get count(): number { return this.nextOffset - this.first; }
+
+  /** Appends a message with its (already spliced) properties; returns its offset. */
+  append(exchange: string, routingKey: string, props: Buffer, body: Buffer, ts: number): number {
+    const exLen = Buffer.byteLength(exchange);
+    const rkLen = Buffer.byteLength(routingKey);
+    const total = FIXED + exLen + rkLen + props.length + body.length;
+    let seg = this.active;
+    if (seg.size > 0 && seg.size + total > this.limits.segmentBytes) seg = this.roll();
+    if (this.wlen + total > this.wbuf.length) {
+      this.flushWrites();
+      if (total > this.wbuf.length) this.wbuf = Buffer.allocUnsafe(total);
+    }
+    const offset = this.nextOffset++;
+    const b = this.wbuf;
+    let w = this.wlen;
+    b.writeUInt32BE(total - 4, w);
+    b.writeDoubleBE(offset, w + 4);
+    b.writeDoubleBE(ts, w + 12);
+    b[w + 20] = exLen;
+    w += 21;
+    w += b.write(exchange, w, 'utf8');
+    b[w++] = rkLen;
+    w += b.write(routingKey, w, 'utf8');
+    b.writeUInt32BE(props.length, w);
+    w += 4;
+    w += props.copy(b, w);
+    w += body.copy(b, w);
+    this.wlen = w;
+    const pos = seg.size;
+    if (seg.idxPos.length === 0 || pos - seg.idxPos[seg.idxPos.length - 1]! >= INDEX_EVERY) this.index(seg, offset, ts, pos, true);
+    seg.size += total;
+    seg.next = offset + 1;
+    seg.lastTs = ts;
+    this.totalBytes += total;
+    return offset;
+  }
+
+  /** Writes the buffered appends to the active segment (into the page cache). */
+  flushWrites(): void {
+    if (this.wlen === 0 || this.closed) return;
+    const seg = this.active;
+    let done = 0;
+    const start = seg.size - this.wlen;
+    while (done < this.wlen) done += fs.writeSync(seg.fd, this.wbuf, done, this.wlen - done, start + done);
+    this.wlen = 0;
+  }
+
+  /** Group fsync of everything appended so far (off the event loop). */
+  fsync(cb: (err: Error | null) => void): void {
+    if (this.closed) return cb(null);
+    this.flushWrites();
+    fs.fsync(this.active.fd, (e) => cb(this.closed ? null : e));
+  }
+
+  fsyncSync(): void {
+    if (this.closed) return;
+    this.flushWrites();
+    fs.fsyncSync(this.active.fd);
+  }
+
+  // ---- reading ------------------------------------------------------------------------------
+
+  cursorAtFirst(): Cursor {
+    const c = new Cursor(this.segments[0]!);
+    c.next = c.seg.first;
+    return c;
+  }
+
+  cursorAtNext(): Cursor {
+    const c = new Cursor(this.active);
+    c.next = this.nextOffset;
+    c.pos = this.active.size;
+    return c;
+  }
+
+  /** At `offset`, clamped to what is retained (past the end: the next message). */
+  cursorAt(offset: number): Cursor {
+    if (offset <= this.first) return this.cursorAtFirst();
+    if (offset >= this.nextOffset) return this.cursorAtNext();
+    const seg = this.segments[lastAtOrBelow(this.segments.length, (i) => this.segments[i]!.first, offset)]!;
+    const c = new Cursor(seg);
+    const j = lastAtOrBelow(seg.idxOff.length, (i) => seg.idxOff[i]!, offset);
+    c.next = j < 0 ? seg.first : seg.idxOff[j]!;
+    c.pos = j < 0 ? 0 : seg.idxPos[j]!;
+    while (c.next < offset && this.read(c) !== null);
+    return c;
+  }
+
+  /** At the first message stored at or after `ms` (none: the next message). */
+  cursorAtTime(ms: number): Cursor {
+    const segs = this.segments;
+    let i = segs.length - 1;
+    while (i > 0 && (segs[i]!.idxTs.length === 0 || segs[i]!.idxTs[0]! >= ms)) i--;
+    const seg = segs[i]!;
+    const c = new Cursor(seg);
+    const j = lastAtOrBelow(seg.idxTs.length, (k) => seg.idxTs[k]!, ms - 1);
+    c.next = j < 0 ? seg.first : seg.idxOff[j]!;
+    c.pos = j < 0 ? 0 : seg.idxPos[j]!;
+    for (;;) {
+      const pos = c.pos;
+      const next = c.next;
+      const seg0 = c.seg;
+      if (this.read(c) === null) return c;
+      if (c.lastTs >= ms) {
+        c.seg = seg0;
+        c.pos = pos;
+        c.next = next;
+        return c;
+      }
+    }
+  }
+
+  /** The message at the cursor, which moves past it; null at the end of the log. */
+  read(c: Cursor): Message | null {
+    if (c.next >= this.nextOffset || this.closed) return null;
+    if (c.seg.deleted) {
+      const f = this.cursorAtFirst();
+      c.seg = f.seg; c.pos = 0; c.next = f.next; c.buf = null;
+    }
+    if (c.pos >= c.seg.size) {
+      const i = this.segments.indexOf(c.seg);
+      if (i < 0 || i + 1 >= this.segments.length) return null;
+      c.seg = this.segments[i + 1]!;
+      c.pos = 0;
+      c.buf = null;
+    }
+    if (c.seg === this.active && this.wlen > 0) this.flushWrites();
+    if (!this.fill(c, 4)) return null;
+    const len = c.buf!.readUInt32BE(c.pos - c.bufPos);
+    if (!this.fill(c, 4 + len)) return null;
+    const b = c.buf!;
+    let at = c.pos - c.bufPos;
+    const end = at + 4 + len;
+    c.lastTs = b.readDoubleBE(at + 12);
+    const exLen = b[at + 20]!;
+    at += 21;
+    const exchange = b.toString('utf8', at, at + exLen);
+    at += exLen;
+    const rkLen = b[at++]!;
+    const routingKey = b.toString('utf8', at, at + rkLen);
+    at += rkLen;
+    const propsLen = b.readUInt32BE(at);
+    at += 4;
+    const msg = new Message(exchange, routingKey, b.subarray(at, at + propsLen), b.subarray(at + propsLen, end));
+    c.pos += 4 + len;
+    c.next++;
+    return msg;
+  }
+
+  /** Makes [c.pos, c.pos + n) readable from c.buf. */
+  private fill(c: Cursor, n: number): boolean {
+    if (c.buf !== null && c.pos >= c.bufPos && c.pos + n <= c.bufPos + c.bufLen) return true;
+    const avail = c.seg.size - c.pos;
+    if (avail < n) return false;
+    const size = Math.min(Math.max(READ_BUF, n), avail);
+    const buf = Buffer.allocUnsafe(size);
+    const got = fs.readSync(c.seg.fd, buf, 0, size, c.pos);
+    c.buf = buf;
+    c.bufPos = c.pos;
+    c.bufLen = got;
+    return got >= n;
+  }
+
+  // ---- segments -----------------------------------------------------------------------------
+
+  private newSegment(first: number): Segment {
+    const file = path.join(this.dir, `${pad(first)}.seg`);
+    const fd = fs.openSync(file, 'w+');
+    const idxFd = fs.openSync(path.join(this.dir, `${pad(first)}.idx`), 'w');
+    const seg = new Segment(first, file, fd, idxFd);
+    this.segments.push(seg);
+    syncDir(this.dir);
+    return seg;
+  }
+
+  /** The active segment is full: make it durable and start the next one; then retention. */
+  private roll(): Segment {
+    this.flushWrites();
+    const old = this.active;
+    fs.fsyncSync(old.fd);
+    fs.closeSync(old.idxFd);
+    old.idxFd = -1;
+    const seg = this.newSegment(this.nextOffset);
+    this.retain();
+    return seg;
+  }
+
+  private index(seg: Segment, offset: number, ts: number, pos: number, write: boolean): void {
+    seg.idxOff.push(offset);
+    seg.idxTs.push(ts);
+    seg.idxPos.push(pos);
+    if (!write || seg.idxFd < 0) return;
+    const e = this.idxEntry;
+    e.writeDoubleBE(offset, 0);
+    e.writeDoubleBE(ts, 8);
+    e.writeUInt32BE(pos, 16);
+    fs.writeSync(seg.idxFd, e, 0, IDX_ENTRY);
+  }
+
+  /** Drops whole segments from the head past x-max-length-bytes or x-max-age; never the active one. */
+  retain(now = Date.now()): void {
+    const { maxBytes, maxAgeMs } = this.limits;
+    while (this.segments.length > 1) {
+      const s0 = this.segments[0]!;
+      const tooBig = maxBytes >= 0 && this.totalBytes > maxBytes;
+      const tooOld = maxAgeMs > 0 && s0.lastTs < now - maxAgeMs;
+      if (!tooBig && !tooOld) break;
+      this.segments.shift();
+      this.totalBytes -= s0.size;
+      s0.deleted = true;
+      fs.closeSync(s0.fd);
+      if (s0.idxFd >= 0) fs.closeSync(s0.idxFd);
+      fs.rmSync(s0.file, { force: true });
+      fs.rmSync(s0.file.replace(/\.seg$/, '.idx'), { force: true });
+    }
+  }
+
+  /** Startup: a segment's index, then a scan from its last entry to the end (a torn tail is cut). */
+  private recover(first: number): void {
+    const file = path.join(this.dir, `${pad(first)}.seg`);
+    const idxFile = path.join(this.dir, `${pad(first)}.idx`);
+    const fd = fs.openSync(file, 'r+');
+    const size = fs.fstatSync(fd).size;
+    const seg = new Segment(first, file, fd, -1);
+    let idx: Buffer = Buffer.alloc(0);
+    try { idx = fs.readFileSync(idxFile); } catch { /* rebuilt by the scan */ }
+    for (let at = 0; at + IDX_ENTRY <= idx.length; at += IDX_ENTRY) {
+      const off = idx.readDoubleBE(at);
+      const pos = idx.readUInt32BE(at + 16);
+      if (pos >= size || off < first || (seg.idxPos.length > 0 && pos <= seg.idxPos[seg.idxPos.length - 1]!)) break;
+      this.index(seg, off, idx.readDoubleBE(at + 8), pos, false);
+    }
+    const k = seg.idxPos.length - 1;
+    const c = new Cursor(seg);
+    seg.size = size;
+    c.pos = k < 0 ? 0 : seg.idxPos[k]!;
+    c.next = k < 0 ? first : seg.idxOff[k]!;
+    const rebuilt: number[] = [];
+    const head = Buffer.allocUnsafe(20);
+    for (;;) {
+      if (c.pos + 20 > size) break;
+      fs.readSync(fd, head, 0, 20, c.pos);
+      const len = head.readUInt32BE(0);
+      if (len < FIXED - 4 || c.pos + 4 + len > size || head.readDoubleBE(4) !== c.next) break;
+      const ts = head.readDoubleBE(12);
+      const lastPos = seg.idxPos.length > 0 ? seg.idxPos[seg.idxPos.length - 1]! : -Infinity;
+      if (c.pos - lastPos >= INDEX_EVERY) { this.index(seg, c.next, ts, c.pos, false); rebuilt.push(c.pos); }
+      seg.lastTs = ts;
+      c.pos += 4 + len;
+      c.next++;
+    }
+    if (c.pos < size) fs.ftruncateSync(fd, c.pos);
+    seg.size = c.pos;
+    seg.next = c.next;
+    // Rewrite the index as recovered (entries past a cut tail go).
+    const out = Buffer.alloc(seg.idxOff.length * IDX_ENTRY);
+    for (let i = 0; i < seg.idxOff.length; i++) {
+      out.writeDoubleBE(seg.idxOff[i]!, i * IDX_ENTRY);
+      out.writeDoubleBE(seg.idxTs[i]!, i * IDX_ENTRY + 8);
+      out.writeUInt32BE(seg.idxPos[i]!, i * IDX_ENTRY + 16);
+    }
+    if (rebuilt.length > 0 || out.length !== idx.length) fs.writeFileSync(idxFile, out);
+    this.segments.push(seg);
+    this.totalBytes += seg.size;
+    if (seg.lastTs === 0 && seg.idxTs.length > 0) seg.lastTs = seg.idxTs[seg.idxTs.length - 1]!;
+  }
+
+  /** Reopens the newest segment's index for appends (after recovery). */
+  private openIndex(seg: Segment): void {
+    if (seg.idxFd < 0) seg.idxFd = fs.openSync(path.join(this.dir, `${pad(seg.first)}.idx`), 'a');
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.flushWrites();
+    try { fs.fsyncSync(this.active.fd); } catch { /* closing anyway */ }
+    this.closed = true;
+    for (const s of this.segments) {
+      fs.closeSync(s.fd);
+      if (s.idxFd >= 0) fs.closeSync(s.idxFd);
+    }
+  }
+
+  /** The stream was deleted: its files go. */
+  destroy(): void {
+    this.wlen = 0;
+    this.close();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The last i in [0, n) with at(i) <= v (values ascending), or -1. */
+function lastAtOrBelow(n: number, at: (i: number) => number, v: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  let best = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (at(mid) <= v) { best = mid; lo = mid + 1; } else hi = mid - 1;
+  }
+  return best;
+}
+
+function syncDir(dir: string): void {
+  try {
+    const fd = fs.openSync(dir, 'r');
+    try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+  } catch { /* not every platform syncs directories */ }
+}
