@@ -200,8 +200,9 @@ export class VHost implements QueueHost, RoutingTables, ExchangeHost {
   }
 
   /** Startup: a durable queue from the store; the caller restores its messages into it. */
-  restoreQueue(name: string, autoDelete: boolean, args: FieldTable, journal: QueueJournal): MessageQueue {
-    return this.addQueue(createQueue(name, { durable: true, autoDelete, owner: null, args, host: this, journal, vhost: this.name, persistence: this.persistence }));
+  restoreQueue(name: string, autoDelete: boolean, args: FieldTable, journal: QueueJournal, persistence = this.persistence): MessageQueue {
+    // Recovery runs before the vhost is attached to the store: it hands the persistence over.
+    return this.addQueue(createQueue(name, { durable: true, autoDelete, owner: null, args, host: this, journal, vhost: this.name, persistence }));
   }
 
   private addQueue(q: MessageQueue): MessageQueue {

@@ -39,7 +39,7 @@ export function recover(p: StorePersistence, vhostOf: (name: string) => VHost, w
   }
   for (const d of defs.queues) {
     const v = vhostOf(d.vhost);
-    const q = v.restoreQueue(d.name, d.autoDelete, decodeTable(d.args), p.journal(d.vhost, d.name));
+    const q = v.restoreQueue(d.name, d.autoDelete, decodeTable(d.args), p.journal(d.vhost, d.name), p);
     // Retry state (attempts, backoff due time) of the few messages that have failed before.
     const retries = new Map<number, [number, number | null]>();
     store.forEachRetry(d.vhost, d.name, (seq, count, retryAt) => retries.set(seq, [count, retryAt]));
