@@ -60,11 +60,13 @@ export interface Opened {
 }
 
 export function openDatabase(file: string): Opened {
-  // A short busy timeout: the only contender is another broker holding the exclusive lock, and
-  // waiting for it will not help.
+  // The only contender is another broker holding the exclusive lock. A live one will not let
+  // go, but one being torn down (killed just before a supervisor restarts us) drops its locks
+  // file by file as its descriptors close: lock.ts waits for the lock database, and this wait
+  // (as long as lock.ts's) covers warren.db's lock, released a moment later on a loaded machine.
   let db: Database.Database;
   try {
-    db = new Database(file, { timeout: 100 });
+    db = new Database(file, { timeout: 1000 });
   } catch (e) {
     throw new Error(`cannot open ${file}: ${(e as Error).message}`, { cause: e });
   }
