@@ -2,6 +2,7 @@
 // direct-reply-to.ts) talks to its connection through. Channel-side code sees this, never the
 // Connection class: what it may write, whether it may write, who it acts for, and the few
 // broker services it uses.
+import type { BrokerConfig } from '../config.js';
 import type { Actor } from '../core/actor.js';
 import type { VHost } from '../core/vhost.js';
 import type { AnyMethod } from '../protocol/generated/amqp.js';
@@ -18,6 +19,8 @@ export interface ChannelServices {
   readonly replies: ReplyRegistry;
   /** True while memory is above the high watermark: publishing connections are blocked. */
   readonly memoryAlarm: boolean;
+  /** consumer_timeout and how often channels check it (RabbitMQ's channel_tick_interval). */
+  readonly config: Pick<BrokerConfig, 'consumerTimeout' | 'channelTickIntervalMs'>;
 }
 
 /** Work to do just before a turn's frames go out (coalesced publisher confirms). */
@@ -52,4 +55,6 @@ export interface ChannelPort {
   channelClosedByClient(channel: Channel): void;
   /** It published while the memory alarm is on: stop reading it (and say so if it asked). */
   blockForAlarm(): void;
+  /** Run timer work for this connection; a failure drops the connection, not the broker. */
+  guard(work: () => void): void;
 }

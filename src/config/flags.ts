@@ -8,13 +8,13 @@ import { ConfigError, type Settings } from './types.js';
 
 export const USAGE = `usage: warren [--port N] [--host ADDR] [--data-dir DIR | --ephemeral] [--log-level error|warn|info|debug]
               [--product NAME] [--heartbeat SECONDS] [--frame-max BYTES] [--channel-max N]
-              [--memory-high-watermark 0.4|512MB] [--config rabbitmq.conf]
+              [--memory-high-watermark 0.4|512MB] [--consumer-timeout MS (0 = none)] [--config rabbitmq.conf]
               [--management-port N (0 = off)] [--management-host ADDR]
               [--tls-port N] [--tls-cert FILE] [--tls-key FILE] [--tls-ca FILE]
               [--tls-verify verify_peer|verify_none] [--tls-fail-if-no-peer-cert true|false]
        warren ctl await_startup [--host ADDR] [--port N] [--timeout SECONDS]
 environment: WARREN_PORT, WARREN_HOST, WARREN_DATA_DIR, WARREN_EPHEMERAL, WARREN_LOG_LEVEL, WARREN_PRODUCT,
-             WARREN_HEARTBEAT, WARREN_FRAME_MAX, WARREN_CHANNEL_MAX, WARREN_MEMORY_HIGH_WATERMARK,
+             WARREN_HEARTBEAT, WARREN_FRAME_MAX, WARREN_CHANNEL_MAX, WARREN_MEMORY_HIGH_WATERMARK, WARREN_CONSUMER_TIMEOUT,
              WARREN_MANAGEMENT_PORT, WARREN_MANAGEMENT_HOST,
              WARREN_CONFIG, WARREN_TLS_PORT, WARREN_TLS_CERT, WARREN_TLS_KEY, WARREN_TLS_CA,
              RABBITMQ_CONFIG_FILE, RABBITMQ_DEFAULT_USER, RABBITMQ_DEFAULT_PASS, RABBITMQ_DEFAULT_VHOST`;
@@ -30,6 +30,7 @@ const FLAGS = {
   'frame-max': ['WARREN_FRAME_MAX', 'frameMax'],
   'channel-max': ['WARREN_CHANNEL_MAX', 'channelMax'],
   'memory-high-watermark': ['WARREN_MEMORY_HIGH_WATERMARK', 'memoryHighWatermark'],
+  'consumer-timeout': ['WARREN_CONSUMER_TIMEOUT', 'consumerTimeout'],
   'management-port': ['WARREN_MANAGEMENT_PORT', 'managementPort'],
   'management-host': ['WARREN_MANAGEMENT_HOST', 'managementHost'],
   'tls-port': ['WARREN_TLS_PORT', 'tlsPort'],
@@ -59,7 +60,7 @@ function port(what: string, v: string): number {
 function read(flag: Flag, v: string): Settings[keyof Settings] {
   switch (flag) {
     case 'port': case 'tls-port': case 'management-port': return port(flag, v);
-    case 'heartbeat': case 'frame-max': case 'channel-max': return int(flag, v);
+    case 'heartbeat': case 'frame-max': case 'channel-max': case 'consumer-timeout': return int(flag, v);
     case 'log-level':
       return ['error', 'warn', 'info', 'debug'].includes(v) ? (v as LogLevel) : bad('log level', v);
     case 'memory-high-watermark':

@@ -47,8 +47,10 @@ export interface BrokerConfig {
   memoryHighWatermark: number;
   /** disk_free_limit (stored; no disk alarm yet): bytes, or a fraction of RAM. */
   diskFreeLimit: { absolute: number } | { relative: number };
-  /** consumer_timeout in ms (stored; not enforced yet). */
+  /** consumer_timeout in ms: an ack outstanding longer closes its channel (406); 0 = never. */
   consumerTimeout: number;
+  /** How often a channel checks consumer_timeout (RabbitMQ's channel_tick_interval, advanced.config only). */
+  channelTickIntervalMs: number;
   /** SASL mechanisms offered, in this order (auth_mechanisms.*); EXTERNAL only over TLS. */
   authMechanisms: string[];
   /** Where EXTERNAL takes the user name from in the client certificate. */
@@ -96,6 +98,7 @@ export const DEFAULTS: BrokerConfig = {
   // RabbitMQ's defaults: disk_free_limit.absolute = 50MB, consumer_timeout = 30 minutes.
   diskFreeLimit: { absolute: 50_000_000 },
   consumerTimeout: 1_800_000,
+  channelTickIntervalMs: 60_000,
   authMechanisms: ['PLAIN', 'AMQPLAIN'],
   sslCertLoginFrom: 'common_name',
   loopbackUsers: ['guest'],
