@@ -96,7 +96,7 @@ export function resolve(s: Settings): BrokerConfig {
 /** Settings that are BrokerConfig fields as they are. */
 const DIRECT = [
   'dataDir', 'logLevel', 'logConsole', 'product', 'heartbeat', 'frameMax', 'channelMax', 'memoryHighWatermark',
-  'diskFreeLimit', 'consumerTimeout', 'authMechanisms', 'sslCertLoginFrom', 'loopbackUsers', 'definitionsFile',
+  'diskFreeLimit', 'consumerTimeout', 'connectionMax', 'authMechanisms', 'sslCertLoginFrom', 'loopbackUsers', 'definitionsFile',
   'managementPort', 'managementHost', 'prometheusPort',
 ] as const satisfies readonly (keyof Settings & keyof BrokerConfig)[];
 
