@@ -33,13 +33,13 @@ const rec = (seq: number) => ({
 function downgradeToV2(dir: string): void {
   const db = new Database(path.join(dir, 'warren.db'));
   db.exec(`DROP INDEX messages_retrying; ALTER TABLE messages DROP COLUMN delivery_count; ALTER TABLE messages DROP COLUMN retry_at;
-    DROP TABLE held_messages; DROP TABLE dedup_cache; UPDATE meta SET value = 2 WHERE key = 'schema_version';`);
+    DROP TABLE held_messages; DROP TABLE dedup_cache; DROP TABLE policies; UPDATE meta SET value = 2 WHERE key = 'schema_version';`);
   db.close();
 }
 
 describe('pattern tables', () => {
   it('migrate a version 2 data directory in place, keeping its messages', () => {
-    expect(SCHEMA_VERSION).toBe(3);
+    expect(SCHEMA_VERSION).toBe(4);
     const dir = tmpDir();
     let s = open(dir);
     s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
