@@ -102,3 +102,24 @@ describe('pattern tables', () => {
     expect(s.patterns.loadDedup('/', 'x')).toEqual([]);
   });
 });
+
+describe('policy table', () => {
+  it('migrates a version 3 data directory to 4, and policies round-trip a reopen and go with their vhost', () => {
+    const dir = tmpDir();
+    let s = open(dir);
+    s.saveVhost({ name: 'v', description: '', tags: [] });
+    s.close();
+    const db = new Database(path.join(dir, 'warren.db'));
+    db.exec("DROP TABLE policies; UPDATE meta SET value = 3 WHERE key = 'schema_version';");
+    db.close();
+    s = open(dir);
+    const row = { kind: 'policy', vhost: 'v', name: 'p', pattern: '^q', applyTo: 'queues', priority: 1.5, definition: { 'ha-mode': 'all', 'max-length': 2 } };
+    s.policies.save(row);
+    s.policies.save({ ...row, kind: 'operator', vhost: '/' });
+    s.close();
+    s = open(dir);
+    expect(s.policies.load()).toEqual([{ ...row, kind: 'operator', vhost: '/' }, row]);
+    s.deleteVhost('v');
+    expect(s.policies.load().map((r) => r.vhost)).toEqual(['/']);
+  });
+});

@@ -320,11 +320,11 @@ describe('lock', () => {
     childStore = buildStoreForChildren(tmpDir());
   });
 
-  /** A child process that opens the store in dir and holds it until killed. */
+  /** A child process that opens the store in dir and holds it until killed (kept reachable: GC would close its handles). */
   async function holder(dir: string, dieAfterMs?: number): Promise<ChildProcess> {
     const script = path.join(childStore, 'hold.mjs');
     fs.writeFileSync(script, `import { Store } from './store/store.js';
-Store.open(process.argv[2]); process.stdout.write('ready\\n'); setInterval(() => {}, 1000);
+globalThis.held = Store.open(process.argv[2]); process.stdout.write('ready\\n'); setInterval(() => {}, 1000);
 if (process.argv[3]) setTimeout(() => process.kill(process.pid, 'SIGKILL'), Number(process.argv[3]));`);
     const child = spawn(process.execPath, [script, dir, ...(dieAfterMs === undefined ? [] : [String(dieAfterMs)])], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(child);
