@@ -1,9 +1,10 @@
 // Opening warren.db: pragmas, schema creation, version check, and errors that name the file.
 import Database from 'better-sqlite3';
 import { PATTERN_TABLES } from './patterns.js';
+import { POLICY_TABLES } from './policies.js';
 
 /** Bump when the tables change, and add a migration from the previous version to migrate(). */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 /** 'Warn' in ASCII; marks the file as Warren's for `file(1)` and for our own check. */
 const APPLICATION_ID = 0x5761726e;
 
@@ -94,6 +95,7 @@ export function openDatabase(file: string): Opened {
       db.transaction(() => {
         db.exec(DDL);
         db.exec(PATTERN_TABLES); // version 3's tables (patterns.ts)
+        db.exec(POLICY_TABLES); // version 4's (policies.ts)
         db.pragma(`application_id = ${APPLICATION_ID}`);
         db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(SCHEMA_VERSION);
       })();
@@ -159,6 +161,11 @@ function migrate(db: Database.Database, from: number): number {
       // Version 3: delayed messages, retry state of queue messages, deduplication caches.
       db.exec(PATTERN_TABLES);
       v = 3;
+    }
+    if (v === 3) {
+      // Version 4: policies and operator policies.
+      db.exec(POLICY_TABLES);
+      v = 4;
     }
     db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(v);
   })();
