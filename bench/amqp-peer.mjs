@@ -93,7 +93,7 @@ export class Peer {
 
   openChannel(ch) { return this.rpc(ch, M.ChannelOpen, {}, M.ChannelOpenOk); }
   declareQueue(ch, queue, opts = {}) {
-    return this.rpc(ch, M.QueueDeclare, { queue, durable: !!opts.durable, arguments: {} }, M.QueueDeclareOk);
+    return this.rpc(ch, M.QueueDeclare, { queue, durable: !!opts.durable, arguments: opts.arguments ?? {} }, M.QueueDeclareOk);
   }
   qos(ch, prefetchCount) { return this.rpc(ch, M.BasicQos, { prefetchCount }, M.BasicQosOk); }
   consume(ch, queue, noAck) { return this.rpc(ch, M.BasicConsume, { queue, noAck, consumerTag: '' }, M.BasicConsumeOk); }
@@ -124,6 +124,9 @@ export class Peer {
     w.endFrame(at);
     this.flushSoon();
   }
+
+  /** basic.nack of one delivery (requeue: a failed attempt on a retrying queue). */
+  nack(ch, deliveryTag, requeue) { this.send(ch, M.BasicNack, { deliveryTag, multiple: false, requeue }); }
 
   close() { this.sock.destroy(); }
 }

@@ -30,6 +30,11 @@ const SCENARIOS = {
   S1_ui: { what: `S1 with the web UI open on the overview: its requests (overview + alarms) every ${UI_POLL_MS} ms`, queues: ['s1ui'], size: 16, noAck: true, ui: true },
   S1_lat: { what: `S1 at a fixed ${LAT_RATE} msg/s: latency without queueing`, queues: ['s1lat'], size: 16, noAck: true, rate: LAT_RATE },
   S2: { what: 'S1 with manual ack, prefetch 100, multi-ack every 50', queues: ['s2'], size: 16, noAck: false, prefetch: 100, ackEvery: 50 },
+  S2_retry: {
+    what: 'S2 with every tenth delivery nacked into a 100 ms broker-side backoff (x-delayed-retry-min 100, constant, limit 5)',
+    queues: ['s2r'], size: 16, noAck: false, prefetch: 100, ackEvery: 50, nackEvery: 10,
+    args: { 'x-delayed-retry-min': { type: 'l', value: 100 }, 'x-delayed-retry-multiplier': { type: 'l', value: 1 }, 'x-delivery-limit': { type: 'l', value: 5 } },
+  },
   S3: { what: 'persistent, durable queue, confirms (window 100), manual ack', queues: ['s3'], size: 16, noAck: false, prefetch: 100, ackEvery: 50, durable: true, persistent: true, confirmWindow: 100 },
   S4: { what: 'fanout to 10 queues, a consumer each', queues: Array.from({ length: 10 }, (_, i) => `s4-${i}`), fanout: true, size: 16, noAck: true },
   S5_1k: { what: 'S1 with 1 KiB bodies', queues: ['s5k'], size: 1024, noAck: true },
@@ -92,7 +97,7 @@ async function setup(port, sc) {
   const p = new Peer();
   await p.connect(port);
   await p.openChannel(1);
-  for (const q of sc.queues) await p.declareQueue(1, q, { durable: sc.durable });
+  for (const q of sc.queues) await p.declareQueue(1, q, { durable: sc.durable, arguments: sc.args });
   if (sc.fanout) {
     await p.rpc(1, M.ExchangeDeclare, { exchange: 'bench-fanout', type: 'fanout', arguments: {} }, M.ExchangeDeclareOk);
     for (const q of sc.queues) await p.rpc(1, M.QueueBind, { queue: q, exchange: 'bench-fanout', routingKey: '', arguments: {} }, M.QueueBindOk);
@@ -106,6 +111,7 @@ async function runSteady(port, sc) {
     ? [worker({ role: 'consumers', port, queues: sc.queues })]
     : sc.queues.map((queue) => worker({
       role: 'consumer', port, queue, noAck: sc.noAck, prefetch: sc.prefetch ?? 0, ackEvery: sc.ackEvery ?? 1, durable: sc.durable,
+      arguments: sc.args, nackEvery: sc.nackEvery,
     }));
   await Promise.all(consumers.map((c) => c.ready));
   const producer = worker({

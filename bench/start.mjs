@@ -75,7 +75,7 @@ const BARE_LISTENER = (port) => `require('node:net').createServer((s) => s.destr
 export async function warrenStartMs() {
   const dataDir = mkdtempSync(join(tmpdir(), 'warren-start-'));
   try {
-    return await spawnedStart([MAIN, '--port', String(PORT), '--management-port', String(PORT + 10000), '--data-dir', dataDir, '--log-level', 'warn'], amqpConnect(`amqp://guest:guest@127.0.0.1:${PORT}`), PORT);
+    return await spawnedStart([MAIN, '--port', String(PORT), '--management-port', String(PORT + 10000), '--prometheus-port', String(PORT + 10100), '--data-dir', dataDir, '--log-level', 'warn'], amqpConnect(`amqp://guest:guest@127.0.0.1:${PORT}`), PORT);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -160,7 +160,7 @@ async function main() {
   }
   if (existsSync('/proc/self/status')) {
     const dataDir = mkdtempSync(join(tmpdir(), 'warren-start-'));
-    const wr = await idleRss([MAIN, '--port', String(PORT), '--management-port', String(PORT + 10000), '--data-dir', dataDir, '--log-level', 'warn'], amqpConnect(`amqp://guest:guest@127.0.0.1:${PORT}`));
+    const wr = await idleRss([MAIN, '--port', String(PORT), '--management-port', String(PORT + 10000), '--prometheus-port', String(PORT + 10100), '--data-dir', dataDir, '--log-level', 'warn'], amqpConnect(`amqp://guest:guest@127.0.0.1:${PORT}`));
     rmSync(dataDir, { recursive: true, force: true });
     const br = await idleRss(['-e', BARE_LISTENER(PORT)], tcpConnect(PORT));
     const idle = await idleRss(['-e', 'setInterval(() => {}, 1000)'], async () => {});

@@ -93,12 +93,17 @@ if (w.role === 'producer') {
     pump();
   }
 } else {
-  await peer.declareQueue(1, w.queue, { durable: w.durable });
+  await peer.declareQueue(1, w.queue, { durable: w.durable, arguments: w.arguments });
   if (!w.noAck) await peer.qos(1, w.prefetch);
   let lastAcked = 0;
   peer.onDeliver = (ch, tag, body) => {
     count++;
     sample(body);
+    // S2_retry: every nackEvery-th delivery fails and goes back for a broker-side retry.
+    if (w.nackEvery && count % w.nackEvery === 0) {
+      peer.nack(1, tag, true);
+      return;
+    }
     if (!w.noAck && tag - lastAcked >= w.ackEvery) {
       peer.ack(1, tag, true);
       lastAcked = tag;

@@ -326,6 +326,28 @@ describe.skipIf(!built)('warren ctl', () => {
     expect((await twin((s) => ['delete_user', u(s)])).code).toBe(0);
   }, TIMEOUT);
 
+  it.skipIf(externalHttp !== undefined)('replay_dead_letters (Warren\'s): rejected messages go back to their queue', async () => {
+    const work = `${P}-replay-work`;
+    const dlq = `${P}-replay-dlq`;
+    await ch.assertQueue(dlq, { durable: false });
+    await ch.assertQueue(work, { durable: false, arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': dlq } });
+    for (const b of ['a', 'b', 'c']) ch.sendToQueue(work, Buffer.from(b));
+    for (let i = 0; i < 3; i++) {
+      const m = await ch.get(work);
+      if (m !== false) ch.nack(m, false, false);
+    }
+    await eventually(async () => (await ch.checkQueue(dlq)).messageCount === 3, 'three dead letters', { timeoutMs: 5000 });
+    const r = await ctl('replay_dead_letters', dlq, '--count', '2');
+    expect(r).toMatchObject({
+      code: 0, stdout: `Replaying 2 dead-lettered messages of queue '${dlq}' in vhost '/' ...\nReplayed 2 messages; 1 left in the queue\n`,
+    });
+    expect((await ch.checkQueue(work)).messageCount).toBe(2);
+    const m = await ch.get(work, { noAck: true });
+    expect(m && (m.properties.headers?.['x-death'] as unknown[]).length).toBe(1);
+    expect((await ctl('replay_dead_letters', dlq, '--count', 'x')).code).toBe(64);
+    expect((await ctl('replay_dead_letters', `${P}-nope`)).code).toBe(69);
+  }, TIMEOUT);
+
   it('export_definitions and import_definitions (RabbitMQ\'s JSON, file or -)', async ({ skip }) => {
     const file = join(dir, 'defs.json');
     const exported = await ctl('export_definitions', file);

@@ -15,12 +15,14 @@ import { importDefinitions } from './definitions.js';
 import { AmqpServer } from './amqp/server.js';
 import { ReplyRegistry } from './amqp/direct-reply-to.js';
 import { MemoryMonitor, type MemoryUse } from './memory-monitor.js';
+import { DiskMonitor, diskFreeLimitBytes } from './disk-monitor.js';
+import { ResourceAlarms } from './resource-alarms.js';
 import type { Connection } from './amqp/connection.js';
 import type { BrokerContext } from './amqp/context.js';
 import { Store } from './store/store.js';
 import { StorePersistence } from './persistence/store-persistence.js';
 import { recover } from './persistence/recovery.js';
-import { recoverAccess, StoreAccess } from './persistence/access-store.js';
+import { recoverAccess, recoverPolicies, StoreAccess } from './persistence/access-store.js';
 import { RateSampler, collectRates, createManagementServer, type ManagementContext } from './http/index.js';
 import type { ManagementServer } from './http/server.js';
 import { PrometheusServer } from './prometheus/server.js';
@@ -42,6 +44,9 @@ export class Broker implements BrokerContext, ManagementContext {
   readonly replies = new ReplyRegistry();
   private readonly server: AmqpServer;
   private readonly memory: MemoryMonitor;
+  private readonly disk: DiskMonitor;
+  /** Memory and disk alarms in effect: publishing connections are blocked while any is. */
+  readonly alarms = new ResourceAlarms(() => this.unblockAll());
   private store: Store | null = null;
   private management: ManagementServer | null = null;
   private prometheus: PrometheusServer | null = null;
@@ -73,6 +78,8 @@ export class Broker implements BrokerContext, ManagementContext {
     this.addDefaults();
     this.server = new AmqpServer(this);
     this.memory = new MemoryMonitor(this.config.memoryHighWatermark, (alarm, use) => this.onMemoryAlarm(alarm, use));
+    this.disk = new DiskMonitor(this.config.dataDir, diskFreeLimitBytes(this.config.diskFreeLimit), (alarm, free) => this.onDiskAlarm(alarm, free),
+      (err) => this.log.warn('cannot read free disk space', { dataDir: this.config.dataDir, error: err.message }));
     this.rates = new RateSampler(this.config.managementSampleIntervalMs, (visit) => collectRates(this, visit));
   }
 
@@ -93,7 +100,11 @@ export class Broker implements BrokerContext, ManagementContext {
   }
 
   get memoryAlarm(): boolean {
-    return this.memory.alarm;
+    return this.alarms.has('memory');
+  }
+
+  get diskAlarm(): boolean {
+    return this.alarms.has('disk');
   }
 
   bytesRead(n: number): void {
@@ -103,11 +114,21 @@ export class Broker implements BrokerContext, ManagementContext {
   private onMemoryAlarm(alarm: boolean, use: MemoryUse): void {
     const mb = (n: number) => Math.round(n / 1048576);
     const meta = { usedMiB: mb(use.used), rssMiB: mb(use.rss), watermarkMiB: mb(this.config.memoryHighWatermark) };
-    if (alarm) {
-      this.log.warn('memory alarm set: blocking publishers', meta);
-      return;
-    }
-    this.log.info('memory alarm cleared: unblocking publishers', meta);
+    if (alarm) this.log.warn('memory alarm set: blocking publishers', meta);
+    else this.log.info('memory alarm cleared', meta);
+    this.alarms.set('memory', alarm);
+  }
+
+  private onDiskAlarm(alarm: boolean, free: number): void {
+    const meta = { freeBytes: free, limitBytes: this.disk.limitBytes, dataDir: this.config.dataDir };
+    if (alarm) this.log.warn('disk alarm set (free disk space below disk_free_limit): blocking publishers', meta);
+    else this.log.info('disk alarm cleared', meta);
+    this.alarms.set('disk', alarm);
+  }
+
+  /** The last alarm cleared. */
+  private unblockAll(): void {
+    this.log.info('no resource alarm in effect: unblocking publishers');
     for (const c of this.server.connections) c.unblockAfterAlarm();
   }
 
@@ -176,6 +197,7 @@ export class Broker implements BrokerContext, ManagementContext {
     this.address = tcp[0] ?? amqps[0] ?? null;
     this.tlsAddress = amqps[0] ?? null;
     this.memory.start();
+    this.disk.start();
     await this.startManagement();
     await this.startPrometheus();
     const meta = {
@@ -231,6 +253,7 @@ export class Broker implements BrokerContext, ManagementContext {
     try {
       this.registry.reset();
       const access = recoverAccess(store, this.registry, warn);
+      recoverPolicies(store, this.registry, warn);
       r = recover(persistence, (name) => this.vhostForRecovery(name), warn);
       this.registry.attach(new StoreAccess(store), persistence);
       // As rabbit: definitions to load replace the default user and vhost.
@@ -284,6 +307,7 @@ export class Broker implements BrokerContext, ManagementContext {
   /** SIGTERM path: the current group commit lands first, then clients go, then the store closes. */
   async stop(reason = 'broker shutdown'): Promise<void> {
     this.memory.stop();
+    this.disk.stop();
     this.rates.stop();
     await this.management?.close();
     this.management = null;

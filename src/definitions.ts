@@ -1,6 +1,6 @@
 // Importing a RabbitMQ definitions export (GET /api/definitions, rabbitmqctl export_definitions,
 // load_definitions) at start, as rabbit_definitions does: vhosts, users (hashes as exported),
-// permissions, topic permissions, exchanges, queues, bindings. Policies and parameters are not
+// permissions, topic permissions, policies, exchanges, queues, bindings. Parameters are not
 // supported yet and are named in a warning.
 //
 // Two phases, so nothing is half-applied: everything is checked first (every problem is listed,
@@ -14,6 +14,8 @@ import type { Actor } from './core/actor.js';
 import { exchangeType } from './core/exchange/types.js';
 import { DEFAULT_HASHING, hashLength, hashPassword, isHashingAlgorithm, type HashingAlgorithm } from './core/password.js';
 import { validateQueueArgs } from './core/queue/arguments.js';
+import { PolicyError, validatePolicy } from './core/policy-validate.js';
+import type { PolicyRecord } from './core/policy.js';
 import type { Registry } from './core/registry.js';
 import type { UserRecord } from './core/users.js';
 import { toTable, type FieldTable } from './protocol/field-table.js';
@@ -32,6 +34,7 @@ interface Plan {
   topicPermissions: { user: string; vhost: string; exchange: string; write: string; read: string }[];
   exchanges: { vhost: string; name: string; type: string; durable: boolean; autoDelete: boolean; internal: boolean; args: FieldTable }[];
   queues: { vhost: string; name: string; durable: boolean; autoDelete: boolean; args: FieldTable }[];
+  policies: PolicyRecord[];
   bindings: { vhost: string; source: string; destination: string; destKind: 'queue' | 'exchange'; routingKey: string; args: FieldTable }[];
 }
 
@@ -40,10 +43,10 @@ export function importDefinitions(registry: Registry, source: string | Json, log
   const file = typeof source === 'string' ? source : 'definitions';
   const json = typeof source === 'string' ? readJson(source) : source;
   const plan = check(registry, json, file, log);
-  apply(registry, plan);
+  apply(registry, plan, log);
   log.info('imported definitions', {
     file, vhosts: plan.vhosts.length, users: plan.users.length, permissions: plan.permissions.length + plan.topicPermissions.length,
-    exchanges: plan.exchanges.length, queues: plan.queues.length, bindings: plan.bindings.length,
+    policies: plan.policies.length, exchanges: plan.exchanges.length, queues: plan.queues.length, bindings: plan.bindings.length,
   });
 }
 
@@ -131,13 +134,13 @@ function check(registry: Registry, json: unknown, file: string, log: Logger): Pl
   const d = json as Json;
   const problems: string[] = [];
   for (const k of Object.keys(d)) if (!KNOWN.has(k)) log.warn('definitions: unknown key ignored', { file, key: k });
-  for (const k of ['policies', 'parameters'] as const) {
+  for (const k of ['parameters'] as const) {
     const v = d[k];
     if (Array.isArray(v) && v.length > 0) {
       log.warn(`definitions: ${k} are not supported yet and were ignored`, { file, [k]: v.map((p) => (p as Json)?.name) });
     }
   }
-  const plan: Plan = { vhosts: [], users: [], permissions: [], topicPermissions: [], exchanges: [], queues: [], bindings: [] };
+  const plan: Plan = { vhosts: [], users: [], permissions: [], topicPermissions: [], policies: [], exchanges: [], queues: [], bindings: [] };
   for (const it of list(d, 'vhosts', file, problems, named)) {
     const meta = (typeof it.o.metadata === 'object' && it.o.metadata !== null ? it.o.metadata : {}) as Json;
     const m = new Item(meta, it.label, problems);
@@ -164,6 +167,17 @@ function check(registry: Registry, json: unknown, file: string, log: Logger): Pl
     plan.topicPermissions.push(p);
   }
   const has = (vhost: string) => vhosts.has(vhost);
+  for (const it of list(d, 'policies', file, problems, inVhost)) {
+    const vhost = it.str('vhost');
+    const name = it.name('name');
+    if (!has(vhost)) it.fail(`no vhost '${vhost}'`);
+    try {
+      plan.policies.push(validatePolicy('policy', vhost, name, { pattern: it.o.pattern, definition: it.o.definition, priority: it.o.priority, applyTo: it.o['apply-to'] }));
+    } catch (e) {
+      if (!(e instanceof PolicyError)) throw e;
+      it.fail(e.detail);
+    }
+  }
   for (const it of list(d, 'exchanges', file, problems, inVhost)) {
     const x = { vhost: it.str('vhost'), name: it.name('name'), type: it.str('type'), durable: it.bool('durable', true),
       autoDelete: it.bool('auto_delete', false), internal: it.bool('internal', false), args: it.table('arguments') };
@@ -233,11 +247,15 @@ function attempt(it: Item, fn: () => void): void {
 /** The broker itself: no permission applies (rabbit_definitions acts as ?INTERNAL_USER). */
 const importer = (vhost: string): Actor => ({ user: { name: 'rmq-internal', tags: [] }, vhost, connection: 'definitions import', access: null });
 
-function apply(registry: Registry, plan: Plan): void {
+function apply(registry: Registry, plan: Plan, log: Logger): void {
   for (const v of plan.vhosts) registry.addVhost(v.name, v);
   for (const u of plan.users) registry.users.put(u);
   for (const p of plan.permissions) registry.setPermissions(p.user, p.vhost, p);
   for (const t of plan.topicPermissions) registry.setTopicPermissions(t.user, t.vhost, t);
+  for (const p of plan.policies) {
+    const { ignored } = registry.setPolicy('policy', p.vhost, p.name, { pattern: p.pattern, definition: p.definition, priority: p.priority, applyTo: p.applyTo });
+    if (ignored.length > 0) log.warn('definitions: policy keys kept but not acted on by Warren', { vhost: p.vhost, policy: p.name, ignored });
+  }
   for (const x of plan.exchanges) {
     const v = registry.vhost(x.vhost)!;
     if (v.exchanges.has(x.name)) continue;

@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Broker } from '../src/broker.js';
 import { createLogger } from '../src/log.js';
+import { SCHEMA_VERSION } from '../src/store/store.js';
 import { built } from './support/process.js';
 
 const dirs: string[] = [];
@@ -140,7 +141,7 @@ describe('data directories from before access control (schema version 1)', () =>
     // users or vhosts recorded, no pattern tables (version 3).
     const db = new Database(join(dir, 'warren.db'));
     db.exec(`DROP INDEX messages_retrying; ALTER TABLE messages DROP COLUMN delivery_count; ALTER TABLE messages DROP COLUMN retry_at;
-      DROP TABLE held_messages; DROP TABLE dedup_cache;
+      DROP TABLE held_messages; DROP TABLE dedup_cache; DROP TABLE policies;
       DROP TABLE permissions; DROP TABLE topic_permissions; DELETE FROM users; DELETE FROM vhosts;
       ALTER TABLE vhosts DROP COLUMN description; ALTER TABLE vhosts DROP COLUMN tags; ALTER TABLE users DROP COLUMN hashing_algorithm;
       UPDATE meta SET value = 1 WHERE key = 'schema_version'`);
@@ -155,7 +156,7 @@ describe('data directories from before access control (schema version 1)', () =>
     await b.stop();
     brokers.length = 0;
     const check = new Database(join(dir, 'warren.db'), { readonly: true });
-    expect(check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe(3);
+    expect(check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe(SCHEMA_VERSION);
     expect(check.prepare('SELECT name FROM vhosts').pluck().all()).toEqual(['/']);
     check.close();
   });

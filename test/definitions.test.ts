@@ -74,7 +74,10 @@ describe('definitions at boot', () => {
     expect(b.users.get('guest')).toBeUndefined();
     expect(b.vhost('/')).toBeUndefined();
     expect(b.registry.vhostMeta('apps')).toEqual({ description: 'the apps', tags: ['dev'] });
-    expect(warnings.some((w) => w.includes('policies are not supported yet') && w.includes('ttl-all'))).toBe(true);
+    // Policies are imported and apply to the imported queues.
+    expect(warnings.some((w) => w.includes('policies'))).toBe(false);
+    expect(b.vhost('apps')!.policies.get('policy', 'ttl-all')?.definition).toEqual({ 'message-ttl': 1000 });
+    for (const q of b.vhost('apps')!.queues.values()) expect(q.policy?.name).toBe('ttl-all');
     const c = await connectApp(b);
     const ch = await c.createConfirmChannel();
     ch.on('error', () => {}); // the refusal below closes it

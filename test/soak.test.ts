@@ -1,5 +1,5 @@
-// Short versions of the evidence scripts in bench/ (the long ones are `npm run soak:crash` and
-// `npm run soak:fuzz`, figures in bench/results.md): each script runs as a child process, as a
+// Short versions of the evidence scripts in bench/ (the long ones are `npm run soak:crash`,
+// `npm run soak:fuzz` and `npm run soak:churn`, figures in bench/results.md): each script runs as a child process, as a
 // user would run it, and its RESULT line is checked. They need dist/ (`npm test` builds first).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -39,6 +39,14 @@ describe.skipIf(external || !built)('evidence scripts, short versions', () => {
     expect(result).toMatchObject({ ok: true, alive: true, internal: 0, good: { missing: 0, duplicated: 0, outOfOrder: 0, nacked: 0, errors: [] } });
     expect(result.frames as number).toBeGreaterThanOrEqual(10_000);
     expect(result.handshakes).toBe(100);
+    expect(code).toBe(0);
+  }, 120_000);
+
+  it('churn soak: 60 s of 1,000 connects a minute with consumers and queues coming and going; RSS flat, no client error', async () => {
+    const { code, result, output } = await run('soak.mjs', { SOAK_SECONDS: '60', SOAK_REPORT_S: '10' });
+    console.log(output);
+    expect(result).toMatchObject({ ok: true, alive: true, flat: true, errors: [] });
+    expect(result.connects as number).toBeGreaterThan(900);
     expect(code).toBe(0);
   }, 120_000);
 });

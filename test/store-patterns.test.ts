@@ -33,13 +33,13 @@ const rec = (seq: number) => ({
 function downgradeToV2(dir: string): void {
   const db = new Database(path.join(dir, 'warren.db'));
   db.exec(`DROP INDEX messages_retrying; ALTER TABLE messages DROP COLUMN delivery_count; ALTER TABLE messages DROP COLUMN retry_at;
-    DROP TABLE held_messages; DROP TABLE dedup_cache; UPDATE meta SET value = 2 WHERE key = 'schema_version';`);
+    DROP TABLE held_messages; DROP TABLE dedup_cache; DROP TABLE policies; UPDATE meta SET value = 2 WHERE key = 'schema_version';`);
   db.close();
 }
 
 describe('pattern tables', () => {
   it('migrate a version 2 data directory in place, keeping its messages', () => {
-    expect(SCHEMA_VERSION).toBe(3);
+    expect(SCHEMA_VERSION).toBe(4);
     const dir = tmpDir();
     let s = open(dir);
     s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
@@ -100,5 +100,26 @@ describe('pattern tables', () => {
     s.patterns.forEachHeld('v', 'y', (r) => held.push(String(r.seq)));
     expect(held).toEqual([]);
     expect(s.patterns.loadDedup('/', 'x')).toEqual([]);
+  });
+});
+
+describe('policy table', () => {
+  it('migrates a version 3 data directory to 4, and policies round-trip a reopen and go with their vhost', () => {
+    const dir = tmpDir();
+    let s = open(dir);
+    s.saveVhost({ name: 'v', description: '', tags: [] });
+    s.close();
+    const db = new Database(path.join(dir, 'warren.db'));
+    db.exec("DROP TABLE policies; UPDATE meta SET value = 3 WHERE key = 'schema_version';");
+    db.close();
+    s = open(dir);
+    const row = { kind: 'policy', vhost: 'v', name: 'p', pattern: '^q', applyTo: 'queues', priority: 1.5, definition: { 'ha-mode': 'all', 'max-length': 2 } };
+    s.policies.save(row);
+    s.policies.save({ ...row, kind: 'operator', vhost: '/' });
+    s.close();
+    s = open(dir);
+    expect(s.policies.load()).toEqual([{ ...row, kind: 'operator', vhost: '/' }, row]);
+    s.deleteVhost('v');
+    expect(s.policies.load().map((r) => r.vhost)).toEqual(['/']);
   });
 });

@@ -320,7 +320,6 @@ describe('lock', () => {
     childStore = buildStoreForChildren(tmpDir());
   });
 
-  /** A child process that opens the store in dir and holds it until killed. */
   /**
    * A child process holding dir's lock. With `dieOn`, it SIGKILLs itself 300 ms after that file
    * appears, so a test can start a blocking open() first and have the holder die during it,
@@ -330,7 +329,7 @@ describe('lock', () => {
     const script = path.join(childStore, 'hold.mjs');
     fs.writeFileSync(script, `import { existsSync } from 'node:fs';
 import { Store } from './store/store.js';
-Store.open(process.argv[2]); process.stdout.write('ready\\n');
+globalThis.held = Store.open(process.argv[2]); process.stdout.write('ready\\n'); // kept reachable: GC would close its handles
 const t = setInterval(() => {
   if (process.argv[3] && existsSync(process.argv[3])) { clearInterval(t); setTimeout(() => process.kill(process.pid, 'SIGKILL'), 300); }
 }, 5);`);

@@ -5,6 +5,9 @@
 #   interop/differential/rabbitmq.sh start 5711
 #   WARREN_EXTERNAL_URL=amqp://guest:guest@127.0.0.1:5711 npx vitest run interop/
 #   interop/differential/rabbitmq.sh stop 5711
+# RABBITMQ_EXTRA_CONF (lines appended to rabbitmq.conf, e.g. 'consumer_timeout = 2000') and
+# RABBITMQ_EXTRA_ADVANCED (Erlang terms for advanced.config's rabbit app, e.g.
+# '{channel_tick_interval, 1000}') give the node settings of its own; both default to none.
 # The management API listens on PORT+10000 and Prometheus on PORT+10100 (the plugins
 # rabbitmq_management, rabbitmq_prometheus and rabbitmq_consistent_hash_exchange are enabled):
 #   WARREN_EXTERNAL_HTTP=http://127.0.0.1:15711 WARREN_EXTERNAL_PROMETHEUS=http://127.0.0.1:15811
@@ -24,11 +27,13 @@ case $cmd in
     head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' | tr a-f A-F > "$HOME/.erlang.cookie"
     chmod 400 "$HOME/.erlang.cookie"
     echo '[rabbitmq_management,rabbitmq_prometheus,rabbitmq_consistent_hash_exchange].' > "$RABBITMQ_ENABLED_PLUGINS_FILE"
-    echo '[].' > "$RABBITMQ_ADVANCED_CONFIG_FILE"; : > "$RABBITMQ_CONF_ENV_FILE"
+    if [ -n "${RABBITMQ_EXTRA_ADVANCED:-}" ]; then echo "[{rabbit, [${RABBITMQ_EXTRA_ADVANCED}]}]." > "$RABBITMQ_ADVANCED_CONFIG_FILE"
+    else echo '[].' > "$RABBITMQ_ADVANCED_CONFIG_FILE"; fi; : > "$RABBITMQ_CONF_ENV_FILE"
     {
       printf 'listeners.tcp.1 = 127.0.0.1:%s\nloopback_users.guest = true\nlog.console = false\n' "$port"
       printf 'management.tcp.ip = 127.0.0.1\nmanagement.tcp.port = %s\n' $((port + 10000))
       printf 'prometheus.tcp.ip = 127.0.0.1\nprometheus.tcp.port = %s\n' $((port + 10100))
+      if [ -n "${RABBITMQ_EXTRA_CONF:-}" ]; then printf '%s\n' "$RABBITMQ_EXTRA_CONF"; fi
     } > "$RABBITMQ_CONFIG_FILE.conf"
     "$bin/rabbitmq-server" -detached > "$RABBITMQ_LOG_BASE/detached.out" 2>&1 < /dev/null
     for _ in $(seq 1 150); do [ -s "$RABBITMQ_PID_FILE" ] && break; sleep 0.2; done

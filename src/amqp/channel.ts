@@ -71,7 +71,7 @@ export class Channel implements CommandSink {
         throw new InternalError('content header properties do not decode');
       }
       basicPublish(this.session!, m, props, body);
-      if (this.conn.services.memoryAlarm) this.conn.blockForAlarm();
+      if (this.conn.services.alarms.any) this.conn.blockForAlarm();
     } catch (err) {
       if (err instanceof AmqpError && !(err instanceof InternalError)) err.duringMethod(M.BasicPublish);
       throw err;

@@ -313,14 +313,14 @@ export class Connection implements FrameSink, ChannelPort {
     if (this.outbox.drained()) for (const l of this.drainListeners) l();
   }
 
-  /** It published while the memory alarm is on: stop reading it, and say so if it asked. */
+  /** It published while a resource alarm is on: stop reading it, and say so if it asked. */
   blockForAlarm(): void {
     if (!this.gate.blockForAlarm()) return;
     this.sentBlocked = this.capabilities['connection.blocked'] === true && this.running;
-    if (this.sentBlocked) this.send(0, M.ConnectionBlocked, { reason: 'low on memory' });
+    if (this.sentBlocked) this.send(0, M.ConnectionBlocked, { reason: this.broker.alarms.reason });
   }
 
-  /** The memory alarm cleared. */
+  /** The last resource alarm cleared. */
   unblockAfterAlarm(): void {
     if (!this.gate.unblockAfterAlarm()) return;
     if (this.sentBlocked && this.running) this.send(0, M.ConnectionUnblocked, {});

@@ -2,7 +2,9 @@
 // direct-reply-to.ts) talks to its connection through. Channel-side code sees this, never the
 // Connection class: what it may write, whether it may write, who it acts for, and the few
 // broker services it uses.
+import type { BrokerConfig } from '../config.js';
 import type { Actor } from '../core/actor.js';
+import type { ResourceAlarms } from '../resource-alarms.js';
 import type { VHost } from '../core/vhost.js';
 import type { AnyMethod } from '../protocol/generated/amqp.js';
 import type { Channel } from './channel.js';
@@ -16,8 +18,10 @@ export interface ChannelServices {
   readonly maxMessageSize: number;
   /** Direct reply-to addresses of every channel with a reply consumer. */
   readonly replies: ReplyRegistry;
-  /** True while memory is above the high watermark: publishing connections are blocked. */
-  readonly memoryAlarm: boolean;
+  /** Memory and disk alarms: while any is in effect, publishing connections are blocked. */
+  readonly alarms: ResourceAlarms;
+  /** consumer_timeout and how often channels check it (RabbitMQ's channel_tick_interval). */
+  readonly config: Pick<BrokerConfig, 'consumerTimeout' | 'channelTickIntervalMs'>;
 }
 
 /** Work to do just before a turn's frames go out (coalesced publisher confirms). */
@@ -50,6 +54,8 @@ export interface ChannelPort {
   channelClosed(channel: number): void;
   /** The client closed the channel; close-ok goes out after the current socket read. */
   channelClosedByClient(channel: Channel): void;
-  /** It published while the memory alarm is on: stop reading it (and say so if it asked). */
+  /** It published while a resource alarm is on: stop reading it (and say so if it asked). */
   blockForAlarm(): void;
+  /** Run timer work for this connection; a failure drops the connection, not the broker. */
+  guard(work: () => void): void;
 }

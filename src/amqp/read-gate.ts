@@ -2,8 +2,8 @@
 // Reading stops while any reason holds and resumes when the last one goes:
 // - writeBlocked: our writes to the peer are over the high-water mark (it is not reading us);
 // - throttledBy: congested queues this connection published into (flow.ts);
-// - blockedByAlarm: the memory alarm is on and this connection published (RabbitMQ's
-//   "blocked").
+// - blockedByAlarm: a resource alarm (memory, disk) is on and this connection published
+//   (RabbitMQ's "blocked").
 import type { Duplex } from 'node:stream';
 import type { MessageQueue } from '../core/queue/types.js';
 
@@ -14,7 +14,7 @@ export class ReadGate {
   readonly throttledBy = new Set<MessageQueue>();
   /** flow.ts's re-check timer for this connection. */
   flowTimer: NodeJS.Timeout | null = null;
-  /** Not read while the memory alarm lasts, because it published. */
+  /** Not read while resource alarms last, because it published. */
   blockedByAlarm = false;
   /** The connection is gone: never read again. */
   private closed = false;
@@ -37,7 +37,7 @@ export class ReadGate {
     return this.writeBlocked || this.throttledBy.size > 0 || this.blockedByAlarm;
   }
 
-  /** The memory alarm is on and the connection published: true when this starts the block. */
+  /** An alarm is on and the connection published: true when this starts the block. */
   blockForAlarm(): boolean {
     if (this.blockedByAlarm) return false;
     this.blockedByAlarm = true;
@@ -45,7 +45,7 @@ export class ReadGate {
     return true;
   }
 
-  /** The memory alarm cleared: true when the connection had been blocked by it. */
+  /** The last alarm cleared: true when the connection had been blocked. */
   unblockAfterAlarm(): boolean {
     if (!this.blockedByAlarm) return false;
     this.blockedByAlarm = false;

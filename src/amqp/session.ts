@@ -14,6 +14,7 @@ import { ChannelError } from '../protocol/errors.js';
 import { M, NO_ROUTE } from '../protocol/generated/amqp.js';
 import type { Channel } from './channel.js';
 import { Confirms } from './confirms.js';
+import { checkAckTimeout, turnClock } from './consumer-timeout.js';
 import { writeDelivery, writeGetOk, writeReturn } from './delivery.js';
 import { stopReplies, type ReplyConsumer } from './direct-reply-to.js';
 import { isCongested, recheck, throttle } from './flow.js';
@@ -23,6 +24,8 @@ export interface Unacked {
   queue: MessageQueue;
   handle: DeliveryHandle;
   consumer: Consumer | null; // null for basic.get
+  /** When it was sent (turnClock), for consumer_timeout. */
+  at: number;
 }
 
 /**
@@ -71,6 +74,9 @@ export class Session implements ConsumerOwner, GetOwner {
   /** The channel has gone away (release()): nothing more is written for it. */
   private released = false;
   private readonly onDrain = () => this.dispatchAll();
+  /** consumer_timeout's tick (consumer-timeout.ts): armed while deliveries await an ack. */
+  private ackTick: NodeJS.Timeout | null = null;
+  private readonly onAckTick = () => this.conn.guard(this.checkAcks);
 
   constructor(readonly channel: Channel) {
     this.conn = channel.conn;
@@ -157,6 +163,7 @@ export class Session implements ConsumerOwner, GetOwner {
     const all = [...this.unacked, ...held].sort((a, b) => a[0] - b[0]);
     this.unacked.clear();
     for (const [tag, u] of all) this.unacked.set(tag, u);
+    if (this.ackTick === null) this.armAckTick();
   }
 
   private requireTx() {
@@ -202,7 +209,8 @@ export class Session implements ConsumerOwner, GetOwner {
     const tag = this.nextTag++;
     const st = this.stats;
     if (!c.noAck) {
-      this.unacked.set(tag, { queue: q, handle: h, consumer: c });
+      this.unacked.set(tag, { queue: q, handle: h, consumer: c, at: turnClock() });
+      if (this.ackTick === null) this.armAckTick();
       if (this.channelPrefetch !== 0) this.channelVolume++;
       st.deliver++;
     } else {
@@ -216,7 +224,10 @@ export class Session implements ConsumerOwner, GetOwner {
   /** basic.get-ok: the queue handed over its head. */
   gotMessage(q: MessageQueue, h: DeliveryHandle, msg: Message, redelivered: boolean, noAck: boolean): void {
     const tag = this.nextTag++;
-    if (!noAck) this.unacked.set(tag, { queue: q, handle: h, consumer: null });
+    if (!noAck) {
+      this.unacked.set(tag, { queue: q, handle: h, consumer: null, at: turnClock() });
+      if (this.ackTick === null) this.armAckTick();
+    }
     if (noAck) this.stats.getNoAck++;
     else this.stats.get++;
     if (redelivered) this.stats.redeliver++;
@@ -309,6 +320,22 @@ export class Session implements ConsumerOwner, GetOwner {
     }
   }
 
+  private armAckTick(): void {
+    const { consumerTimeout, channelTickIntervalMs } = this.conn.services.config;
+    if (consumerTimeout <= 0 || this.released) return;
+    this.ackTick = setTimeout(this.onAckTick, channelTickIntervalMs);
+    this.ackTick.unref();
+  }
+
+  /** The tick: the oldest outstanding delivery older than consumer_timeout closes the channel. */
+  private readonly checkAcks = () => {
+    this.ackTick = null;
+    if (this.released || this.channel.state !== 'open') return;
+    const err = checkAckTimeout(this, this.conn.services.config.consumerTimeout);
+    if (err !== null) this.channel.closeWithError(err);
+    else if (this.unacked.size > 0) this.armAckTick();
+  };
+
   dispatchAll(): void {
     for (const c of this.consumers.values()) {
       c.queue.dispatch();
@@ -320,6 +347,8 @@ export class Session implements ConsumerOwner, GetOwner {
   release(): void {
     if (!this.released) addMessageStats(this.vhost.closedChannelStats, this.stats);
     this.released = true;
+    if (this.ackTick !== null) clearTimeout(this.ackTick);
+    this.ackTick = null;
     stopReplies(this);
     this.conn.drainListeners.delete(this.onDrain);
     const consumers = [...this.consumers.values()];

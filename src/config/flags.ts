@@ -4,11 +4,13 @@ import { parseArgs } from 'node:util';
 import { totalmem } from 'node:os';
 import type { LogLevel } from '../log.js';
 import { parseWatermark } from '../memory-monitor.js';
+import { informationUnit } from './rabbitmq-conf.js';
 import { ConfigError, type Settings } from './types.js';
 
 export const USAGE = `usage: warren [--port N] [--host ADDR] [--data-dir DIR | --ephemeral] [--log-level error|warn|info|debug]
               [--product NAME] [--heartbeat SECONDS] [--frame-max BYTES] [--channel-max N]
-              [--memory-high-watermark 0.4|512MB] [--config rabbitmq.conf]
+              [--memory-high-watermark 0.4|512MB] [--disk-free-limit 50MB|mem_relative:1.5]
+              [--consumer-timeout MS (0 = none)] [--connection-max N|infinity] [--config rabbitmq.conf]
               [--management-port N (0 = off)] [--management-host ADDR] [--definitions FILE]
               [--prometheus-port N (0 = off)] [--prometheus-host ADDR]
               [--tls-port N] [--tls-cert FILE] [--tls-key FILE] [--tls-ca FILE]
@@ -16,7 +18,8 @@ export const USAGE = `usage: warren [--port N] [--host ADDR] [--data-dir DIR | -
        warren ctl await_startup [--host ADDR] [--port N] [--timeout SECONDS]
        warren ctl <command> [--management-port N] [...]   (status, list_queues, ...: warren ctl help)
 environment: WARREN_PORT, WARREN_HOST, WARREN_DATA_DIR, WARREN_EPHEMERAL, WARREN_LOG_LEVEL, WARREN_PRODUCT,
-             WARREN_HEARTBEAT, WARREN_FRAME_MAX, WARREN_CHANNEL_MAX, WARREN_MEMORY_HIGH_WATERMARK,
+             WARREN_HEARTBEAT, WARREN_FRAME_MAX, WARREN_CHANNEL_MAX, WARREN_MEMORY_HIGH_WATERMARK, WARREN_CONSUMER_TIMEOUT,
+             WARREN_DISK_FREE_LIMIT, WARREN_CONNECTION_MAX,
              WARREN_MANAGEMENT_PORT, WARREN_MANAGEMENT_HOST, WARREN_DEFINITIONS, WARREN_PROMETHEUS_PORT, WARREN_PROMETHEUS_HOST,
              WARREN_CONFIG, WARREN_TLS_PORT, WARREN_TLS_CERT, WARREN_TLS_KEY, WARREN_TLS_CA,
              RABBITMQ_CONFIG_FILE, RABBITMQ_DEFAULT_USER, RABBITMQ_DEFAULT_PASS, RABBITMQ_DEFAULT_VHOST`;
@@ -33,6 +36,9 @@ const FLAGS = {
   'channel-max': ['WARREN_CHANNEL_MAX', 'channelMax'],
   'memory-high-watermark': ['WARREN_MEMORY_HIGH_WATERMARK', 'memoryHighWatermark'],
   definitions: ['WARREN_DEFINITIONS', 'definitionsFile'],
+  'consumer-timeout': ['WARREN_CONSUMER_TIMEOUT', 'consumerTimeout'],
+  'disk-free-limit': ['WARREN_DISK_FREE_LIMIT', 'diskFreeLimit'],
+  'connection-max': ['WARREN_CONNECTION_MAX', 'connectionMax'],
   'management-port': ['WARREN_MANAGEMENT_PORT', 'managementPort'],
   'management-host': ['WARREN_MANAGEMENT_HOST', 'managementHost'],
   'prometheus-port': ['WARREN_PROMETHEUS_PORT', 'prometheusPort'],
@@ -64,7 +70,7 @@ function port(what: string, v: string): number {
 function read(flag: Flag, v: string): Settings[keyof Settings] {
   switch (flag) {
     case 'port': case 'tls-port': case 'management-port': case 'prometheus-port': return port(flag, v);
-    case 'heartbeat': case 'frame-max': case 'channel-max': return int(flag, v);
+    case 'heartbeat': case 'frame-max': case 'channel-max': case 'consumer-timeout': return int(flag, v);
     case 'log-level':
       return ['error', 'warn', 'info', 'debug'].includes(v) ? (v as LogLevel) : bad('log level', v);
     case 'memory-high-watermark':
@@ -73,6 +79,16 @@ function read(flag: Flag, v: string): Settings[keyof Settings] {
       } catch (err) {
         return bad('memory high watermark', `${v} (${(err as Error).message})`);
       }
+    case 'disk-free-limit': {
+      const rel = /^mem_relative:(\d+(?:\.\d*)?|\.\d+)$/.exec(v);
+      if (rel) return { relative: Number(rel[1]) };
+      try {
+        return { absolute: informationUnit(v) };
+      } catch {
+        return bad('disk free limit (bytes with a unit, e.g. 50MB, or mem_relative:1.5)', v);
+      }
+    }
+    case 'connection-max': return v === 'infinity' ? Infinity : int(flag, v);
     case 'tls-verify': return v === 'verify_peer' || v === 'verify_none' ? v : bad(flag, v);
     case 'tls-fail-if-no-peer-cert': return v === 'true' ? true : v === 'false' ? false : bad(flag, v);
     default: return v;

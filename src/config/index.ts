@@ -97,7 +97,7 @@ export function resolve(s: Settings): BrokerConfig {
 /** Settings that are BrokerConfig fields as they are. */
 const DIRECT = [
   'dataDir', 'logLevel', 'logConsole', 'product', 'heartbeat', 'frameMax', 'channelMax', 'memoryHighWatermark',
-  'diskFreeLimit', 'consumerTimeout', 'authMechanisms', 'sslCertLoginFrom', 'loopbackUsers',
+  'diskFreeLimit', 'consumerTimeout', 'connectionMax', 'authMechanisms', 'sslCertLoginFrom', 'loopbackUsers',
   'managementPort', 'managementHost', 'prometheusPort', 'prometheusHost',
 ] as const satisfies readonly (keyof Settings & keyof BrokerConfig)[];
 

@@ -153,6 +153,7 @@ const KEYS: Record<string, Reader> = {
   'disk_free_limit.relative': (c, v) => { c.disk.relative = fraction(v); },
   'disk_free_limit.absolute': (c, v) => { c.disk.absolute = informationUnit(v); },
   'consumer_timeout': (c, v) => { c.s.consumerTimeout = positiveInt(v); },
+  'connection_max': (c, v) => { c.s.connectionMax = v === 'infinity' ? Infinity : nonNegativeInt(v); },
   'load_definitions': (c, v) => { c.s.definitionsFile = readableFile(v); },
   'management.tcp.port': (c, v) => { c.s.managementPort = port(v); },
   'management.tcp.ip': (c, v) => { c.s.managementHost = ip(v); },

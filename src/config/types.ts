@@ -43,12 +43,16 @@ export interface BrokerConfig {
   /** Largest message body accepted (RabbitMQ 3.x default max_message_size: 128 MiB). */
   maxMessageSize: number;
   handshakeTimeoutMs: number;
+  /** connection_max: connections beyond it wait, unread, until one closes (Infinity = no limit). */
+  connectionMax: number;
   /** Memory in use above which publishers are blocked (bytes; 0 = never). */
   memoryHighWatermark: number;
-  /** disk_free_limit (stored; no disk alarm yet): bytes, or a fraction of RAM. */
+  /** disk_free_limit: below this much free space on the data directory's filesystem publishers are blocked (bytes, or a fraction of RAM; 0 = never). */
   diskFreeLimit: { absolute: number } | { relative: number };
-  /** consumer_timeout in ms (stored; not enforced yet). */
+  /** consumer_timeout in ms: an ack outstanding longer closes its channel (406); 0 = never. */
   consumerTimeout: number;
+  /** How often a channel checks consumer_timeout (RabbitMQ's channel_tick_interval, advanced.config only). */
+  channelTickIntervalMs: number;
   /** SASL mechanisms offered, in this order (auth_mechanisms.*); EXTERNAL only over TLS. */
   authMechanisms: string[];
   /** Where EXTERNAL takes the user name from in the client certificate. */
@@ -96,11 +100,13 @@ export const DEFAULTS: BrokerConfig = {
   heartbeat: 60,
   maxMessageSize: 128 * 1024 * 1024,
   handshakeTimeoutMs: 10_000,
+  connectionMax: Infinity,
   // RabbitMQ's default vm_memory_high_watermark: 0.4 of the machine's memory.
   memoryHighWatermark: Math.floor(0.4 * totalmem()),
   // RabbitMQ's defaults: disk_free_limit.absolute = 50MB, consumer_timeout = 30 minutes.
   diskFreeLimit: { absolute: 50_000_000 },
   consumerTimeout: 1_800_000,
+  channelTickIntervalMs: 60_000,
   authMechanisms: ['PLAIN', 'AMQPLAIN'],
   sslCertLoginFrom: 'common_name',
   loopbackUsers: ['guest'],
@@ -144,6 +150,7 @@ export interface Settings {
   memoryHighWatermark?: number;
   diskFreeLimit?: BrokerConfig['diskFreeLimit'];
   consumerTimeout?: number;
+  connectionMax?: number;
   authMechanisms?: string[];
   sslCertLoginFrom?: SslCertLoginFrom;
   loopbackUsers?: string[];

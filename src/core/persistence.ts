@@ -5,6 +5,7 @@ import type { FieldTable } from '../protocol/field-table.js';
 import type { PermissionRecord, TopicPermissionRecord } from './access.js';
 import type { Binding, Exchange } from './exchange/exchange.js';
 import type { Message } from './message.js';
+import type { PolicyKind, PolicyRecord } from './policy.js';
 import type { UserRecord } from './users.js';
 
 /** A durable queue's persistent messages, by the queue's own sequence numbers. */
@@ -82,6 +83,12 @@ export interface Persistence {
   dedupCache(vhost: string, exchange: string): DedupJournal;
 }
 
+/** Policies and operator policies, committed at once as access changes are. */
+export interface PolicyPersistence {
+  savePolicy(kind: PolicyKind, r: PolicyRecord): void;
+  deletePolicy(kind: PolicyKind, vhost: string, name: string): void;
+}
+
 /** A vhost's metadata as stored and exported (definitions' `vhosts` entries). */
 export interface VhostMeta {
   description: string;
@@ -92,7 +99,7 @@ export interface VhostMeta {
  * Users, vhosts and permissions (rabbit_auth_backend_internal's tables and rabbit_vhost's). Each
  * change is committed at once: access changes are rare and must survive a crash straight after.
  */
-export interface AccessPersistence {
+export interface AccessPersistence extends PolicyPersistence {
   saveVhost(name: string, meta: VhostMeta): void;
   /** The vhost and everything in it: exchanges, queues, their messages, bindings, permissions. */
   deleteVhost(name: string): void;

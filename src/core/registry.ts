@@ -5,6 +5,8 @@
 // onUserDeleted): core knows no connections.
 import { Permissions, type PermissionSet, type TopicPermission } from './access.js';
 import type { AccessPersistence, Persistence, VhostMeta } from './persistence.js';
+import { ignoredKeys, type PolicyKind } from './policy.js';
+import { validatePolicy, type PolicyInput } from './policy-validate.js';
 import { Users } from './users.js';
 import { VHost } from './vhost.js';
 
@@ -35,7 +37,10 @@ export class Registry {
     this.definitions = definitions;
     this.users.persistence = access;
     this.permissions.persistence = access;
-    for (const v of this.vhosts.values()) v.persistence = definitions;
+    for (const v of this.vhosts.values()) {
+      v.persistence = definitions;
+      v.policies.persistence = access;
+    }
   }
 
   /** Forgets everything (the broker's start replaces what it made before with the store's). */
@@ -64,6 +69,7 @@ export class Registry {
     if (v === undefined) {
       v = new VHost(name);
       v.persistence = this.definitions;
+      v.policies.persistence = this.access;
       this.vhosts.set(name, v);
     }
     this.meta.set(name, m);
@@ -94,6 +100,7 @@ export class Registry {
     this.onVhostDeleted(name);
     // The store drops everything in one statement set; the queues only need to stop their timers.
     v.persistence = null;
+    v.policies.persistence = null;
     this.access?.deleteVhost(name);
     v.destroy();
     this.permissions.vhostDeleted(name);
@@ -117,6 +124,23 @@ export class Registry {
   clearTopicPermissions(user: string, vhost: string, exchange?: string): void {
     this.requireBoth(user, vhost);
     this.permissions.clearTopic(user, vhost, exchange);
+  }
+
+  /**
+   * rabbit_policy:set: validated (a PolicyError with RabbitMQ's text), stored, and applied at
+   * once to the vhost's matching queues and exchanges. Returns whether it is new and the keys
+   * of its definition Warren keeps but does not act on.
+   */
+  setPolicy(kind: PolicyKind, vhost: string, name: string, input: PolicyInput): { created: boolean; ignored: string[] } {
+    const v = this.vhosts.get(vhost);
+    if (v === undefined) throw new Error(`no vhost '${vhost}'`);
+    const r = validatePolicy(kind, vhost, name, input);
+    return { created: v.policies.put(kind, r), ignored: ignoredKeys(r.definition) };
+  }
+
+  /** False when there is no such policy (or vhost). */
+  clearPolicy(kind: PolicyKind, vhost: string, name: string): boolean {
+    return this.vhosts.get(vhost)?.policies.delete(kind, name) ?? false;
   }
 
   /** rabbit_auth_backend_internal: no_such_user / no_such_vhost. */

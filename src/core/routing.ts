@@ -62,12 +62,10 @@ export function route(t: RoutingTables, x: Exchange, msg: Message, out: MessageQ
   }
 }
 
-/** The exchange named by `x`'s alternate-exchange argument, if it exists. */
+/** `x`'s alternate exchange (its argument, else its policy's), if it exists. */
 function alternateOf(t: RoutingTables, x: Exchange): Exchange | undefined {
-  if (!Object.hasOwn(x.args, 'alternate-exchange')) return undefined;
-  const v = x.args['alternate-exchange']!;
-  if (v.type !== 'S') return undefined;
-  return t.exchanges.get(typeof v.value === 'string' ? v.value : v.value.toString('utf8'));
+  const ae = x.alternate;
+  return ae === null ? undefined : t.exchanges.get(ae);
 }
 
 /** One exchange's own bindings, asked as its type says (by key, by headers, or not at all). */

@@ -13,6 +13,7 @@ import { exchangeType } from './exchange/types.js';
 import type { Message } from './message.js';
 import { defaultExchangeRefused, exchangeRes, generatedName, lockedQueue, queueRes, reservedName } from './names.js';
 import type { Persistence, QueueJournal } from './persistence.js';
+import { VhostPolicies } from './policy-set.js';
 import { PublishResult } from './publish.js';
 import { validateQueueArgs } from './queue/arguments.js';
 import { isCycle, makeDeadLetter, type DeathReason, type DeadLetter } from './queue/dead-letter.js';
@@ -37,6 +38,8 @@ const PREDECLARED: [string, string][] = [
 export class VHost implements QueueHost, RoutingTables, ExchangeHost {
   readonly exchanges = new Map<string, Exchange>();
   readonly queues = new Map<string, MessageQueue>();
+  /** Policies and operator policies, applied to the queues and exchanges here (policy-set.ts). */
+  readonly policies = new VhostPolicies(this);
   /** Dead-letters waiting to be routed while one is being routed (see deadLetter). */
   private readonly deadLetters: [Exchange, DeadLetter, DeathReason][] = [];
   private deadLettering = false;
@@ -117,6 +120,7 @@ export class VHost implements QueueHost, RoutingTables, ExchangeHost {
   private addExchange(x: Exchange): Exchange {
     x.hold = x.typeDef.createHold?.(x, this) ?? null;
     this.exchanges.set(x.name, x);
+    this.policies.applyExchange(x);
     return x;
   }
 
@@ -207,6 +211,7 @@ export class VHost implements QueueHost, RoutingTables, ExchangeHost {
 
   private addQueue(q: MessageQueue): MessageQueue {
     this.queues.set(q.name, q);
+    this.policies.applyQueue(q);
     return q;
   }
 

@@ -40,6 +40,8 @@ export const OPTIONS = {
   local: { type: 'boolean' },
   format: { type: 'string' },
   'skip-if-unchanged': { type: 'boolean' },
+  count: { type: 'string' },
+  to: { type: 'string' },
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

@@ -20,6 +20,7 @@ export interface ManagementContext {
   /** RabbitMQ's node name for this broker ("warren@host"). */
   readonly nodeName: string;
   readonly memoryAlarm: boolean;
+  readonly diskAlarm: boolean;
   readonly startedAt: number;
   /** The AMQP listener's address, once listening. */
   readonly amqpPort: number;

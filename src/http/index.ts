@@ -7,6 +7,7 @@ import { connectionRoutes } from './routes/connections.js';
 import { definitionRoutes } from './routes/definitions.js';
 import { exchangeRoutes } from './routes/exchanges.js';
 import { overviewRoutes } from './routes/overview.js';
+import { policyRoutes } from './routes/policies.js';
 import { queueRoutes } from './routes/queues.js';
 import { replayRoutes } from './routes/replay.js';
 import { Router } from './router.js';
@@ -26,6 +27,7 @@ export function managementRouter(): Router {
   connectionRoutes(r);
   accessRoutes(r);
   definitionRoutes(r);
+  policyRoutes(r);
   return r;
 }
 

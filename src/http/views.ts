@@ -6,6 +6,7 @@ import type { Session } from '../amqp/session.js';
 import type { Binding, Exchange } from '../core/exchange/exchange.js';
 import type { Consumer } from '../core/queue/consumer.js';
 import type { MessageQueue } from '../core/queue/types.js';
+import { effectiveDefinition } from '../core/policy.js';
 import type { MessageStats } from '../core/stats.js';
 import type { ManagementContext } from './context.js';
 import { tableToJson } from './json.js';
@@ -55,7 +56,7 @@ export function queueView(q: MessageQueue, vhost: string, ctx: ManagementContext
     consumer_utilisation: consumers.length === 0 ? 0 : withRoom / consumers.length,
     consumers: consumers.length,
     durable: q.durable,
-    effective_policy_definition: {},
+    effective_policy_definition: effectiveDefinition(q.policy, q.operatorPolicy),
     exclusive: q.exclusiveOwner !== null,
     exclusive_consumer_tag: exclusive?.tag ?? null,
     head_message_timestamp: null,
@@ -65,8 +66,8 @@ export function queueView(q: MessageQueue, vhost: string, ctx: ManagementContext
     ...withRates(ctx.rates, q.stats, queueDepthValues(q)),
     name: q.name,
     node: ctx.nodeName,
-    operator_policy: null,
-    policy: null,
+    operator_policy: q.operatorPolicy?.name ?? null,
+    policy: q.policy?.name ?? null,
     recoverable_slaves: null,
     single_active_consumer_tag: q.singleActiveConsumer ? (consumers.find((c) => isActive(q, c))?.tag ?? null) : null,
     state: 'running',
@@ -87,6 +88,8 @@ export function exchangeView(x: Exchange, vhost: string, ctx: ManagementContext)
     internal: x.internal,
     message_stats: withRates(ctx.rates, x, exchangeStatsValues(x.stats)),
     name: x.name,
+    // As RabbitMQ: the field is there only when a policy applies.
+    ...(x.policy !== null ? { policy: x.policy.name } : {}),
     type: x.type,
     user_who_performed_action: 'rmq-internal',
     vhost,

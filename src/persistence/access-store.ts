@@ -3,6 +3,7 @@
 // recovery.ts restores into the vhosts made here).
 import type { AccessPersistence, VhostMeta } from '../core/persistence.js';
 import type { PermissionRecord, TopicPermissionRecord } from '../core/access.js';
+import { compilePolicy, type PolicyKind, type PolicyRecord } from '../core/policy.js';
 import { isHashingAlgorithm } from '../core/password.js';
 import type { Registry } from '../core/registry.js';
 import type { UserRecord } from '../core/users.js';
@@ -42,6 +43,37 @@ export class StoreAccess implements AccessPersistence {
   deleteTopicPermission(user: string, vhost: string, exchange: string): void {
     this.store.deleteTopicPermission(user, vhost, exchange);
   }
+
+  savePolicy(kind: PolicyKind, r: PolicyRecord): void {
+    this.store.policies.save({ kind, vhost: r.vhost, name: r.name, pattern: r.pattern, applyTo: r.applyTo, priority: r.priority, definition: r.definition });
+  }
+
+  deletePolicy(kind: PolicyKind, vhost: string, name: string): void {
+    this.store.policies.remove(kind, vhost, name);
+  }
+}
+
+/**
+ * Restores the stored policies into their vhosts (before the vhosts' queues and exchanges, which
+ * take them as they are restored); returns how many.
+ */
+export function recoverPolicies(store: Store, registry: Registry, warn: Warn): number {
+  let n = 0;
+  for (const r of store.policies.load()) {
+    const v = registry.vhost(r.vhost);
+    const kind = r.kind === 'operator' ? 'operator' : 'policy';
+    const rec: PolicyRecord = { vhost: r.vhost, name: r.name, pattern: r.pattern, applyTo: r.applyTo as PolicyRecord['applyTo'], priority: r.priority, definition: r.definition };
+    try {
+      compilePolicy(rec);
+    } catch (e) {
+      warn('stored policy does not compile; not restored', { vhost: r.vhost, policy: r.name, error: (e as Error).message });
+      continue;
+    }
+    if (v === undefined) continue;
+    v.policies.put(kind, rec, false);
+    n++;
+  }
+  return n;
 }
 
 export interface RecoveredAccess {

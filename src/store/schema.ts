@@ -1,9 +1,10 @@
 // Opening warren.db: pragmas, schema creation, version check, and errors that name the file.
 import Database from 'better-sqlite3';
 import { PATTERN_TABLES } from './patterns.js';
+import { POLICY_TABLES } from './policies.js';
 
 /** Bump when the tables change, and add a migration from the previous version to migrate(). */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 /** 'Warn' in ASCII; marks the file as Warren's for `file(1)` and for our own check. */
 const APPLICATION_ID = 0x5761726e;
 
@@ -60,11 +61,13 @@ export interface Opened {
 }
 
 export function openDatabase(file: string): Opened {
-  // A short busy timeout: the only contender is another broker holding the exclusive lock, and
-  // waiting for it will not help.
+  // The only contender is another broker holding the exclusive lock. A live one will not let
+  // go, but one being torn down (killed just before a supervisor restarts us) drops its locks
+  // file by file as its descriptors close: lock.ts waits for the lock database, and this wait
+  // (as long as lock.ts's) covers warren.db's lock, released a moment later on a loaded machine.
   let db: Database.Database;
   try {
-    db = new Database(file, { timeout: 100 });
+    db = new Database(file, { timeout: 1000 });
   } catch (e) {
     throw new Error(`cannot open ${file}: ${(e as Error).message}`, { cause: e });
   }
@@ -92,6 +95,7 @@ export function openDatabase(file: string): Opened {
       db.transaction(() => {
         db.exec(DDL);
         db.exec(PATTERN_TABLES); // version 3's tables (patterns.ts)
+        db.exec(POLICY_TABLES); // version 4's (policies.ts)
         db.pragma(`application_id = ${APPLICATION_ID}`);
         db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(SCHEMA_VERSION);
       })();
@@ -157,6 +161,11 @@ function migrate(db: Database.Database, from: number): number {
       // Version 3: delayed messages, retry state of queue messages, deduplication caches.
       db.exec(PATTERN_TABLES);
       v = 3;
+    }
+    if (v === 3) {
+      // Version 4: policies and operator policies.
+      db.exec(POLICY_TABLES);
+      v = 4;
     }
     db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(v);
   })();

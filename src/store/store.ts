@@ -12,6 +12,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { acquireLock, type DirLock } from './lock.js';
 import { PatternStore } from './patterns.js';
+import { PolicyStore } from './policies.js';
 import { QueueState } from './queue-state.js';
 import { openDatabase, SCHEMA_VERSION } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
@@ -39,6 +40,8 @@ export class Store {
   readonly file: string;
   /** Delayed messages, retry state and deduplication caches (patterns.ts). */
   readonly patterns: PatternStore;
+  /** Policies and operator policies (policies.ts). */
+  readonly policies: PolicyStore;
 
   private readonly st: Statements;
   /** vhost -> queue name -> state; nested maps so the per-message path builds no key strings. */
@@ -64,6 +67,7 @@ export class Store {
     this.file = path.join(dir, DB_FILE);
     this.st = prepareStatements(db);
     this.patterns = new PatternStore(db, () => { this.write(); });
+    this.policies = new PolicyStore(db, () => { this.write(); }, () => { this.flush(); });
     this.wal = new WalSync(`${this.file}-wal`, (e) => this.log('error', 'afterCommit callback threw', { error: e.message }));
     for (const r of this.st.queueStates.all() as { id: number; vhost: string; name: string; delivered: number }[]) {
       this.vhostQueues(r.vhost).set(r.name, new QueueState(r.id, r.delivered));
@@ -244,6 +248,7 @@ export class Store {
     st.deleteVhostTopicPermissions.run(name);
     st.deleteVhost.run(name);
     this.patterns.vhostDeleted(name);
+    this.policies.vhostDeleted(name);
     this.flush();
   }
 

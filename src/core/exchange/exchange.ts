@@ -3,6 +3,7 @@
 import type { FieldTable } from '../../protocol/field-table.js';
 import type { Message } from '../message.js';
 import type { Persistence } from '../persistence.js';
+import { effectiveAlternate, type Policy } from '../policy.js';
 import type { PublishResult } from '../publish.js';
 import type { MessageStats } from '../stats.js';
 
@@ -106,6 +107,10 @@ export class Exchange implements Destination {
   readonly rules: ExchangeTypeDef;
   /** Set by the vhost for types that keep messages (x-delayed-message). */
   hold: Hold | null = null;
+  /** The policy that applies (policy-set.ts), or null. */
+  policy: Policy | null = null;
+  /** The alternate exchange routing uses: the argument, else the policy's (rabbit_policy:get_arg). */
+  alternate: string | null;
 
   constructor(
     readonly name: string,
@@ -119,6 +124,12 @@ export class Exchange implements Destination {
   ) {
     this.rules = typeDef.rulesFor?.(args) ?? typeDef;
     this.router = this.rules.createRouter(args);
+    this.alternate = effectiveAlternate(args, null);
+  }
+
+  applyPolicy(p: Policy | null): void {
+    this.policy = p;
+    this.alternate = effectiveAlternate(this.args, p);
   }
 
   /** The type's name, as declared and as stored. */

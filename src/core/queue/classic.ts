@@ -41,8 +41,8 @@ const handleOf = (e: Entry) => e as unknown as DeliveryHandle;
 export class ClassicQueue extends QueueBase implements MessageQueue {
   readonly type = 'classic';
   readonly ready: Ready;
-  /** x-max-length or x-max-length-bytes is set. */
-  private readonly limited: boolean;
+  /** x-max-length or x-max-length-bytes is set (by argument or policy). */
+  private limited: boolean;
   /** Entries may have an expiry: the queue has a message TTL or was sent a message with one. */
   private timed: boolean;
   /** The queue's one timer: head expiry, x-expires, or the next retry due. */
@@ -298,6 +298,20 @@ export class ClassicQueue extends QueueBase implements MessageQueue {
     for (const c of this.list.clear()) c.owner.cancelledByQueue(c);
     this.purge();
     this.close();
+  }
+
+  /**
+   * A policy changed the settings: as rabbit_amqqueue_process:process_args_policy, a lower
+   * length limit drops heads now; a new TTL applies to messages enqueued from now on (those in
+   * the queue keep the expiry they were given, as in RabbitMQ).
+   */
+  protected settingsChanged(): void {
+    if (this.deleted) return;
+    const f = this.features;
+    this.limited = f.maxLength >= 0 || f.maxBytes >= 0;
+    if (f.messageTtl >= 0) this.timed = true;
+    if (this.limited) this.dropHeadOverflow();
+    this.armTimer();
   }
 
   /** Stop the timer (deleted, or the broker is stopping). */

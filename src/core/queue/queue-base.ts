@@ -6,6 +6,7 @@ import type { FieldTable } from '../../protocol/field-table.js';
 import type { Actor } from '../actor.js';
 import type { Binding } from '../exchange/exchange.js';
 import type { QueueJournal } from '../persistence.js';
+import type { Policy } from '../policy.js';
 import { MessageStats } from '../stats.js';
 import { queueFeatures, type QueueFeatures } from './arguments.js';
 import { ConsumerList, type Consumer } from './consumer.js';
@@ -24,7 +25,10 @@ export abstract class QueueBase {
   /** x-expires: last consumer gone, basic.get or declare. */
   protected lastUsed = 0;
   /** x-expires in ms, 0 = never (also without a host to delete the queue). */
-  protected readonly expires: number;
+  protected expires: number;
+  /** The policies that apply (policy-set.ts); their values are folded into `features`. */
+  policy: Policy | null = null;
+  operatorPolicy: Policy | null = null;
   /** Auto-delete queues go only after they have had a consumer. */
   private hadConsumer = false;
   private dispatchQueued = false;
@@ -38,6 +42,32 @@ export abstract class QueueBase {
   }
 
   abstract dispatch(): void;
+  /** The run-time settings in `features` changed (a policy): limits, TTL and timers follow. */
+  protected abstract settingsChanged(): void;
+
+  /**
+   * Policies changed: the settings a policy can give are taken from `effective` (the declared
+   * arguments with the policies' values folded in), once, so the message path reads the same
+   * fields as before. Priorities, single active consumer, retry and dedup stay as declared.
+   */
+  applyPolicy(p: Policy | null, op: Policy | null, effective: FieldTable): void {
+    this.policy = p;
+    this.operatorPolicy = op;
+    const f = queueFeatures(effective);
+    const cur = this.features;
+    cur.messageTtl = f.messageTtl;
+    cur.expires = f.expires;
+    cur.maxLength = f.maxLength;
+    cur.maxBytes = f.maxBytes;
+    cur.overflow = f.overflow;
+    cur.dlx = f.dlx;
+    cur.dlxRoutingKey = f.dlxRoutingKey;
+    const before = this.expires;
+    this.expires = f.expires > 0 && this.host !== null ? f.expires : 0;
+    // As rabbit_amqqueue_process:init_exp, a new expiry counts from now.
+    if (this.expires > 0 && this.expires !== before) this.touch();
+    this.settingsChanged();
+  }
   /** Arm the queue's one timer for its next deadline (x-expires among them). */
   protected abstract armTimer(): void;
 

@@ -9,6 +9,7 @@ import type { Actor } from '../actor.js';
 import type { Binding, Destination } from '../exchange/exchange.js';
 import type { Message } from '../message.js';
 import type { Persistence, QueueJournal } from '../persistence.js';
+import type { Policy } from '../policy.js';
 import type { MessageStats } from '../stats.js';
 import type { Consumer } from './consumer.js';
 import type { DeathReason } from './dead-letter.js';
@@ -102,6 +103,16 @@ export interface MessageQueue extends Destination {
   readonly deadLetterRoutingKey: string | null;
   /** The vhost removed it; nothing more is delivered or written. */
   readonly deleted: boolean;
+  /** The policy and operator policy that apply (policy-set.ts), or null. */
+  readonly policy: Policy | null;
+  readonly operatorPolicy: Policy | null;
+
+  /**
+   * New policies apply: `effective` is the declared arguments with the policies' values folded
+   * in (policy.ts). TTL, length limits, overflow, expires and dead-lettering take it at once;
+   * `args` stays what was declared.
+   */
+  applyPolicy(p: Policy | null, op: Policy | null, effective: FieldTable): void;
 
   /** A routed message arrives; see Enqueued. */
   enqueue(msg: Message): Enqueued;

@@ -9,6 +9,7 @@ import { tableToJson } from '../json.js';
 import { json, noContent, type Reply, type Req } from '../request.js';
 import type { Router } from '../router.js';
 import { userView } from './access.js';
+import { policyView } from './policies.js';
 import { vhostParam } from './common.js';
 
 /** The RabbitMQ release whose definitions format this is. */
@@ -47,7 +48,7 @@ function exportAll(_req: Req, ctx: ManagementContext): Reply {
     topic_permissions: r.permissions.listTopic().map((p) => ({ user: p.user, vhost: p.vhost, exchange: p.exchange, write: p.write, read: p.read })),
     parameters: [],
     global_parameters: [],
-    policies: [],
+    policies: vhosts.flatMap((v) => v.policies.list('policy').map(policyView)),
     queues: objects.flatMap((o) => o.queues!),
     exchanges: objects.flatMap((o) => o.exchanges!),
     bindings: objects.flatMap((o) => o.bindings!),
@@ -55,13 +56,15 @@ function exportAll(_req: Req, ctx: ManagementContext): Reply {
 }
 
 function exportVhost(req: Req, ctx: ManagementContext): Reply {
-  const o = vhostObjects(vhostParam(req, ctx));
+  const v = vhostParam(req, ctx);
+  const o = vhostObjects(v);
   // As RabbitMQ's per-vhost export: no vhost fields on the objects, no users or permissions.
   const strip = (items: unknown[]) => items.map((i) => {
     const { vhost: _v, ...rest } = i as Record<string, unknown>;
     return rest;
   });
-  return json({ rabbit_version: RABBITMQ_VERSION, parameters: [], policies: [], queues: strip(o.queues!), exchanges: strip(o.exchanges!), bindings: strip(o.bindings!) });
+  // Policies keep their vhost field there, as in RabbitMQ's.
+  return json({ rabbit_version: RABBITMQ_VERSION, parameters: [], policies: v.policies.list('policy').map(policyView), queues: strip(o.queues!), exchanges: strip(o.exchanges!), bindings: strip(o.bindings!) });
 }
 
 function parseBody(req: Req): Record<string, unknown> {
@@ -84,11 +87,11 @@ function importVhost(req: Req, ctx: ManagementContext): Reply {
   const v = vhostParam(req, ctx);
   const body = parseBody(req);
   const into = (k: string) => (Array.isArray(body[k]) ? (body[k] as Record<string, unknown>[]).map((i) => ({ ...i, vhost: v.name })) : []);
-  return runImport(ctx, { queues: into('queues'), exchanges: into('exchanges'), bindings: into('bindings'), policies: body.policies ?? [], parameters: body.parameters ?? [] });
+  return runImport(ctx, { queues: into('queues'), exchanges: into('exchanges'), bindings: into('bindings'), policies: into('policies'), parameters: body.parameters ?? [] });
 }
 
 function runImport(ctx: ManagementContext, defs: Record<string, unknown>): Reply {
-  for (const q of [...(arr(defs.queues)), ...(arr(defs.exchanges)), ...(arr(defs.bindings))]) {
+  for (const q of [...(arr(defs.queues)), ...(arr(defs.exchanges)), ...(arr(defs.bindings)), ...(arr(defs.policies))]) {
     const vhost = (q as Record<string, unknown>).vhost;
     if (typeof vhost === 'string' && !ctx.vhosts.has(vhost) && !arr(defs.vhosts).some((v) => (v as Record<string, unknown>).name === vhost)) {
       throw HttpError.badRequest(['no_such_vhost', vhost]);

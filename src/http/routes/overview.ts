@@ -159,8 +159,7 @@ function nodeView(ctx: ManagementContext): Record<string, unknown> {
     mem_limit: ctx.config.memoryHighWatermark,
     mem_alarm: ctx.memoryAlarm,
     disk_free: diskFree(ctx.config.dataDir),
-    // Warren has no disk alarm yet, so none is ever in effect.
-    disk_free_alarm: false,
+    disk_free_alarm: ctx.diskAlarm,
     sockets_used: ctx.connections.size,
     processors: os.cpus().length,
     uptime: Date.now() - ctx.startedAt,
@@ -191,8 +190,9 @@ function aliveness(req: Req, ctx: ManagementContext): Reply {
 }
 
 function alarms(ctx: ManagementContext): Reply {
-  if (!ctx.memoryAlarm) return json({ status: 'ok' });
-  return json({ status: 'failed', reason: 'There are alarms in effect in the cluster', alarms: [{ node: ctx.nodeName, resource: 'memory' }] }, 503);
+  const resources = [...(ctx.memoryAlarm ? ['memory'] : []), ...(ctx.diskAlarm ? ['disk space'] : [])];
+  if (resources.length === 0) return json({ status: 'ok' });
+  return json({ status: 'failed', reason: 'There are alarms in effect in the cluster', alarms: resources.map((resource) => ({ node: ctx.nodeName, resource })) }, 503);
 }
 
 function portListener(req: Req, ctx: ManagementContext): Reply {

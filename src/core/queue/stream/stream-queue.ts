@@ -190,6 +190,8 @@ export class StreamQueue extends QueueBase implements MessageQueue, DurableFile 
   }
 
   protected armTimer(): void {}
+  /** Policies: a stream keeps the retention it was declared with (policy-given max-age etc. not yet applied). */
+  protected settingsChanged(): void {}
 
   markDeleted(): void {
     this.deleted = true;
