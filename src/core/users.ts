@@ -166,8 +166,6 @@ export class Users {
   }
 }
 
-/** The name the user table had before access control (kept for callers written against it). */
-export type UserStore = Users;
 
 export function isLoopback(address: string | undefined): boolean {
   if (!address) return false;

@@ -3,7 +3,7 @@
 // need more (monitoring for node-wide views, administrator for users, vhosts, definitions).
 // Texts and codes as RabbitMQ 3.10.8 answers them.
 import type { IncomingHttpHeaders } from 'node:http';
-import { isLoopback, type User, type UserStore } from '../core/users.js';
+import { isLoopback, type User, type Users } from '../core/users.js';
 import { HttpError } from './errors.js';
 
 export type Level = 'management' | 'policymaker' | 'monitoring' | 'administrator';
@@ -24,7 +24,7 @@ const REFUSAL: Record<Level, string> = {
 };
 
 /** The user a request authenticates as; 401 without credentials or with wrong ones. */
-export function authenticate(users: UserStore, headers: IncomingHttpHeaders, remoteAddress: string | undefined): User {
+export function authenticate(users: Users, headers: IncomingHttpHeaders, remoteAddress: string | undefined): User {
   const h = headers.authorization;
   if (h === undefined || !h.startsWith('Basic ')) throw HttpError.noCredentials();
   const decoded = Buffer.from(h.slice(6), 'base64').toString('utf8');

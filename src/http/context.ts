@@ -3,7 +3,7 @@
 import type { Connection } from '../amqp/connection.js';
 import type { BrokerConfig } from '../config.js';
 import type { Registry } from '../core/registry.js';
-import type { UserStore } from '../core/users.js';
+import type { Users } from '../core/users.js';
 import type { VHost } from '../core/vhost.js';
 import type { Logger } from '../log.js';
 import type { RateSampler } from './rates.js';
@@ -12,7 +12,7 @@ export interface ManagementContext {
   readonly config: BrokerConfig;
   readonly log: Logger;
   readonly version: string;
-  readonly users: UserStore;
+  readonly users: Users;
   /** Vhosts, users and permissions, and the operations across them (core/registry.ts). */
   readonly registry: Registry;
   readonly vhosts: ReadonlyMap<string, VHost>;

@@ -9,6 +9,7 @@ import type { ManagementContext } from './context.js';
 import { HttpError, toHttpError } from './errors.js';
 import type { Reply, Req } from './request.js';
 import type { Router } from './router.js';
+import { closeHttp, listenHttp } from './listener.js';
 import { StaticFiles } from './static.js';
 
 /** Larger bodies (a definitions file of many thousand objects) are refused with 413. */
@@ -21,27 +22,16 @@ export class ManagementServer {
 
   constructor(private readonly ctx: ManagementContext, private readonly router: Router) {}
 
-  listen(port: number, host: string): Promise<AddressInfo> {
-    const server = http.createServer((req, res) => this.handle(req, res));
-    server.keepAliveTimeout = 5_000;
+  async listen(port: number, host: string): Promise<AddressInfo> {
+    const { server, address } = await listenHttp((req, res) => this.handle(req, res), port, host);
     this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve(server.address() as AddressInfo);
-      });
-    });
+    return address;
   }
 
   async close(): Promise<void> {
     const s = this.server;
     this.server = null;
-    if (s === null) return;
-    await new Promise<void>((r) => {
-      s.close(() => r());
-      s.closeAllConnections();
-    });
+    if (s !== null) await closeHttp(s);
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {

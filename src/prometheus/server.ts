@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
+import { closeHttp, listenHttp } from '../http/listener.js';
 import type { PrometheusContext } from './context.js';
 import { CHECKPOINT_INTERVAL_MS, LagTracker } from './lag.js';
 import { render, type Mode } from './metrics.js';
@@ -23,20 +24,12 @@ export class PrometheusServer {
   constructor(private readonly ctx: PrometheusContext) {}
 
   async listen(port: number, host: string): Promise<AddressInfo> {
-    const server = http.createServer((req, res) => {
+    const { server, address } = await listenHttp((req, res) => {
       this.handle(req, res).catch(() => {
         if (!res.headersSent) res.writeHead(500);
         res.end();
       });
-    });
-    server.keepAliveTimeout = 5_000;
-    const address = await new Promise<AddressInfo>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve(server.address() as AddressInfo);
-      });
-    });
+    }, port, host);
     this.server = server;
     // Lag checkpoints between scrapes (see lag.ts).
     this.checkpoint();
@@ -55,11 +48,7 @@ export class PrometheusServer {
     this.timer = null;
     const s = this.server;
     this.server = null;
-    if (s === null) return;
-    await new Promise<void>((r) => {
-      s.close(() => r());
-      s.closeAllConnections();
-    });
+    if (s !== null) await closeHttp(s);
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
