@@ -35,7 +35,7 @@ function capture() {
 }
 
 async function start(dataDir: string, definitions: string | Record<string, unknown>, logger = createLogger('error', true)) {
-  const b = new Broker({ port: 0, host: '127.0.0.1', dataDir, definitions, logger });
+  const b = new Broker({ port: 0, host: '127.0.0.1', dataDir, definitions, managementPort: 0, prometheusPort: 0, logger });
   await b.start();
   brokers.push(b);
   return b;
@@ -122,7 +122,7 @@ describe('definitions at boot', () => {
       bindings: [{ source: 'app.events', vhost: 'apps', destination: 'missing', destination_type: 'queue', routing_key: '' }],
     }));
     const dir = tmp();
-    const b = new Broker({ port: 0, host: '127.0.0.1', dataDir: dir, definitions: file, logger: createLogger('error', true) });
+    const b = new Broker({ port: 0, host: '127.0.0.1', dataDir: dir, definitions: file, managementPort: 0, prometheusPort: 0, logger: createLogger('error', true) });
     const err = await b.start().then(() => null, (e: Error) => e);
     brokers.push(b);
     expect(err).not.toBeNull();
