@@ -36,6 +36,7 @@ export class FrameWriter extends ByteWriter {
   endFrame(at: number): void {
     this.patchU32(at, this.since(at) - 4);
     this.u8(FRAME_END);
+    this.complete();
   }
 
   /**
@@ -58,6 +59,7 @@ export class FrameWriter extends ByteWriter {
       this.pos += 7;
       this.slice(part);
       this.u8(FRAME_END);
+      this.complete();
     }
   }
 
@@ -68,5 +70,6 @@ export class FrameWriter extends ByteWriter {
     this.buf.writeUInt32BE(0, this.pos + 2);
     this.pos += 6;
     this.buf[this.pos++] = FRAME_END;
+    this.complete();
   }
 }

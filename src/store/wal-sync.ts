@@ -72,6 +72,7 @@ export class WalSync {
     if (wrote) this.dirty = true;
     if (cbs.length > 0) this.waiting.push({ cbs, err });
     if (this.inFlight.length < MAX_IN_FLIGHT) this.start();
+    else if (!this.dirty && this.files.length === 0) this.joinLast();
   }
 
   /** `f` was written: the next group fsync covers it (the caller adds it once per turn). */
@@ -120,16 +121,7 @@ export class WalSync {
 
   private start(): void {
     if (this.closed || (!this.dirty && this.files.length === 0 && this.waiting.length === 0)) return;
-    if (!this.dirty && this.files.length === 0) {
-      // Nothing new to make durable: earlier commits are covered by an fsync already started,
-      // or completed; their callbacks go with it, in order.
-      const last = this.inFlight[this.inFlight.length - 1];
-      const batches = this.waiting;
-      this.waiting = [];
-      if (last !== undefined) last.batches.push(...batches);
-      else this.run(batches, null);
-      return;
-    }
+    if (!this.dirty && this.files.length === 0) return this.joinLast();
     let fd: number | null = null;
     if (this.dirty) {
       try {
@@ -159,6 +151,18 @@ export class WalSync {
     };
     if (fd !== null) fs.fsync(fd, done);
     for (const f of group.files) f.fsync(done);
+  }
+
+  /**
+   * Nothing new to make durable: the waiting callbacks' commits are covered by an fsync already
+   * started, or completed; they go with the last one, in order (or now, if none is in flight).
+   */
+  private joinLast(): void {
+    const last = this.inFlight[this.inFlight.length - 1];
+    const batches = this.waiting;
+    this.waiting = [];
+    if (last !== undefined) last.batches.push(...batches);
+    else this.run(batches, null);
   }
 
   /** Reports every group at the head that is complete, in order; then lets the next start. */
