@@ -9,11 +9,12 @@ import type { CommandSpec, Ctx } from './command.js';
 import { definitionCommands } from './definitions.js';
 import { bold, type Io } from './format.js';
 import { listCommands } from './list.js';
+import { policyCommands } from './policies.js';
 import { queueCommands } from './queues.js';
 import { statusCommand } from './status.js';
 
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
-  [statusCommand, ...listCommands, ...queueCommands, ...accessCommands, ...definitionCommands].map((c) => [c.name, c]),
+  [statusCommand, ...listCommands, ...queueCommands, ...accessCommands, ...policyCommands, ...definitionCommands].map((c) => [c.name, c]),
 );
 
 const GENERAL_USAGE = 'warren ctl [--host <host>] [--management-port <port>] [--username <user>] [--password <password>] [--quiet] [--formatter json]';
