@@ -141,7 +141,7 @@ describe('data directories from before access control (schema version 1)', () =>
     // users or vhosts recorded, no pattern tables (version 3).
     const db = new Database(join(dir, 'warren.db'));
     db.exec(`DROP INDEX messages_retrying; ALTER TABLE messages DROP COLUMN delivery_count; ALTER TABLE messages DROP COLUMN retry_at;
-      DROP TABLE held_messages; DROP TABLE dedup_cache; DROP TABLE policies;
+      DROP TABLE held_messages; DROP TABLE dedup_cache; DROP TABLE policies; DROP TABLE vhost_limits;
       DROP TABLE permissions; DROP TABLE topic_permissions; DELETE FROM users; DELETE FROM vhosts;
       ALTER TABLE vhosts DROP COLUMN description; ALTER TABLE vhosts DROP COLUMN tags; ALTER TABLE users DROP COLUMN hashing_algorithm;
       UPDATE meta SET value = 1 WHERE key = 'schema_version'`);

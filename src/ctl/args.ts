@@ -44,6 +44,7 @@ export const OPTIONS = {
   to: { type: 'string' },
   priority: { type: 'string' },
   'apply-to': { type: 'string' },
+  global: { type: 'boolean' },
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

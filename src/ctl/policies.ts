@@ -46,8 +46,8 @@ function priorityOf(ctx: Ctx): number {
   return Number(p);
 }
 
-/** The definition argument, decoded as rabbitmqctl does before it asks the node anything. */
-function definitionOf(text: string): Record<string, unknown> {
+/** A JSON argument (a policy definition, vhost limits), decoded as rabbitmqctl does before it asks the node anything. */
+export function definitionOf(text: string): Record<string, unknown> {
   let d: unknown;
   try {
     d = JSON.parse(text);
@@ -60,6 +60,44 @@ function definitionOf(text: string): Record<string, unknown> {
 }
 
 const unescapeHtml = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+/**
+ * PUT of a policy or runtime parameter: a missing vhost is 65, a refusal 69 with the broker's
+ * text (unescaped when the API escapes it for HTML), as rabbitmqctl reports them.
+ */
+export async function putParameter(ctx: Ctx, path: string, body: unknown, escaped: boolean): Promise<void> {
+  const r = await ctx.client.request('PUT', path, body);
+  if (r.status === 404) {
+    if (!(await vhostExists(ctx.client, ctx.vhost))) throw noVhost(ctx.vhost);
+    throw ctx.client.notOffered('PUT', path, 404);
+  }
+  if (r.status === 400 && typeof r.body?.reason === 'string') {
+    throw new CtlError(EXIT.unavailable, `Error:\n${escaped ? unescapeHtml(r.body.reason) : r.body.reason}`);
+  }
+  if (r.status !== 201 && r.status !== 204) throw ctx.client.failed(r);
+}
+
+/** GET of a vhost's list: a missing vhost is 65 after the `info` lines, as rabbitmqctl prints them. */
+export async function getInVhost(ctx: Ctx, path: string, info: string[]): Promise<unknown> {
+  const r = await ctx.client.request('GET', path);
+  if (r.status === 404) {
+    if (await vhostExists(ctx.client, ctx.vhost)) throw ctx.client.notOffered('GET', path, 404);
+    writeInfo(ctx.io, ctx.out, info);
+    throw noVhost(ctx.vhost);
+  }
+  if (r.status !== 200) throw ctx.client.failed(r);
+  return r.body;
+}
+
+/** DELETE of a policy or runtime parameter: none there (or no vhost) is rabbitmqctl's 69. */
+export async function deleteParameter(ctx: Ctx, collection: string, path: string): Promise<void> {
+  const r = await ctx.client.request('DELETE', path);
+  if (r.status === 404) {
+    await ctx.client.checkOffered(collection, 'DELETE', path);
+    throw new CtlError(EXIT.unavailable, 'Error:\nParameter does not exist');
+  }
+  if (r.status !== 204 && r.status !== 200) throw ctx.client.failed(r);
+}
 
 function setCommand(f: PolicyFamily): CommandSpec {
   return {
@@ -75,16 +113,7 @@ function setCommand(f: PolicyFamily): CommandSpec {
       writeInfo(ctx.io, ctx.out, [`Setting ${f.setting} "${name}" for pattern "${pattern}" to "${text}" with priority "${priority}" for vhost "${ctx.vhost}" ...`]);
       const definition = definitionOf(text);
       const applyTo = typeof ctx.values['apply-to'] === 'string' ? ctx.values['apply-to'] : 'all';
-      const path = `${f.path}/${seg(ctx.vhost)}/${seg(name)}`;
-      const r = await ctx.client.request('PUT', path, { pattern, definition, priority, 'apply-to': applyTo });
-      if (r.status === 404) {
-        if (!(await vhostExists(ctx.client, ctx.vhost))) throw noVhost(ctx.vhost);
-        throw ctx.client.notOffered('PUT', path, 404);
-      }
-      if (r.status === 400 && typeof r.body?.reason === 'string') {
-        throw new CtlError(EXIT.unavailable, `Error:\n${f.escaped ? unescapeHtml(r.body.reason) : r.body.reason}`);
-      }
-      if (r.status !== 201 && r.status !== 204) throw ctx.client.failed(r);
+      await putParameter(ctx, `${f.path}/${seg(ctx.vhost)}/${seg(name)}`, { pattern, definition, priority, 'apply-to': applyTo }, f.escaped);
     },
   };
 }
@@ -100,14 +129,8 @@ function clearCommand(f: PolicyFamily): CommandSpec {
     async run(ctx) {
       const name = ctx.args[0]!;
       writeInfo(ctx.io, ctx.out, [`Clearing ${f.clearing} "${name}" on vhost "${ctx.vhost}" ...`]);
-      const path = `${f.path}/${seg(ctx.vhost)}/${seg(name)}`;
-      const r = await ctx.client.request('DELETE', path);
       // No such policy and no such vhost are the same to rabbitmqctl.
-      if (r.status === 404) {
-        await ctx.client.checkOffered(f.path, 'DELETE', path);
-        throw new CtlError(EXIT.unavailable, 'Error:\nParameter does not exist');
-      }
-      if (r.status !== 204 && r.status !== 200) throw ctx.client.failed(r);
+      await deleteParameter(ctx, f.path, `${f.path}/${seg(ctx.vhost)}/${seg(name)}`);
     },
   };
 }
@@ -128,16 +151,9 @@ function listCommand(f: PolicyFamily): CommandSpec {
     options: ['vhost', 'no-table-headers'],
     async run(ctx) {
       const info = [`Listing ${f.listing} for vhost "${ctx.vhost}" ...`];
-      const path = `${f.path}/${seg(ctx.vhost)}`;
-      const r = await ctx.client.request('GET', path);
-      if (r.status === 404) {
-        if (await vhostExists(ctx.client, ctx.vhost)) throw ctx.client.notOffered('GET', path, 404);
-        writeInfo(ctx.io, ctx.out, info);
-        throw noVhost(ctx.vhost);
-      }
-      if (r.status !== 200) throw ctx.client.failed(r);
+      const body = await getInVhost(ctx, `${f.path}/${seg(ctx.vhost)}`, info);
       // rabbit_policy:list sorts by priority, lowest first (Array.prototype.sort is stable).
-      const rows = (r.body as { priority: number }[]).slice().sort((a, b) => a.priority - b.priority);
+      const rows = (body as { priority: number }[]).slice().sort((a, b) => a.priority - b.priority);
       writeRows(ctx.io, ctx.out, info, COLUMNS, rows);
     },
   };
