@@ -22,7 +22,7 @@ const tmp = () => {
   return d;
 };
 const start = async (dataDir: string) => {
-  const b = new Broker({ port: 0, host: '127.0.0.1', dataDir, logger: createLogger('error', true) });
+  const b = new Broker({ port: 0, host: '127.0.0.1', managementPort: 0, prometheusPort: 0, dataDir, logger: createLogger('error', true) });
   await b.start();
   brokers.push(b);
   return b;
@@ -103,7 +103,7 @@ describe('users, vhosts and permissions in the store', () => {
     const script = `
       const { Broker } = await import(${JSON.stringify(join(__dirname, '..', 'dist', 'broker.js'))});
       const { createLogger } = await import(${JSON.stringify(join(__dirname, '..', 'dist', 'log.js'))});
-      const b = new Broker({ port: 0, dataDir: ${JSON.stringify(dir)}, logger: createLogger('error', true) });
+      const b = new Broker({ port: 0, host: '127.0.0.1', managementPort: 0, prometheusPort: 0, dataDir: ${JSON.stringify(dir)}, logger: createLogger('error', true) });
       await b.start();
       b.addVhost('kv', { description: 'kept', tags: ['t1'] });
       b.users.addUser('ku', 'kpw', ['management']);

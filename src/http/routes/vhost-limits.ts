@@ -11,6 +11,7 @@ import type { ManagementContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { bodyObject, created, json, noContent, param, type Reply, type Req } from '../request.js';
 import type { Router } from '../router.js';
+import { hasLevel } from '../auth.js';
 import { vhostForCreate, vhostParam, visibleVhosts } from './common.js';
 
 const COMPONENT = 'vhost-limits';
@@ -66,8 +67,20 @@ function limitRoutes(r: Router): void {
   }, 'administrator');
 }
 
+/**
+ * rabbit_mgmt_wm_parameter(s): one refusal, "User not authorised to access object", for a user who
+ * is no policymaker and for a vhost the user has no permissions in.
+ */
+function policymakerIn(req: Req, ctx: ManagementContext): void {
+  const v = req.params.vhost === undefined ? undefined : ctx.vhosts.get(req.params.vhost);
+  if (!hasLevel(req.user, 'policymaker') || (v !== undefined && !ctx.registry.permissions.canOpen(req.user.name, v.name) && !hasLevel(req.user, 'monitoring'))) {
+    throw HttpError.notAuthorised('User not authorised to access object');
+  }
+}
+
 function parameterRoutes(r: Router): void {
   const list = (req: Req, ctx: ManagementContext): Reply => {
+    policymakerIn(req, ctx);
     const component = req.params.component;
     if (component !== undefined && component !== COMPONENT) return json([]);
     const vhosts = req.params.vhost !== undefined ? [vhostParam(req, ctx)] : visibleVhosts(req, ctx);
@@ -75,6 +88,7 @@ function parameterRoutes(r: Router): void {
   };
   /** The vhost of a vhost-limits parameter named `limits` (the only name rabbit_vhost_limit uses). */
   const target = (req: Req, ctx: ManagementContext, create: boolean): VHost => {
+    policymakerIn(req, ctx);
     const component = param(req, 'component');
     if (component !== COMPONENT) {
       if (create) throw HttpError.badRequest(`Validation failed\n\ncomponent ${component} not found\n`);
@@ -87,14 +101,14 @@ function parameterRoutes(r: Router): void {
     }
     return v;
   };
-  r.get('/api/parameters', list, 'policymaker');
-  r.get('/api/parameters/:component', list, 'policymaker');
-  r.get('/api/parameters/:component/:vhost', list, 'policymaker');
+  r.get('/api/parameters', list, 'management');
+  r.get('/api/parameters/:component', list, 'management');
+  r.get('/api/parameters/:component/:vhost', list, 'management');
   r.get('/api/parameters/:component/:vhost/:name', (req, ctx) => {
     const p = limitsParameter(target(req, ctx, false));
     if (p === null) throw HttpError.notFound();
     return json(p);
-  }, 'policymaker');
+  }, 'management');
   r.put('/api/parameters/:component/:vhost/:name', (req, ctx) => {
     const v = target(req, ctx, true);
     const value = valueOf(req);
@@ -103,11 +117,11 @@ function parameterRoutes(r: Router): void {
     } catch (e) {
       return refusal(e, true);
     }
-  }, 'policymaker');
+  }, 'management');
   r.delete('/api/parameters/:component/:vhost/:name', (req, ctx) => {
     if (!target(req, ctx, false).limits.clearAll()) throw HttpError.notFound();
     return noContent();
-  }, 'policymaker');
+  }, 'management');
 }
 
 export function vhostLimitRoutes(r: Router): void {
