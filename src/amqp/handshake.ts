@@ -149,7 +149,12 @@ export class Handshake {
         }
         const user = this.user!;
         // rabbit_reader checks the vhost's connection limit before the user's access to it.
-        vhost.limits.admitConnection(user.name);
+        try {
+          vhost.limits.admitConnection(user.name);
+        } catch (e) {
+          side.broker.log.warn('refusing connection: vhost connection limit reached', { connection: side.name, vhost: vhost.name, user: user.name });
+          throw e;
+        }
         // rabbit_access_control:check_vhost_access: the user needs permissions in the vhost.
         const access = side.broker.permissions;
         if (!access.canOpen(user.name, vhost.name)) {
