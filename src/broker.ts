@@ -22,7 +22,7 @@ import type { BrokerContext } from './amqp/context.js';
 import { Store } from './store/store.js';
 import { StorePersistence } from './persistence/store-persistence.js';
 import { recover } from './persistence/recovery.js';
-import { recoverAccess, recoverPolicies, StoreAccess } from './persistence/access-store.js';
+import { recoverAccess, recoverPolicies, recoverVhostLimits, StoreAccess } from './persistence/access-store.js';
 import { RateSampler, collectRates, createManagementServer, type ManagementContext } from './http/index.js';
 import type { ManagementServer } from './http/server.js';
 import { PrometheusServer } from './prometheus/server.js';
@@ -254,6 +254,7 @@ export class Broker implements BrokerContext, ManagementContext {
       this.registry.reset();
       const access = recoverAccess(store, this.registry, warn);
       recoverPolicies(store, this.registry, warn);
+      recoverVhostLimits(store, this.registry, warn);
       r = recover(persistence, (name) => this.vhostForRecovery(name), warn);
       this.registry.attach(new StoreAccess(store), persistence);
       // As rabbit: definitions to load replace the default user and vhost.

@@ -243,6 +243,7 @@ export class Connection implements FrameSink, ChannelPort {
   opened(vhost: VHost, actor: Actor): void {
     this.vhost = vhost;
     this.actor = actor;
+    vhost.limits.connectionOpened(actor);
     this.clearHandshakeTimer();
   }
 

@@ -6,6 +6,7 @@ import type { PermissionRecord, TopicPermissionRecord } from './access.js';
 import type { Binding, Exchange } from './exchange/exchange.js';
 import type { Message } from './message.js';
 import type { PolicyKind, PolicyRecord } from './policy.js';
+import type { LimitEntries } from './vhost-limits.js';
 import type { UserRecord } from './users.js';
 
 /** A durable queue's persistent messages, by the queue's own sequence numbers. */
@@ -89,6 +90,11 @@ export interface PolicyPersistence {
   deletePolicy(kind: PolicyKind, vhost: string, name: string): void;
 }
 
+/** A vhost's limits, committed at once as access changes are; null: the vhost has none. */
+export interface LimitPersistence {
+  saveVhostLimits(vhost: string, limits: LimitEntries | null): void;
+}
+
 /** A vhost's metadata as stored and exported (definitions' `vhosts` entries). */
 export interface VhostMeta {
   description: string;
@@ -99,7 +105,7 @@ export interface VhostMeta {
  * Users, vhosts and permissions (rabbit_auth_backend_internal's tables and rabbit_vhost's). Each
  * change is committed at once: access changes are rare and must survive a crash straight after.
  */
-export interface AccessPersistence extends PolicyPersistence {
+export interface AccessPersistence extends PolicyPersistence, LimitPersistence {
   saveVhost(name: string, meta: VhostMeta): void;
   /** The vhost and everything in it: exchanges, queues, their messages, bindings, permissions. */
   deleteVhost(name: string): void;

@@ -10,6 +10,7 @@ import { overviewRoutes } from './routes/overview.js';
 import { policyRoutes } from './routes/policies.js';
 import { queueRoutes } from './routes/queues.js';
 import { replayRoutes } from './routes/replay.js';
+import { vhostLimitRoutes } from './routes/vhost-limits.js';
 import { Router } from './router.js';
 import { ManagementServer } from './server.js';
 
@@ -28,6 +29,7 @@ export function managementRouter(): Router {
   accessRoutes(r);
   definitionRoutes(r);
   policyRoutes(r);
+  vhostLimitRoutes(r);
   return r;
 }
 

@@ -2,9 +2,10 @@
 import Database from 'better-sqlite3';
 import { PATTERN_TABLES } from './patterns.js';
 import { POLICY_TABLES } from './policies.js';
+import { VHOST_LIMIT_TABLES } from './vhost-limits.js';
 
 /** Bump when the tables change, and add a migration from the previous version to migrate(). */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 /** 'Warn' in ASCII; marks the file as Warren's for `file(1)` and for our own check. */
 const APPLICATION_ID = 0x5761726e;
 
@@ -96,6 +97,7 @@ export function openDatabase(file: string): Opened {
         db.exec(DDL);
         db.exec(PATTERN_TABLES); // version 3's tables (patterns.ts)
         db.exec(POLICY_TABLES); // version 4's (policies.ts)
+        db.exec(VHOST_LIMIT_TABLES); // version 5's (vhost-limits.ts)
         db.pragma(`application_id = ${APPLICATION_ID}`);
         db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(SCHEMA_VERSION);
       })();
@@ -166,6 +168,11 @@ function migrate(db: Database.Database, from: number): number {
       // Version 4: policies and operator policies.
       db.exec(POLICY_TABLES);
       v = 4;
+    }
+    if (v === 4) {
+      // Version 5: vhost limits.
+      db.exec(VHOST_LIMIT_TABLES);
+      v = 5;
     }
     db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(v);
   })();

@@ -13,6 +13,7 @@ import type Database from 'better-sqlite3';
 import { acquireLock, type DirLock } from './lock.js';
 import { PatternStore } from './patterns.js';
 import { PolicyStore } from './policies.js';
+import { VhostLimitStore } from './vhost-limits.js';
 import { QueueState } from './queue-state.js';
 import { openDatabase, SCHEMA_VERSION } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
@@ -42,6 +43,8 @@ export class Store {
   readonly patterns: PatternStore;
   /** Policies and operator policies (policies.ts). */
   readonly policies: PolicyStore;
+  /** Vhost limits (vhost-limits.ts). */
+  readonly vhostLimits: VhostLimitStore;
 
   private readonly st: Statements;
   /** vhost -> queue name -> state; nested maps so the per-message path builds no key strings. */
@@ -88,6 +91,7 @@ export class Store {
     this.st = prepareStatements(db);
     this.patterns = new PatternStore(db, () => { this.write(); });
     this.policies = new PolicyStore(db, () => { this.write(); }, () => { this.flush(); });
+    this.vhostLimits = new VhostLimitStore(db, () => { this.write(); }, () => { this.flush(); });
     this.wal = new WalSync(`${this.file}-wal`, (e) => this.log('error', 'afterCommit callback threw', { error: e.message }), this.onSynced);
     for (const r of this.st.queueStates.all() as { id: number; vhost: string; name: string; delivered: number }[]) {
       this.vhostQueues(r.vhost).set(r.name, new QueueState(r.id, r.delivered));
@@ -278,6 +282,7 @@ export class Store {
     st.deleteVhost.run(name);
     this.patterns.vhostDeleted(name);
     this.policies.vhostDeleted(name);
+    this.vhostLimits.vhostDeleted(name);
     this.flush();
   }
 
