@@ -4,7 +4,7 @@ import type { FieldTable, FieldValue } from './field-table.js';
 
 const TWO_32 = 4294967296;
 /** Bodies at least this large are written by reference instead of copied into the buffer. */
-const COPY_LIMIT = 16 * 1024;
+export const COPY_LIMIT = 16 * 1024;
 
 export class ByteWriter {
   buf: Buffer;
