@@ -35,6 +35,8 @@ export interface HeldJournal {
   /** Written in this turn's commit. */
   add(seq: number, dueAt: number, msg: Message): void;
   remove(seq: number): void;
+  /** A held message's body and properties back from the store (undefined if it is not there). */
+  read(seq: number): Message | undefined;
   /** Startup: every held message, by seq. */
   forEach(fn: (seq: number, dueAt: number, msg: Message) => void): void;
 }

@@ -85,6 +85,10 @@ export class StorePersistence implements Persistence {
     return {
       add: (seq, dueAt, msg) => p.addHeld(vhost, exchange, { seq, dueAt, routingKey: msg.routingKey, properties: msg.properties, body: msg.body }),
       remove: (seq) => p.removeHeld(vhost, exchange, seq),
+      read: (seq) => {
+        const r = p.readHeld(vhost, exchange, seq);
+        return r === undefined ? undefined : new Message(exchange, r.routingKey, r.properties, r.body);
+      },
       forEach: (fn) => p.forEachHeld(vhost, exchange, (r) => fn(r.seq, r.dueAt, new Message(exchange, r.routingKey, r.properties, r.body))),
     };
   }

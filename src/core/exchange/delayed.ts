@@ -28,6 +28,12 @@ export const DELAYED_TYPE = 'x-delayed-message';
 export const MAX_DELAY = 2 ** 32 - 1;
 /** Releases per timer turn; the rest follow on the next turn, so a burst does not stall the loop. */
 const BATCH = 2000;
+/**
+ * Held messages past this many keep only their heap slot when they are in the store (persistent,
+ * durable exchange): the body is read back when it is due, so a million held messages cost the
+ * heap's three slots each, not their bodies. Transient ones have nowhere else to be.
+ */
+export const HOLD_IN_MEMORY = 4096;
 
 // The plugin's own texts, typos included (the reply code is what clients act on).
 const MISSING_TYPE = "Invalid argument, 'x-delayed-type' must bean existing exchnage type";
@@ -58,7 +64,8 @@ export function delayOf(v: FieldValue | undefined): number {
 }
 
 class DelayedHold implements Hold {
-  private readonly heap = new DueHeap<Message>();
+  /** null: the message is in the store only (see HOLD_IN_MEMORY). */
+  private readonly heap = new DueHeap<Message | null>();
   private readonly timer = new DueTimer(() => this.release());
   private readonly result = new PublishResult();
   private nextSeq = 1;
@@ -79,6 +86,12 @@ class DelayedHold implements Hold {
   /** How many messages are held now. */
   get size(): number { return this.heap.size; }
 
+  counts(): { held: number; bodiesInMemory: number } {
+    let bodies = 0;
+    for (const m of this.heap.values()) if (m !== null) bodies++;
+    return { held: this.heap.size, bodiesInMemory: bodies };
+  }
+
   take(msg: Message, r: PublishResult): boolean {
     const delay = delayOf(headerOf(msg, 'x-delay'));
     if (Number.isNaN(delay)) return false;
@@ -86,11 +99,13 @@ class DelayedHold implements Hold {
     const held = withHeader(msg, 'x-delay', { type: delay < 2 ** 31 ? 'I' : 'l', value: -delay });
     const seq = this.nextSeq++;
     const j = msg.persistent ? this.journal() : null;
+    let keep: Message | null = held;
     if (j !== null) {
       j.add(seq, due, held);
       r.stored = true;
+      if (this.heap.size >= HOLD_IN_MEMORY) keep = null;
     }
-    this.heap.push(due, seq, held);
+    this.heap.push(due, seq, keep);
     this.timer.arm(due);
     r.held = true;
     return true;
@@ -100,7 +115,7 @@ class DelayedHold implements Hold {
     if (!this.x.durable) return 0;
     let n = 0;
     p.heldMessages(this.host.name, this.x.name).forEach((seq, dueAt, msg) => {
-      this.heap.push(dueAt, seq, msg);
+      this.heap.push(dueAt, seq, this.heap.size >= HOLD_IN_MEMORY ? null : msg);
       if (seq >= this.nextSeq) this.nextSeq = seq + 1;
       n++;
     });
@@ -118,8 +133,17 @@ class DelayedHold implements Hold {
         return;
       }
       const seq = heap.nextSeq;
-      const msg = heap.pop()!;
-      if (msg.persistent) this.journal()?.remove(seq);
+      let msg = heap.pop()!;
+      if (msg === null) {
+        // In the store only: read it back now that it is due.
+        const j = this.journal();
+        const stored = j?.read(seq);
+        j?.remove(seq);
+        if (stored === undefined) continue; // gone with its exchange meanwhile
+        msg = stored;
+      } else if (msg.persistent) {
+        this.journal()?.remove(seq);
+      }
       this.host.publish(this.x, msg, this.result);
     }
     this.timer.arm(heap.nextDue);

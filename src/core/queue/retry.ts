@@ -43,6 +43,9 @@ export function retryDelay(p: RetryPolicy, k: number): number {
 
 export type Failure = 'dead' | 'waiting' | 'ready';
 
+/** Backing-off messages past this many leave their persistent bodies in the store. */
+export const HOLD_BODIES = 4096;
+
 /** The retry side of one queue: its policy and the messages waiting out a backoff. */
 export class Retry {
   readonly waiting = new DueHeap<Entry>();
@@ -62,6 +65,10 @@ export class Retry {
       return 'ready';
     }
     e.retryAt = now + wait;
+    // A long backoff list keeps index entries only: a persistent body is in the store and is
+    // read back as any paged-out message is, when the entry reaches the head of the queue
+    // again (paging.ts). Transient bodies stay: they have nowhere else to be.
+    if (e.persisted && this.waiting.size >= HOLD_BODIES) e.msg = null;
     this.waiting.push(e.retryAt, e.seq, e);
     return 'waiting';
   }
