@@ -8,7 +8,10 @@ import { readFileSync } from 'node:fs';
 import { defineConfig } from 'rolldown';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
-const external = Object.keys(pkg.dependencies ?? {});
+// better-sqlite3's JavaScript is bundled (src/store/sqlite.ts says why; it then loads the
+// installed native addon by path), so only `bindings`, its addon finder, stays outside, for the
+// fallback to the installed package's own loading.
+const external = [...Object.keys(pkg.dependencies ?? {}).filter((d) => d !== 'better-sqlite3'), 'bindings'];
 
 export default defineConfig({
   input: { main: 'dist/main.js', index: 'dist/index.js' },
