@@ -182,7 +182,8 @@ async function main() {
     const wr = await idleRss([MAIN, '--port', String(PORT), '--management-port', String(PORT + 10000), '--prometheus-port', String(PORT + 10100), '--data-dir', dataDir], polled(warrenReady));
     rmSync(dataDir, { recursive: true, force: true });
     const br = await idleRss(['-e', BARE_LISTENER(PORT)], polled(tcpConnect(PORT)));
-    const idle = await idleRss(['-e', "console.log('running'); setInterval(() => {}, 1000)"], firstOutput);
+    // fs.writeSync, not console.log: process.stdout over a pipe loads the stream modules, +2 MiB.
+    const idle = await idleRss(['-e', "require('fs').writeSync(1, 'running\\n'); setInterval(() => {}, 1000)"], firstOutput);
     lines.push(`idle RSS   ${SETTLE_MS} ms after ready: warren ${mib(wr)}, after one AMQP connection; bare node TCP listener ${mib(br)}; bare node ${mib(idle)}`);
     lines.push(`idle RSS   warren is +${(wr.total - idle.total).toFixed(1)} MiB over bare node (goal: within 15): file-backed +${(wr.file - idle.file).toFixed(1)}, anonymous +${(wr.anon - idle.anon).toFixed(1)}`);
   }
