@@ -11,7 +11,6 @@ import type { VhostMeta } from './core/persistence.js';
 import { Registry } from './core/registry.js';
 import type { Users } from './core/users.js';
 import type { VHost } from './core/vhost.js';
-import { importDefinitions } from './definitions.js';
 import { AmqpServer } from './amqp/server.js';
 import { ReplyRegistry } from './amqp/direct-reply-to.js';
 import { MemoryMonitor, type MemoryUse } from './memory-monitor.js';
@@ -175,7 +174,10 @@ export class Broker implements BrokerContext, ManagementContext {
    */
   async start(): Promise<AddressInfo> {
     const started = Date.now();
-    this.openStore();
+    // The importer is loaded only when there is something to import (it is otherwise the
+    // management API's, loaded with its routes): one module fewer in an idle broker.
+    const load = this.config.definitions === null ? null : (await import('./definitions.js')).importDefinitions;
+    this.openStore(load);
     const { tcpListeners = [{ host: this.config.host, port: this.config.port }], tlsListeners = [], tls } = this.config;
     const tcp: AddressInfo[] = [];
     const amqps: AddressInfo[] = [];
@@ -244,7 +246,7 @@ export class Broker implements BrokerContext, ManagementContext {
     this.log.info(`Prometheus metrics on http://${this.prometheusAddress.address}:${this.prometheusAddress.port}/metrics`);
   }
 
-  private openStore(): void {
+  private openStore(importDefinitions: typeof import('./definitions.js').importDefinitions | null): void {
     const store = (this.store = Store.open(this.config.dataDir, { log: (level, msg, meta) => this.log.log(level, msg, meta) }));
     store.startReclaiming();
     const persistence = new StorePersistence(store);
@@ -258,7 +260,7 @@ export class Broker implements BrokerContext, ManagementContext {
       r = recover(persistence, (name) => this.vhostForRecovery(name), warn);
       this.registry.attach(new StoreAccess(store), persistence);
       // As rabbit: definitions to load replace the default user and vhost.
-      if (this.config.definitions !== null) importDefinitions(this.registry, this.config.definitions, this.log);
+      if (importDefinitions !== null && this.config.definitions !== null) importDefinitions(this.registry, this.config.definitions, this.log);
       else if (access.users === 0 && access.permissions === 0) this.addDefaults();
     } catch (err) {
       this.closeStore(); // bad definitions: the data directory is released, not held by a broker that never started

@@ -1,5 +1,6 @@
 // Opening warren.db: pragmas, schema creation, version check, and errors that name the file.
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { Sqlite } from './sqlite.js';
 import { PATTERN_TABLES } from './patterns.js';
 import { POLICY_TABLES } from './policies.js';
 import { VHOST_LIMIT_TABLES } from './vhost-limits.js';
@@ -49,7 +50,7 @@ CREATE INDEX messages_by_queue ON messages (queue_id, seq, size, expires_at, pri
 `;
 
 function sqliteCode(e: unknown): string | undefined {
-  return e instanceof Database.SqliteError ? e.code : undefined;
+  return e instanceof Sqlite.SqliteError ? e.code : undefined;
 }
 
 /** Thrown for errors we have already phrased for the operator; passed through unchanged. */
@@ -68,7 +69,7 @@ export function openDatabase(file: string): Opened {
   // (as long as lock.ts's) covers warren.db's lock, released a moment later on a loaded machine.
   let db: Database.Database;
   try {
-    db = new Database(file, { timeout: 1000 });
+    db = new Sqlite(file, { timeout: 1000 });
   } catch (e) {
     throw new Error(`cannot open ${file}: ${(e as Error).message}`, { cause: e });
   }
