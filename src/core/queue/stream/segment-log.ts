@@ -7,7 +7,8 @@
 // that needs them) and fsynced as a group before publisher confirms (fsync()). Readers are
 // Cursors: a position and a small read buffer each, read sequentially with positional reads on
 // the segment's one descriptor. Retention (x-max-length-bytes, x-max-age) deletes whole
-// segments from the head when a segment is rolled over and at open.
+// segments from the head when a segment is rolled over and at open; x-max-age also when the
+// oldest segment's last record gets too old (the owner's one timer, armed for nextAgeDue).
 //
 // Record: u32 length of what follows | f64 offset | f64 timestamp (ms) | u8 exchange length,
 // exchange | u8 routing key length, routing key | u32 properties length, properties | body.
@@ -61,8 +62,10 @@ export class SegmentLog {
   private wlen = 0;
   private readonly idxEntry = Buffer.alloc(IDX_ENTRY);
   private closed = false;
+  /** A segment was rolled over (the owner re-arms its retention timer). */
+  onRoll: () => void = () => {};
 
-  constructor(readonly dir: string, readonly limits: StreamLimits) {
+  constructor(readonly dir: string, public limits: StreamLimits) {
     fs.mkdirSync(dir, { recursive: true });
     const firsts = fs.readdirSync(dir).filter((f) => /^\d{20}\.seg$/.test(f)).map((f) => Number(f.slice(0, 20))).sort((a, b) => a - b);
     for (const first of firsts) this.recover(first);
@@ -259,6 +262,7 @@ export class SegmentLog {
     old.idxFd = -1;
     const seg = this.newSegment(this.nextOffset);
     this.retain();
+    this.onRoll();
     return seg;
   }
 
@@ -290,6 +294,16 @@ export class SegmentLog {
       fs.rmSync(s0.file, { force: true });
       fs.rmSync(s0.file.replace(/\.seg$/, '.idx'), { force: true });
     }
+  }
+
+  /**
+   * When x-max-age next drops a segment: the head's last record ages out (Infinity: no age
+   * limit, or only the active segment, which is never dropped).
+   */
+  get nextAgeDue(): number {
+    const age = this.limits.maxAgeMs;
+    if (age <= 0 || this.segments.length < 2) return Infinity;
+    return this.segments[0]!.lastTs + age + 1;
   }
 
   /** Startup: a segment's index, then a scan from its last entry to the end (a torn tail is cut). */

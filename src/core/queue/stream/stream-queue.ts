@@ -8,6 +8,10 @@
 // Durability: appends go to the page cache at the end of the turn; the store's group fsync
 // covers the active segment (Persistence.syncWith), and enqueue answers 'stored', so a
 // publisher confirm waits for that fsync.
+//
+// Retention: x-max-age is checked by ONE timer per stream, armed for the moment the oldest
+// segment ages out (and re-armed after each drop or roll-over), so a stream nobody publishes to
+// still loses its old segments; x-max-length-bytes is checked when a segment rolls over.
 import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +22,7 @@ import type { Message } from '../../message.js';
 import { Message as Msg } from '../../message.js';
 import { queueRes } from '../../names.js';
 import type { DurableFile, Persistence } from '../../persistence.js';
+import { DueTimer } from '../../due-heap.js';
 import type { Consumer } from '../consumer.js';
 import { QueueBase } from '../queue-base.js';
 import type { DeliveryHandle, Enqueued, GetOwner, MessageQueue, QueueOptions } from '../types.js';
@@ -43,6 +48,7 @@ export class StreamQueue extends QueueBase implements MessageQueue, DurableFile 
   /** The active segment was written since the store's last group fsync started. */
   private syncQueued = false;
   private readonly res: string;
+  private readonly retention = new DueTimer(() => this.onRetention());
 
   constructor(name: string, options: QueueOptions) {
     super(name, options);
@@ -51,6 +57,8 @@ export class StreamQueue extends QueueBase implements MessageQueue, DurableFile 
     this.res = queueRes(name, vhost);
     const root = this.persistence !== null ? path.join(this.persistence.dataDir, 'streams') : mkdtempSync(path.join(tmpdir(), 'warren-stream-'));
     this.log = new SegmentLog(path.join(root, dirName(vhost), dirName(name)), streamLimits(options.args));
+    this.log.onRoll = () => this.armTimer();
+    this.armTimer();
   }
 
   get messageCount(): number { return this.log.count; }
@@ -189,18 +197,29 @@ export class StreamQueue extends QueueBase implements MessageQueue, DurableFile 
     throw ConnectionError.notImplemented(`queue.purge not supported by stream queues ${this.res}`);
   }
 
-  protected armTimer(): void {}
+  /** The retention timer, for when the oldest segment ages out (x-max-age). */
+  protected armTimer(): void {
+    if (!this.deleted) this.retention.arm(this.log.nextAgeDue);
+  }
+
+  private onRetention(): void {
+    if (this.deleted) return;
+    this.log.retain();
+    this.armTimer();
+  }
   /** Policies: a stream keeps the retention it was declared with (policy-given max-age etc. not yet applied). */
   protected settingsChanged(): void {}
 
   markDeleted(): void {
     this.deleted = true;
+    this.retention.stop();
     for (const c of this.list.clear()) c.owner.cancelledByQueue(c);
     this.cursors.clear();
     this.log.destroy();
   }
 
   close(): void {
+    this.retention.stop();
     this.log.close();
   }
 
