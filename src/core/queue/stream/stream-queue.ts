@@ -49,6 +49,8 @@ export class StreamQueue extends QueueBase implements MessageQueue, DurableFile 
   private syncQueued = false;
   private readonly res: string;
   private readonly retention = new DueTimer(() => this.onRetention());
+  /** In the turn it was made (policies found at declare or recovery give the segment size too). */
+  private starting = true;
 
   constructor(name: string, options: QueueOptions) {
     super(name, options);
@@ -59,16 +61,17 @@ export class StreamQueue extends QueueBase implements MessageQueue, DurableFile 
     this.log = new SegmentLog(path.join(root, dirName(vhost), dirName(name)), streamLimits(options.args));
     this.log.onRoll = () => this.armTimer();
     this.armTimer();
+    queueMicrotask(() => { this.starting = false; });
   }
 
   get messageCount(): number { return this.log.count; }
   get waitingCount(): number { return 0; }
   get messageBytes(): number { return this.log.totalBytes; }
-  get unackedCount(): number {
-    let n = 0;
-    for (const c of this.list.all) n += c.unacked;
-    return n;
-  }
+  /**
+   * Reading removes nothing, so every retained message is in messageCount already; consumers'
+   * credit is per consumer (Consumer.unacked). RabbitMQ shows 0 unacknowledged for a stream too.
+   */
+  get unackedCount(): number { return 0; }
   get oldestReadySeq(): number { return -1; }
   get nextEnqueueSeq(): number { return this.log.nextOffset; }
 
@@ -207,8 +210,21 @@ export class StreamQueue extends QueueBase implements MessageQueue, DurableFile 
     this.log.retain();
     this.armTimer();
   }
-  /** Policies: a stream keeps the retention it was declared with (policy-given max-age etc. not yet applied). */
-  protected settingsChanged(): void {}
+  /**
+   * Policies (policy.ts: the lowest of argument and policy): max-length-bytes and max-age apply
+   * at once, as osiris:update_retention evaluates retention when it is given; the segment size
+   * only when the stream starts (declared, or recovered at boot), as RabbitMQ's writer takes
+   * it only then.
+   */
+  protected settingsChanged(effective: FieldTable): void {
+    if (this.deleted) return;
+    const limits = streamLimits(effective);
+    if (!this.starting) limits.segmentBytes = this.log.limits.segmentBytes;
+    this.log.limits = limits;
+    this.log.retain();
+    this.retention.stop();
+    this.armTimer();
+  }
 
   markDeleted(): void {
     this.deleted = true;
