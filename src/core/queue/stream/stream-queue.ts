@@ -28,7 +28,7 @@ import { QueueBase } from '../queue-base.js';
 import type { DeliveryHandle, Enqueued, GetOwner, MessageQueue, QueueOptions } from '../types.js';
 import { checkStreamConsume, offsetSpec, streamLimits } from './args.js';
 import { withOffsetHeader } from './offset-header.js';
-import { Cursor, SegmentLog } from './segment-log.js';
+import { CorruptSegment, Cursor, SegmentLog } from './segment-log.js';
 
 /** Stream deliveries settle nothing: every one shares this handle. */
 const HANDLE = Object.freeze({}) as DeliveryHandle;
@@ -58,7 +58,8 @@ export class StreamQueue extends QueueBase implements MessageQueue, DurableFile 
     const vhost = options.vhost ?? '/';
     this.res = queueRes(name, vhost);
     const root = this.persistence !== null ? path.join(this.persistence.dataDir, 'streams') : mkdtempSync(path.join(tmpdir(), 'warren-stream-'));
-    this.log = new SegmentLog(path.join(root, dirName(vhost), dirName(name)), streamLimits(options.args));
+    const report = (level: 'error' | 'warn', msg: string, meta: Record<string, unknown>) => this.persistence?.log(level, msg, { queue: this.res, ...meta });
+    this.log = new SegmentLog(path.join(root, dirName(vhost), dirName(name)), streamLimits(options.args), report);
     this.log.onRoll = () => this.armTimer();
     this.armTimer();
     queueMicrotask(() => { this.starting = false; });
@@ -160,11 +161,21 @@ export class StreamQueue extends QueueBase implements MessageQueue, DurableFile 
       const c = cs[i]!;
       const cur = this.cursors.get(c);
       if (cur === undefined) continue;
-      while (cur.next < log.nextOffset && c.owner.canTake(c)) {
-        const m = log.read(cur);
-        if (m === null) break;
-        if (cur.next <= cur.from) continue; // attached at an offset not yet written
-        this.hand(c, m);
+      try {
+        while (cur.next < log.nextOffset && c.owner.canTake(c)) {
+          const m = log.read(cur);
+          if (m === null) break;
+          if (cur.next <= cur.from) continue; // attached at an offset not yet written
+          this.hand(c, m);
+        }
+      } catch (e) {
+        if (!(e instanceof CorruptSegment)) throw e;
+        // As an osiris reader that fails its CRC check: this consumer ends (basic.cancel), the
+        // log says where; nothing past the bad record is delivered.
+        this.cursors.delete(c);
+        this.list.remove(c);
+        c.owner.cancelledByQueue(c);
+        i--;
       }
     }
   }
