@@ -30,6 +30,10 @@ import { checkStreamConsume, offsetSpec, streamLimits } from './args.js';
 import { withOffsetHeader } from './offset-header.js';
 import { CorruptSegment, Cursor, SegmentLog } from './segment-log.js';
 
+/** Bytes one dispatch() reads from the log before the rest waits for the next turn. */
+const READ_BUDGET = 4 * 1024 * 1024;
+const MIN_SHARE = 256 * 1024;
+
 /** Stream deliveries settle nothing: every one shares this handle. */
 const HANDLE = Object.freeze({}) as DeliveryHandle;
 
@@ -51,6 +55,8 @@ export class StreamQueue extends QueueBase implements MessageQueue, DurableFile 
   private readonly retention = new DueTimer(() => this.onRetention());
   /** In the turn it was made (policies found at declare or recovery give the segment size too). */
   private starting = true;
+  /** dispatch() stopped at its budget and goes on next turn. */
+  private readQueued = false;
 
   constructor(name: string, options: QueueOptions) {
     super(name, options);
@@ -153,18 +159,28 @@ export class StreamQueue extends QueueBase implements MessageQueue, DurableFile 
     return super.removeConsumer(c);
   }
 
+  /**
+   * Reads for consumers with credit, at most READ_BUDGET bytes per call shared among them, so
+   * many consumers reading old data do not hold the event loop: what is left goes on in the
+   * next turn (setImmediate, after I/O).
+   */
   dispatch(): void {
     if (this.deleted) return;
     const cs = this.list.all;
     const log = this.log;
+    const share = Math.max(READ_BUDGET / Math.max(cs.length, 1), MIN_SHARE);
+    let more = false;
     for (let i = 0; i < cs.length; i++) {
       const c = cs[i]!;
       const cur = this.cursors.get(c);
       if (cur === undefined) continue;
+      let left = share;
       try {
         while (cur.next < log.nextOffset && c.owner.canTake(c)) {
+          if (left <= 0) { more = true; break; }
           const m = log.read(cur);
           if (m === null) break;
+          left -= m.body.length + m.properties.length;
           if (cur.next <= cur.from) continue; // attached at an offset not yet written
           this.hand(c, m);
         }
@@ -178,7 +194,16 @@ export class StreamQueue extends QueueBase implements MessageQueue, DurableFile 
         i--;
       }
     }
+    if (more && !this.readQueued) {
+      this.readQueued = true;
+      setImmediate(this.readOn);
+    }
   }
+
+  private readonly readOn = (): void => {
+    this.readQueued = false;
+    this.dispatch();
+  };
 
   private hand(c: Consumer, m: Message): void {
     c.unacked++;
