@@ -6,7 +6,7 @@
 //   npm run bench:streams [-- --n 1000000] [-- --record] [-- --memory 1024]
 // --memory MB: the flat-RSS check alone: write MB of 64 KiB messages, read them all from
 // `first`, print the RSS growth over the post-write baseline (interop/streams-memory.test.ts
-// runs a smaller one in the suite).
+// asserts it in the suite).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
