@@ -13,10 +13,11 @@ const s = httpSuite();
 const made: [string, string][] = [];
 afterAll(async () => { for (const [kind, p] of made) await s.api('DELETE', `/api/${kind}/%2F/${p}`); });
 
+/** Priority 999: other suites sharing a differential broker set broad policies of their own. */
 async function policy(q: string, definition: Record<string, unknown>, kind = 'policies'): Promise<void> {
   const name = `pol-${q}`;
   made.push([kind, name]);
-  const r = await s.api('PUT', `/api/${kind}/%2F/${name}`, { pattern: `^${q}$`, definition, 'apply-to': 'queues' });
+  const r = await s.api('PUT', `/api/${kind}/%2F/${name}`, { pattern: `^${q}$`, definition, 'apply-to': 'queues', priority: 999 });
   expect([201, 204]).toContain(r.status);
 }
 
