@@ -72,6 +72,8 @@ export interface Persistence {
    * afterCommit callbacks (publisher confirms) wait for that. Once per turn per file.
    */
   syncWith(f: DurableFile): void;
+  /** The broker's log, for problems found in files queues keep themselves (a corrupt stream segment). */
+  log(level: 'error' | 'warn' | 'info', msg: string, meta: Record<string, unknown>): void;
 
   saveExchange(vhost: string, x: Exchange): void;
   deleteExchange(vhost: string, name: string): void;

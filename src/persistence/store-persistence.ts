@@ -48,6 +48,10 @@ export class StorePersistence implements Persistence {
     this.store.syncWith(f);
   }
 
+  log(level: 'error' | 'warn' | 'info', msg: string, meta: Record<string, unknown>): void {
+    this.store.log(level, msg, meta);
+  }
+
   saveExchange(vhost: string, x: Exchange): void {
     this.store.saveExchange(vhost, {
       name: x.name, type: x.type, durable: true, autoDelete: x.autoDelete, internal: x.internal, args: encodeTable(x.args),

@@ -85,7 +85,7 @@ export class Store {
     readonly dir: string,
     private readonly db: Database.Database,
     private readonly lock: DirLock,
-    private readonly log: LogFn,
+    readonly log: LogFn,
   ) {
     this.file = path.join(dir, DB_FILE);
     this.st = prepareStatements(db);
