@@ -4,7 +4,7 @@ import { Message } from '../src/core/message.js';
 import { ClassicQueue as Queue } from '../src/core/queue/classic.js';
 import { Consumer } from '../src/core/queue/consumer.js';
 import { Owner, handleOf } from './support/queue-owner.js';
-import { ReadyList, type Entry } from '../src/core/queue/ready-list.js';
+import { newEntry, ReadyList, type Entry } from '../src/core/queue/ready-list.js';
 
 const msg = (s: string) => new Message('', 'q', Buffer.from([0, 0]), Buffer.from(s));
 const bodies = (q: Queue) => [...q.ready].map((e) => e.msg!.body.toString());
@@ -16,7 +16,7 @@ function queue(): Queue {
 
 function entry(seq: number): Entry {
   const m = msg(String(seq));
-  return { msg: m, seq, redelivered: false, expiresAt: 0, size: m.body.length, priority: 0, persisted: false, attempts: 0, retryAt: 0 };
+  return newEntry(m, seq, false, 0, m.body.length, 0, false, 0, 0);
 }
 
 describe('ReadyList', () => {

@@ -34,6 +34,8 @@ export interface HeldJournal {
   /** Written in this turn's commit. */
   add(seq: number, dueAt: number, msg: Message): void;
   remove(seq: number): void;
+  /** A held message whose body was dropped from memory (a long hold pages out). */
+  read(seq: number): Message;
   /** Startup: every held message, by seq. */
   forEach(fn: (seq: number, dueAt: number, msg: Message) => void): void;
 }
@@ -53,7 +55,19 @@ export interface DurableFile {
   fsyncSync(): void;
 }
 
+/** Where and past which backlog bodies page out of memory (queue/paging.ts, page-file.ts). */
+export interface PagingSettings {
+  /** The transient page files' directory (emptied at start). */
+  readonly dir: string;
+  /** Ready (or held) messages past which new ones page out. */
+  readonly count: number;
+  /** Bytes of bodies in memory past which new ones page out. */
+  readonly bytes: number;
+}
+
 export interface Persistence {
+  /** Paging of long queues and of held messages. */
+  readonly paging: PagingSettings;
   /** Writes are waiting for the next commit (tx.commit then commits at once). */
   readonly pending: boolean;
   /** The commit that writes made now will land in (it grows by one per commit). */

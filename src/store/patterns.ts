@@ -35,6 +35,7 @@ function prepare(db: Database.Database) {
   return {
     addHeld: p('INSERT OR REPLACE INTO held_messages (vhost, exchange, seq, due_at, routing_key, properties, body) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     removeHeld: p('DELETE FROM held_messages WHERE vhost = ? AND exchange = ? AND seq = ?'),
+    readHeld: p('SELECT seq, due_at AS dueAt, routing_key AS routingKey, properties, body FROM held_messages WHERE vhost = ? AND exchange = ? AND seq = ?'),
     loadHeld: p('SELECT seq, due_at AS dueAt, routing_key AS routingKey, properties, body FROM held_messages WHERE vhost = ? AND exchange = ? ORDER BY seq'),
     deleteExchangeHeld: p('DELETE FROM held_messages WHERE vhost = ? AND exchange = ?'),
     deleteVhostHeld: p('DELETE FROM held_messages WHERE vhost = ?'),
@@ -64,6 +65,11 @@ export class PatternStore {
   removeHeld(vhost: string, exchange: string, seq: number): void {
     this.write();
     this.st.removeHeld.run(vhost, exchange, seq);
+  }
+
+  /** One held message (its body was dropped from memory; the turn's uncommitted writes are seen). */
+  readHeld(vhost: string, exchange: string, seq: number): HeldRecord | undefined {
+    return this.st.readHeld.get(vhost, exchange, seq) as HeldRecord | undefined;
   }
 
   /** Startup: every message the exchange holds, by seq. */

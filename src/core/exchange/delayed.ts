@@ -14,11 +14,15 @@
 // - Held persistent messages of a durable exchange survive a restart (and SIGKILL once
 //   confirmed) and are routed at their due time, or at once if it has passed.
 // One timer per exchange, for the earliest due time; a held message costs a heap slot and its
-// rewritten properties, nothing per message is scheduled.
+// rewritten properties, nothing per message is scheduled. Past the paging thresholds (count or
+// bytes of bodies held in memory, PagingSettings) a new held message keeps no body in memory: a
+// persistent one of a durable exchange is read back from the store when due, any other is
+// written to the exchange's page file (../page-file.ts) and read back from there.
 import { ChannelError, ConnectionError } from '../../protocol/errors.js';
 import type { FieldTable, FieldValue } from '../../protocol/field-table.js';
 import { DueHeap, DueTimer } from '../due-heap.js';
-import { headerOf, withHeader, type Message } from '../message.js';
+import { headerOf, Message, withHeader } from '../message.js';
+import { PageFile, pastThreshold, type PageRef } from '../page-file.js';
 import type { HeldJournal, Persistence } from '../persistence.js';
 import { PublishResult } from '../publish.js';
 import type { Exchange, ExchangeHost, ExchangeTypeDef, Hold } from './exchange.js';
@@ -58,7 +62,12 @@ export function delayOf(v: FieldValue | undefined): number {
 }
 
 class DelayedHold implements Hold {
-  private readonly heap = new DueHeap<Message>();
+  /** A held message: in memory, in the page file (PageRef), or only in the store (null). */
+  private readonly heap = new DueHeap<Message | PageRef | null>();
+  /** Transient bodies paged out, made at the first one. */
+  private file: PageFile | null = null;
+  /** Body bytes of the held messages kept in memory. */
+  private memBytes = 0;
   private readonly timer = new DueTimer(() => this.release());
   private readonly result = new PublishResult();
   private nextSeq = 1;
@@ -90,7 +99,7 @@ class DelayedHold implements Hold {
       j.add(seq, due, held);
       r.stored = true;
     }
-    this.heap.push(due, seq, held);
+    this.heap.push(due, seq, this.park(held, j !== null));
     this.timer.arm(due);
     r.held = true;
     return true;
@@ -100,7 +109,7 @@ class DelayedHold implements Hold {
     if (!this.x.durable) return 0;
     let n = 0;
     p.heldMessages(this.host.name, this.x.name).forEach((seq, dueAt, msg) => {
-      this.heap.push(dueAt, seq, msg);
+      this.heap.push(dueAt, seq, this.park(msg, true, p.paging));
       if (seq >= this.nextSeq) this.nextSeq = seq + 1;
       n++;
     });
@@ -118,20 +127,49 @@ class DelayedHold implements Hold {
         return;
       }
       const seq = heap.nextSeq;
-      const msg = heap.pop()!;
+      const msg = this.unpark(seq, heap.pop()!);
       if (msg.persistent) this.journal()?.remove(seq);
       this.host.publish(this.x, msg, this.result);
     }
     this.timer.arm(heap.nextDue);
   }
 
+  /** What the heap keeps of `msg`: past the thresholds, no body (`stored`: the store has it). */
+  private park(msg: Message, stored: boolean, paging = this.host.persistence?.paging ?? null): Message | PageRef | null {
+    if (!pastThreshold(paging, this.heap.size, this.memBytes)) {
+      this.memBytes += msg.body.length;
+      return msg;
+    }
+    if (stored) return null;
+    // A dead-lettered message's routing keys are not in a page record: it stays in memory.
+    if (paging === null || msg.routeKeys !== null) return msg;
+    const f = (this.file ??= new PageFile(paging.dir));
+    const off = f.append(msg);
+    return { seg: f.lastSeg, off, len: f.lastLen };
+  }
+
+  /** The message a heap item stands for, its body read back if it was paged out. */
+  private unpark(seq: number, item: Message | PageRef | null): Message {
+    if (item instanceof Message) {
+      this.memBytes -= item.body.length;
+      return item;
+    }
+    if (item === null) return this.journal()!.read(seq);
+    const msg = this.file!.read(item.seg, item.off, item.len);
+    this.file!.release(item.seg);
+    return msg;
+  }
+
   drop(): void {
-    this.timer.stop();
+    this.close();
     this.heap.clear(); // the store drops its rows with the exchange
+    this.memBytes = 0;
   }
 
   close(): void {
     this.timer.stop();
+    this.file?.close();
+    this.file = null;
   }
 }
 

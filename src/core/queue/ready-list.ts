@@ -9,6 +9,13 @@ export interface Entry {
    * persistent messages out; the queue reads them back before handing them over).
    */
   msg: Message | null;
+  /**
+   * While a transient body is in the queue's page file (paging.ts): its segment, else -1; and
+   * the record's offset and length there. Plain numbers, so a paged entry costs no Buffer.
+   */
+  pageSeg: number;
+  pageOff: number;
+  pageLen: number;
   /** Enqueue order within the queue; requeue restores it. */
   readonly seq: number;
   redelivered: boolean;
@@ -26,6 +33,12 @@ export interface Entry {
   retryAt: number;
 }
 
+/** A new entry; every entry is made here, so they all share one shape (hidden class). */
+export function newEntry(msg: Message | null, seq: number, redelivered: boolean, expiresAt: number, size: number, priority: number,
+  persisted: boolean, attempts: number, retryAt: number): Entry {
+  return { msg, pageSeg: -1, pageOff: 0, pageLen: 0, seq, redelivered, expiresAt, size, priority, persisted, attempts, retryAt };
+}
+
 /** The ready messages of a queue, in delivery order. */
 export interface Ready extends Iterable<Entry> {
   readonly length: number;
@@ -38,6 +51,8 @@ export interface Ready extends Iterable<Entry> {
   readonly oldestSeq: number;
   insertBySeq(e: Entry): void;
   clear(): number;
+  /** The seq-ordered list the next shift() takes from (paging reads runs along it), or null. */
+  runList(): ReadyList | null;
 }
 
 export class ReadyList implements Ready {
@@ -70,6 +85,8 @@ export class ReadyList implements Ready {
   get oldestSeq(): number {
     return this.length === 0 ? -1 : this.items[this.head]!.seq;
   }
+
+  runList(): ReadyList { return this; }
 
   at(i: number): Entry {
     return this.items[(this.head + i) & (this.items.length - 1)]!;
@@ -168,6 +185,10 @@ export class PriorityReadyList implements Ready {
 
   peek(): Entry | undefined {
     return this.first()?.peek();
+  }
+
+  runList(): ReadyList | null {
+    return this.first() ?? null;
   }
 
   /** Each level is in seq order, so the oldest is the smallest of their heads. */

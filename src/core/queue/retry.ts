@@ -46,6 +46,8 @@ export type Failure = 'dead' | 'waiting' | 'ready';
 /** The retry side of one queue: its policy and the messages waiting out a backoff. */
 export class Retry {
   readonly waiting = new DueHeap<Entry>();
+  /** Body bytes of the waiting messages (paging.ts pages them out past a threshold). */
+  waitingBytes = 0;
 
   constructor(readonly policy: RetryPolicy) {}
 
@@ -62,13 +64,20 @@ export class Retry {
       return 'ready';
     }
     e.retryAt = now + wait;
-    this.waiting.push(e.retryAt, e.seq, e);
+    this.wait(e);
     return 'waiting';
   }
 
   /** Startup: a stored message still waiting out its backoff. */
   wait(e: Entry): void {
     this.waiting.push(e.retryAt, e.seq, e);
+    this.waitingBytes += e.size;
+  }
+
+  /** Every waiting message goes (purge). */
+  clear(): void {
+    this.waiting.clear();
+    this.waitingBytes = 0;
   }
 
   /** Moves every entry due by `now` back into `ready`, at its position; returns how many. */
@@ -77,6 +86,7 @@ export class Retry {
     while (this.waiting.nextDue <= now) {
       const e = this.waiting.pop()!;
       e.retryAt = 0;
+      this.waitingBytes -= e.size;
       ready.insertBySeq(e);
       n++;
     }
