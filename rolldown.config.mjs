@@ -8,7 +8,10 @@ import { readFileSync } from 'node:fs';
 import { defineConfig } from 'rolldown';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
-const external = Object.keys(pkg.dependencies ?? {});
+// better-sqlite3's JavaScript is bundled (src/store/sqlite.ts says why; it then loads the
+// installed native addon by path), so only `bindings`, its addon finder, stays outside, for the
+// fallback to the installed package's own loading.
+const external = [...Object.keys(pkg.dependencies ?? {}).filter((d) => d !== 'better-sqlite3'), 'bindings'];
 
 export default defineConfig({
   input: { main: 'dist/main.js', index: 'dist/index.js' },
@@ -20,5 +23,9 @@ export default defineConfig({
     entryFileNames: '[name].js',
     chunkFileNames: 'chunk-[name].js',
     sourcemap: true,
+    // V8 keeps each module's source text for the life of the process (lazy compilation,
+    // Function.prototype.toString), and one non-ASCII character (a "café" in a doc comment)
+    // makes it a two-byte string: doc comments are for the sources, and the map points there.
+    comments: { jsdoc: false, legal: true, annotation: true },
   },
 });

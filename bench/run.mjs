@@ -46,7 +46,9 @@ const SCENARIOS = {
 /** A fresh broker on a free port, with a fresh data dir (removed when the scenario ends). */
 function startBroker(managementPort = 0) {
   const dataDir = mkdtempSync(join(tmpdir(), 'warren-bench-'));
-  const proc = spawn(process.execPath, [join(here, '..', 'dist', 'main.js'), '--port', '0', '--management-port', String(managementPort), '--data-dir', dataDir, '--log-level', 'info'], {
+  // BENCH_BROKER_NODE_ARGS: flags for the broker's node only, e.g. '--cpu-prof --cpu-prof-dir=/tmp/p'.
+  const nodeArgs = (process.env.BENCH_BROKER_NODE_ARGS || '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, join(here, '..', 'dist', 'main.js'), '--port', '0', '--management-port', String(managementPort), '--prometheus-port', '0', '--data-dir', dataDir, '--log-level', 'info'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {

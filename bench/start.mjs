@@ -8,9 +8,17 @@
 //               (interop/differential/rabbitmq.sh on a private port)
 //   embedded    startBroker() of a second broker in this process (the first one warmed the
 //               modules up), to resolved and to the first AMQP connection
-//   idle RSS    of a Warren process 1 s after it listens, and of bare Node processes
+//   idle RSS    of a Warren process started as `warren` starts by default (management API and
+//               Prometheus listening, default log level; only the ports and a fresh data dir are
+//               given), and of bare Node processes, each START_SETTLE_MS (default 1000) after it
+//               is ready: Warren after its first AMQP connection, the bare listener after its
+//               first TCP connection, the bare process after it printed that it runs. Split into
+//               file-backed pages (the node binary, better-sqlite3's addon: code) and anonymous
+//               memory (the V8 heap, malloc), the two halves of /proc/PID/status's VmRSS.
 // Medians of START_RUNS runs (default 7; 3 for RabbitMQ), appended to bench/results.md with
-// the commit. Numbers are printed, never asserted.
+// the commit. Numbers are printed, never asserted. Ports: START_PORT (default 5770) for Warren
+// and the bare listeners, START_PORT + 1 for RabbitMQ, +10000 and +10100 of each for the
+// management and Prometheus listeners.
 import { execFileSync, execSync, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +30,8 @@ import amqp from 'amqplib';
 const here = dirname(fileURLToPath(import.meta.url));
 const MAIN = join(here, '..', 'dist', 'main.js');
 const RUNS = Number(process.env.START_RUNS || 7);
-const PORT = Number(process.env.START_PORT || 5781);
+const PORT = Number(process.env.START_PORT || 5770);
+const SETTLE_MS = Number(process.env.START_SETTLE_MS || 1000);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (xs) => `median ${median(xs).toFixed(0).padStart(5)} ms  (runs: ${xs.map((x) => x.toFixed(0)).join(', ')})`;
@@ -115,20 +124,29 @@ async function embedded() {
   return { firstMs, resolved, connected };
 }
 
-const rssKiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+/** VmRSS and its file-backed and anonymous parts (Linux /proc), MiB. */
+function rssOf(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)[1]);
+  return { total: kib('VmRSS') / 1024, file: kib('RssFile') / 1024, anon: kib('RssAnon') / 1024 };
+}
 
-/** RSS of a process 1 s after `ready` succeeds (Linux /proc). */
-async function idleRss(args, ready) {
-  const proc = spawn(process.execPath, args, { stdio: 'ignore' });
+/** RSS of a process SETTLE_MS after `waitReady(proc)` resolves. */
+async function idleRss(args, waitReady) {
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
   try {
-    await firstSuccess(ready, args.join(' '), performance.now());
-    await sleep(1000);
-    return rssKiB(proc.pid) / 1024;
+    await waitReady(proc);
+    await sleep(SETTLE_MS);
+    return rssOf(proc.pid);
   } finally {
     proc.kill('SIGKILL');
     await new Promise((r) => (proc.exitCode !== null || proc.signalCode !== null ? r() : proc.on('exit', r)));
   }
 }
+
+const polled = (attempt) => () => firstSuccess(attempt, 'readiness', performance.now());
+const firstOutput = (proc) => new Promise((resolve) => proc.stdout.once('data', resolve));
+const mib = (r) => `${r.total.toFixed(1)} MiB (file ${r.file.toFixed(1)}, anon ${r.anon.toFixed(1)})`;
 
 async function main() {
   const lines = [];
@@ -160,11 +178,14 @@ async function main() {
   }
   if (existsSync('/proc/self/status')) {
     const dataDir = mkdtempSync(join(tmpdir(), 'warren-start-'));
-    const wr = await idleRss([MAIN, '--port', String(PORT), '--management-port', String(PORT + 10000), '--prometheus-port', String(PORT + 10100), '--data-dir', dataDir, '--log-level', 'warn'], amqpConnect(`amqp://guest:guest@127.0.0.1:${PORT}`));
+    const warrenReady = amqpConnect(`amqp://guest:guest@127.0.0.1:${PORT}`);
+    const wr = await idleRss([MAIN, '--port', String(PORT), '--management-port', String(PORT + 10000), '--prometheus-port', String(PORT + 10100), '--data-dir', dataDir], polled(warrenReady));
     rmSync(dataDir, { recursive: true, force: true });
-    const br = await idleRss(['-e', BARE_LISTENER(PORT)], tcpConnect(PORT));
-    const idle = await idleRss(['-e', 'setInterval(() => {}, 1000)'], async () => {});
-    lines.push(`idle RSS   warren ${wr.toFixed(1)} MiB (after one AMQP connection), bare node TCP listener ${br.toFixed(1)} MiB, bare node ${idle.toFixed(1)} MiB: warren is +${(wr - idle).toFixed(1)} MiB (goal: within 15)`);
+    const br = await idleRss(['-e', BARE_LISTENER(PORT)], polled(tcpConnect(PORT)));
+    // fs.writeSync, not console.log: process.stdout over a pipe loads the stream modules, +2 MiB.
+    const idle = await idleRss(['-e', "require('fs').writeSync(1, 'running\\n'); setInterval(() => {}, 1000)"], firstOutput);
+    lines.push(`idle RSS   ${SETTLE_MS} ms after ready: warren ${mib(wr)}, after one AMQP connection; bare node TCP listener ${mib(br)}; bare node ${mib(idle)}`);
+    lines.push(`idle RSS   warren is +${(wr.total - idle.total).toFixed(1)} MiB over bare node (goal: within 15): file-backed +${(wr.file - idle.file).toFixed(1)}, anonymous +${(wr.anon - idle.anon).toFixed(1)}`);
   }
   for (const l of lines) console.log(l);
   const commit = (() => { try { return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim(); } catch { return 'unknown'; } })();

@@ -13,7 +13,7 @@ const here = dirname(fileURLToPath(import.meta.url));
  */
 export function startBroker(dataDir, extraArgs = []) {
   const t0 = performance.now();
-  const proc = spawn(process.execPath, [join(here, '..', 'dist', 'main.js'), '--port', '0', '--management-port', '0', '--host', '127.0.0.1',
+  const proc = spawn(process.execPath, [join(here, '..', 'dist', 'main.js'), '--port', '0', '--management-port', '0', '--prometheus-port', '0', '--host', '127.0.0.1',
     '--data-dir', dataDir, '--log-level', 'info', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let peak = 0;

@@ -5,6 +5,7 @@
 import type { Channel, ChannelModel, GetMessage, Message } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import { amqpError, channelError, connectionError, rpc } from '../test/support/amqp.js';
+import { external } from '../test/support/broker.js';
 import { Inbox, body, interopSuite, numbered, sleep, takeAll, uniqueName } from '../test/support/suite.js';
 
 const s = interopSuite();
@@ -277,11 +278,12 @@ describe('unacked messages are requeued, in order and redelivered', () => {
     expect(await drain(q)).toEqual([['0', true], ['1', true], ['2', true], ['3', true], ['4', false], ['5', false]]);
   });
 
-  it('when their connection closes, not to a noAck consumer on another channel of that connection', async () => {
+  // Skipped against RabbitMQ: it has the same race between its channel processes and usually,
+  // not always, wins it (one differential run in three lost it), so there it proves nothing.
+  it.skipIf(external)('when their connection closes, not to a noAck consumer on another channel of that connection', async () => {
     // Warren bug (src/amqp/connection.ts, connection.close from the client): the channels are
     // released while the connection is still 'running', so what the first channel requeues is
     // delivered to a noAck consumer on a later channel of the same, closing connection, and lost.
-    // RabbitMQ has the same race between its channel processes but usually wins it.
     const q = await queue();
     await publish(q, 5);
     const c = await connect();

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ctlTarget, externalHttp, rabbitmqctlFor, warrenCtl, type CtlTarget, type Run } from '../test/support/ctl.js';
+import { compare } from '../test/support/ctl-compare.js';
 import { freePort, built } from '../test/support/process.js';
 import { eventually } from '../test/support/suite.js';
 
@@ -27,61 +28,7 @@ const ctl = (...args: string[]) => warrenCtl(t, args);
 const http = (path: string, user = 'guest', pass = 'guest') =>
   fetch(`http://127.0.0.1:${t.managementPort}${path}`, { headers: { authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` } });
 
-/**
- * A table cell ([{"k",v},...]) with its fields sorted: RabbitMQ's HTTP API gives tables sorted by
- * key where rabbitmqctl keeps the declared order (Warren's API keeps it too).
- */
-function sortFields(cell: string): string {
-  if (!cell.startsWith('[{')) return cell;
-  const items: string[] = [];
-  let depth = 0;
-  let start = 1;
-  for (let i = 1; i < cell.length - 1; i++) {
-    const c = cell[i];
-    if (c === '"') { i = cell.indexOf('"', i + 1); continue; }
-    if (c === '[' || c === '{') depth++;
-    else if (c === ']' || c === '}') depth--;
-    else if (c === ',' && depth === 0) { items.push(cell.slice(start, i)); start = i + 1; }
-  }
-  items.push(cell.slice(start, cell.length - 1));
-  return `[${items.sort().join(',')}]`;
-}
-
-/** Output as compared with rabbitmqctl: info lines, header, the kept rows sorted, the error's head. */
-function shape(r: Run, keep: (row: string) => boolean = () => true, headers = true) {
-  const lines = r.stdout.replace(/rabbitmqctl/g, 'warren ctl').split('\n').filter((l) => l !== '');
-  const tabbed = lines.filter((l) => l.includes('\t'));
-  const errHead: string[] = [];
-  for (const l of r.stderr.split('\n')) {
-    if (l === '' || l.startsWith('Arguments given:')) { if (errHead.length > 0) break; else continue; }
-    errHead.push(l);
-  }
-  return { code: r.code, info: lines.filter((l) => !l.includes('\t')), header: headers ? (tabbed[0] ?? null) : null, rows: tabbed.slice(headers ? 1 : 0).filter(keep).map((l) => l.split('\t').map(sortFields).join('\t')).sort(), err: errHead };
-}
-
-/** warren ctl `args`; in differential mode also rabbitmqctl `args`, which must answer alike. */
-async function same(args: string[], keep?: (row: string) => boolean, stdin?: string): Promise<Run> {
-  const ours = await warrenCtl(t, args, { stdin });
-  const theirs = rabbitmqctlFor(t);
-  const headers = !args.includes('--no-table-headers');
-  if (theirs !== null) expect(shape(ours, keep, headers), `warren ctl ${args.join(' ')} vs rabbitmqctl`).toEqual(shape(await theirs(args, stdin), keep, headers));
-  return ours;
-}
-
-/**
- * For commands that change something: warren ctl with `a` names, rabbitmqctl (differential mode)
- * with `b` names, outputs compared with the b names written as a.
- */
-async function twin(build: (s: 'a' | 'b') => string[], keep?: (row: string) => boolean): Promise<Run> {
-  const ours = await ctl(...build('a'));
-  const theirs = rabbitmqctlFor(t);
-  if (theirs !== null) {
-    const r = await theirs(build('b'));
-    const swap = (s: string) => s.replace(new RegExp(`(${P}-[a-z]+)-b`, 'g'), '$1-a');
-    expect(shape(ours, keep), `warren ctl ${build('a').join(' ')} vs rabbitmqctl`).toEqual(shape({ code: r.code, stdout: swap(r.stdout), stderr: swap(r.stderr) }, keep));
-  }
-  return ours;
-}
+const { same, twin } = compare(() => t, P);
 
 const mine = (row: string) => row.includes(P);
 

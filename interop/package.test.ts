@@ -152,6 +152,22 @@ describe.skipIf(external || !gitCheckout)('npm package', () => {
     expect(existsSync(dataDir)).toBe(false);
   });
 
+  it('answers the management API and Prometheus from the installed package (their code is in chunks imported on first use)', async () => {
+    writeFileSync(join(project, 'http.mjs'), [
+      "import { startBroker } from 'warren';",
+      'const broker = await startBroker({ management: true, prometheusPort: -1 });',
+      'const api = new URL(broker.managementUrl);',
+      "const auth = 'Basic ' + Buffer.from(`${decodeURIComponent(api.username)}:${decodeURIComponent(api.password)}`).toString('base64');",
+      "const overview = await fetch(`http://${api.host}/api/overview`, { headers: { authorization: auth } });",
+      "const metrics = await fetch(`http://127.0.0.1:${broker.broker.prometheusPort}/metrics`);",
+      "console.log(`RESULT ${overview.status} ${(await overview.json()).product_name} ${metrics.status} ${/rabbitmq_connections/.test(await metrics.text())}`);",
+      'await broker.stop();',
+    ].join('\n'));
+    const w = watch(process.execPath, ['http.mjs'], project, /RESULT (.+)/);
+    expect((await w.ready)[1]).toBe('200 Warren 200 true');
+    expect(await w.exited).toBe(0);
+  });
+
   it('type-checks a strict TypeScript consumer against the shipped declarations', () => {
     writeFileSync(join(project, 'consumer.ts'), [
       "import { startBroker, type StartBrokerOptions, type WarrenHandle } from 'warren';",

@@ -121,7 +121,7 @@ describe.skipIf(external)('transient paging', () => {
     await ch.bindQueue(q, 'paging.delayed', 'k');
     // Padded past the page file's 256 KiB write buffer, so the held bodies reach the disk.
     for (let i = 0; i < 3000; i++) ch.publish('paging.delayed', 'k', Buffer.concat([body(i), Buffer.alloc(200, 32)]), { headers: { 'x-delay': 300 } });
-    await waitFor(() => b.broker!.vhost('/')!.exchanges.get('paging.delayed')!.hold!.size === 3000);
+    await waitFor(() => b.broker!.vhost('/')!.exchanges.get('paging.delayed')!.hold!.counts!().held === 3000);
     expect(pageBytes()).toBeGreaterThan(0);
     const got = (await drain(q, 3000)).map((t) => t.trimEnd());
     expect(got).toEqual(Array.from({ length: 3000 }, (_, i) => `message-${i}`));

@@ -1,5 +1,6 @@
 // Policies and operator policies survive a restart, and apply to the durable queues recovered
-// with them. Restarts need Warren's own process: skipped in differential mode.
+// with them; so do vhost limits, in their order, and they are enforced after it. Restarts need
+// Warren's own process: skipped in differential mode.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ANY_FREE_PORT } from '../src/config.js';
 import { Clients } from '../test/support/amqp.js';
@@ -53,5 +54,27 @@ describe.skipIf(external)('policies across a restart', () => {
     for (const b of ['1', '2', '3']) ch2.sendToQueue('kept-q', Buffer.from(b), { persistent: true });
     await ch2.waitForConfirms();
     expect((await ch2.checkQueue('kept-q')).messageCount).toBe(2);
+  });
+});
+
+describe.skipIf(external)('vhost limits across a restart', () => {
+  it('are kept in their order and enforced; cleared ones and a deleted vhost\'s stay gone', async () => {
+    const dir = tmpDataDir();
+    await r.restart(dir);
+    for (const v of ['lv', 'gone']) expect((await api('PUT', `/api/vhosts/${v}`, {})).status).toBe(201);
+    expect((await api('PUT', '/api/vhost-limits/lv/max-queues', { value: 0 })).status).toBe(204);
+    expect((await api('PUT', '/api/vhost-limits/lv/max-connections', { value: 5 })).status).toBe(204);
+    expect((await api('PUT', '/api/parameters/vhost-limits/%2F/limits', { value: { 'max-queues': 9 } })).status).toBe(201);
+    expect((await api('DELETE', '/api/parameters/vhost-limits/%2F/limits')).status).toBe(204);
+    expect((await api('PUT', '/api/vhost-limits/gone/max-queues', { value: 1 })).status).toBe(204);
+    expect((await api('DELETE', '/api/vhosts/gone')).status).toBe(204);
+    await r.restart(dir);
+    expect((await api('GET', '/api/vhost-limits')).body).toEqual([{ vhost: 'lv', value: { 'max-connections': 5, 'max-queues': 0 } }]);
+    expect(Object.keys((await api('GET', '/api/vhost-limits/lv')).body[0].value)).toEqual(['max-connections', 'max-queues']);
+    const ch = await (await r.clients.connect('/lv')).createChannel();
+    ch.on('error', () => {});
+    await expect(ch.assertQueue('q', { durable: false })).rejects.toThrow(/cannot declare queue 'q': queue limit in vhost 'lv' \(0\) is reached/);
+    expect((await api('PUT', '/api/vhosts/gone', {})).status).toBe(201);
+    expect((await api('GET', '/api/vhost-limits/gone')).body).toEqual([]);
   });
 });

@@ -1,6 +1,8 @@
 // Stream queues survive a restart and a SIGKILL: every confirmed message is back with its
 // offset unchanged, and offsets go on from where they were (never reused). Warren's own process
 // is needed, so these skip in differential mode.
+import fs from 'node:fs';
+import path from 'node:path';
 import amqp, { type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { external } from '../test/support/broker.js';
@@ -70,6 +72,43 @@ describe.skipIf(external || !built)('streams: restart and SIGKILL', () => {
     await pub.waitForConfirms();
     const all = await readAll(url, 'log', 801);
     expect(all[800]).toEqual(['c0', after[799]![1] + 1]);
+    await c.close();
+  }, 60_000);
+
+  it('a segment corrupted on disk: the error is logged at startup, a reader gets what is intact and then basic.cancel, never garbage', async () => {
+    const dir = tmpDataDir();
+    const args = ['--port', '0', '--host', '127.0.0.1', '--data-dir', dir];
+    let w = startWarren(args);
+    let c = await amqp.connect(`amqp://guest:guest@127.0.0.1:${await w.listening}`);
+    const pub = await c.createConfirmChannel();
+    await pub.assertQueue('dmg', { durable: true, arguments: STREAM });
+    for (let i = 0; i < 500; i++) pub.sendToQueue('dmg', Buffer.from(`d${i}`.padEnd(100, '.')));
+    await pub.waitForConfirms();
+    await c.close();
+    w.proc.kill('SIGTERM');
+    await w.exited;
+    const sdir = path.join(dir, 'streams', '%2F', 'dmg');
+    const victim = path.join(sdir, fs.readdirSync(sdir).filter((f) => f.endsWith('.seg')).sort()[1]!);
+    const buf = fs.readFileSync(victim);
+    buf[buf.length >> 1]! ^= 0xff;
+    fs.writeFileSync(victim, buf);
+    w = startWarren(args);
+    c = await amqp.connect(`amqp://guest:guest@127.0.0.1:${await w.listening}`);
+    const ch = await c.createChannel();
+    await ch.prefetch(1000);
+    const got: string[] = [];
+    await new Promise<void>((resolve) => {
+      void ch.consume('dmg', (m) => {
+        if (m === null) return resolve(); // basic.cancel from the broker
+        got.push(m.content.toString().replace(/\.+$/, ''));
+        ch.ack(m);
+      }, { arguments: { 'x-stream-offset': 'first' } });
+    });
+    expect(got.length).toBeGreaterThan(0);
+    expect(got.length).toBeLessThan(500);
+    expect(got).toEqual(Array.from({ length: got.length }, (_, i) => `d${i}`));
+    expect(w.output()).toMatch(/stream segment is corrupt/);
+    expect(w.output()).toContain(path.basename(victim));
     await c.close();
   }, 60_000);
 });

@@ -13,7 +13,6 @@ import { resetPageDir } from './core/page-file.js';
 import { Registry } from './core/registry.js';
 import type { Users } from './core/users.js';
 import type { VHost } from './core/vhost.js';
-import { importDefinitions } from './definitions.js';
 import { AmqpServer } from './amqp/server.js';
 import { ReplyRegistry } from './amqp/direct-reply-to.js';
 import { MemoryMonitor, type MemoryUse } from './memory-monitor.js';
@@ -24,7 +23,7 @@ import type { BrokerContext } from './amqp/context.js';
 import { Store } from './store/store.js';
 import { StorePersistence } from './persistence/store-persistence.js';
 import { recover } from './persistence/recovery.js';
-import { recoverAccess, recoverPolicies, StoreAccess } from './persistence/access-store.js';
+import { recoverAccess, recoverPolicies, recoverVhostLimits, StoreAccess } from './persistence/access-store.js';
 import { RateSampler, collectRates, createManagementServer, type ManagementContext } from './http/index.js';
 import type { ManagementServer } from './http/server.js';
 import { PrometheusServer } from './prometheus/server.js';
@@ -177,7 +176,10 @@ export class Broker implements BrokerContext, ManagementContext {
    */
   async start(): Promise<AddressInfo> {
     const started = Date.now();
-    this.openStore();
+    // The importer is loaded only when there is something to import (it is otherwise the
+    // management API's, loaded with its routes): one module fewer in an idle broker.
+    const load = this.config.definitions === null ? null : (await import('./definitions.js')).importDefinitions;
+    this.openStore(load);
     const { tcpListeners = [{ host: this.config.host, port: this.config.port }], tlsListeners = [], tls } = this.config;
     const tcp: AddressInfo[] = [];
     const amqps: AddressInfo[] = [];
@@ -246,7 +248,7 @@ export class Broker implements BrokerContext, ManagementContext {
     this.log.info(`Prometheus metrics on http://${this.prometheusAddress.address}:${this.prometheusAddress.port}/metrics`);
   }
 
-  private openStore(): void {
+  private openStore(importDefinitions: typeof import('./definitions.js').importDefinitions | null): void {
     const store = (this.store = Store.open(this.config.dataDir, { log: (level, msg, meta) => this.log.log(level, msg, meta) }));
     store.startReclaiming();
     // Transient bodies paged out of memory: never kept across a restart.
@@ -259,10 +261,11 @@ export class Broker implements BrokerContext, ManagementContext {
       this.registry.reset();
       const access = recoverAccess(store, this.registry, warn);
       recoverPolicies(store, this.registry, warn);
+      recoverVhostLimits(store, this.registry, warn);
       r = recover(persistence, (name) => this.vhostForRecovery(name), warn);
       this.registry.attach(new StoreAccess(store), persistence);
       // As rabbit: definitions to load replace the default user and vhost.
-      if (this.config.definitions !== null) importDefinitions(this.registry, this.config.definitions, this.log);
+      if (importDefinitions !== null && this.config.definitions !== null) importDefinitions(this.registry, this.config.definitions, this.log);
       else if (access.users === 0 && access.permissions === 0) this.addDefaults();
     } catch (err) {
       this.closeStore(); // bad definitions: the data directory is released, not held by a broker that never started

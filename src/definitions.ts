@@ -1,7 +1,8 @@
 // Importing a RabbitMQ definitions export (GET /api/definitions, rabbitmqctl export_definitions,
 // load_definitions) at start, as rabbit_definitions does: vhosts, users (hashes as exported),
-// permissions, topic permissions, policies, exchanges, queues, bindings. Parameters are not
-// supported yet and are named in a warning.
+// permissions, topic permissions, policies, vhost limits (the `vhost-limits` parameters),
+// exchanges, queues, bindings. Other runtime parameters (federation, shovels) are named in a
+// warning and ignored.
 //
 // Two phases, so nothing is half-applied: everything is checked first (every problem is listed,
 // each naming the file and the item), then applied. Applying is idempotent, as RabbitMQ's import
@@ -18,6 +19,7 @@ import { PolicyError, validatePolicy } from './core/policy-validate.js';
 import type { PolicyRecord } from './core/policy.js';
 import type { Registry } from './core/registry.js';
 import type { UserRecord } from './core/users.js';
+import { LimitError, validateLimits } from './core/vhost-limits.js';
 import { toTable, type FieldTable } from './protocol/field-table.js';
 
 type Json = Record<string, unknown>;
@@ -35,6 +37,7 @@ interface Plan {
   exchanges: { vhost: string; name: string; type: string; durable: boolean; autoDelete: boolean; internal: boolean; args: FieldTable }[];
   queues: { vhost: string; name: string; durable: boolean; autoDelete: boolean; args: FieldTable }[];
   policies: PolicyRecord[];
+  limits: { vhost: string; value: unknown }[];
   bindings: { vhost: string; source: string; destination: string; destKind: 'queue' | 'exchange'; routingKey: string; args: FieldTable }[];
 }
 
@@ -46,7 +49,7 @@ export function importDefinitions(registry: Registry, source: string | Json, log
   apply(registry, plan, log);
   log.info('imported definitions', {
     file, vhosts: plan.vhosts.length, users: plan.users.length, permissions: plan.permissions.length + plan.topicPermissions.length,
-    policies: plan.policies.length, exchanges: plan.exchanges.length, queues: plan.queues.length, bindings: plan.bindings.length,
+    policies: plan.policies.length, vhostLimits: plan.limits.length, exchanges: plan.exchanges.length, queues: plan.queues.length, bindings: plan.bindings.length,
   });
 }
 
@@ -134,13 +137,7 @@ function check(registry: Registry, json: unknown, file: string, log: Logger): Pl
   const d = json as Json;
   const problems: string[] = [];
   for (const k of Object.keys(d)) if (!KNOWN.has(k)) log.warn('definitions: unknown key ignored', { file, key: k });
-  for (const k of ['parameters'] as const) {
-    const v = d[k];
-    if (Array.isArray(v) && v.length > 0) {
-      log.warn(`definitions: ${k} are not supported yet and were ignored`, { file, [k]: v.map((p) => (p as Json)?.name) });
-    }
-  }
-  const plan: Plan = { vhosts: [], users: [], permissions: [], topicPermissions: [], policies: [], exchanges: [], queues: [], bindings: [] };
+  const plan: Plan = { vhosts: [], users: [], permissions: [], topicPermissions: [], policies: [], limits: [], exchanges: [], queues: [], bindings: [] };
   for (const it of list(d, 'vhosts', file, problems, named)) {
     const meta = (typeof it.o.metadata === 'object' && it.o.metadata !== null ? it.o.metadata : {}) as Json;
     const m = new Item(meta, it.label, problems);
@@ -178,6 +175,23 @@ function check(registry: Registry, json: unknown, file: string, log: Logger): Pl
       it.fail(e.detail);
     }
   }
+  const ignored: string[] = [];
+  for (const it of list(d, 'parameters', file, problems, inVhost)) {
+    const component = it.str('component');
+    if (component !== 'vhost-limits') { ignored.push(`${component}/${String(it.o.name)}`); continue; }
+    const vhost = it.str('vhost');
+    if (!has(vhost)) it.fail(`no vhost '${vhost}'`);
+    // An emptied limits parameter exports as [] (an empty Erlang proplist).
+    const value = Array.isArray(it.o.value) && it.o.value.length === 0 ? {} : it.o.value;
+    try {
+      validateLimits(value);
+      plan.limits.push({ vhost, value });
+    } catch (e) {
+      if (!(e instanceof LimitError)) throw e;
+      it.fail(e.detail);
+    }
+  }
+  if (ignored.length > 0) log.warn('definitions: runtime parameters other than vhost-limits are not supported and were ignored', { file, parameters: ignored });
   for (const it of list(d, 'exchanges', file, problems, inVhost)) {
     const x = { vhost: it.str('vhost'), name: it.name('name'), type: it.str('type'), durable: it.bool('durable', true),
       autoDelete: it.bool('auto_delete', false), internal: it.bool('internal', false), args: it.table('arguments') };
@@ -271,4 +285,7 @@ function apply(registry: Registry, plan: Plan, log: Logger): void {
     if (b.destKind === 'queue') v.bindQueue(b.destination, b.source, b.routingKey, b.args, importer(b.vhost));
     else v.bindExchange(b.destination, b.source, b.routingKey, b.args, importer(b.vhost));
   }
+  // Limits last (RabbitMQ sets them before the queues): an export of a vhost at its max-queues
+  // must import again, not fail half-way on its own queues.
+  for (const l of plan.limits) registry.vhost(l.vhost)!.limits.setAll(l.value);
 }

@@ -22,7 +22,7 @@ const tmp = () => {
   return d;
 };
 const start = async (dataDir: string) => {
-  const b = new Broker({ port: 0, host: '127.0.0.1', dataDir, logger: createLogger('error', true) });
+  const b = new Broker({ port: 0, host: '127.0.0.1', managementPort: 0, prometheusPort: 0, dataDir, logger: createLogger('error', true) });
   await b.start();
   brokers.push(b);
   return b;
@@ -103,7 +103,7 @@ describe('users, vhosts and permissions in the store', () => {
     const script = `
       const { Broker } = await import(${JSON.stringify(join(__dirname, '..', 'dist', 'broker.js'))});
       const { createLogger } = await import(${JSON.stringify(join(__dirname, '..', 'dist', 'log.js'))});
-      const b = new Broker({ port: 0, dataDir: ${JSON.stringify(dir)}, logger: createLogger('error', true) });
+      const b = new Broker({ port: 0, host: '127.0.0.1', managementPort: 0, prometheusPort: 0, dataDir: ${JSON.stringify(dir)}, logger: createLogger('error', true) });
       await b.start();
       b.addVhost('kv', { description: 'kept', tags: ['t1'] });
       b.users.addUser('ku', 'kpw', ['management']);
@@ -141,7 +141,7 @@ describe('data directories from before access control (schema version 1)', () =>
     // users or vhosts recorded, no pattern tables (version 3).
     const db = new Database(join(dir, 'warren.db'));
     db.exec(`DROP INDEX messages_retrying; ALTER TABLE messages DROP COLUMN delivery_count; ALTER TABLE messages DROP COLUMN retry_at;
-      DROP TABLE held_messages; DROP TABLE dedup_cache; DROP TABLE policies;
+      DROP TABLE held_messages; DROP TABLE dedup_cache; DROP TABLE policies; DROP TABLE vhost_limits;
       DROP TABLE permissions; DROP TABLE topic_permissions; DELETE FROM users; DELETE FROM vhosts;
       ALTER TABLE vhosts DROP COLUMN description; ALTER TABLE vhosts DROP COLUMN tags; ALTER TABLE users DROP COLUMN hashing_algorithm;
       UPDATE meta SET value = 1 WHERE key = 'schema_version'`);

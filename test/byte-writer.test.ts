@@ -319,3 +319,71 @@ describe('ByteWriter buffer sizing', () => {
     expect(Buffer.concat(w.take()).length).toBe(1_000_000);
   });
 });
+
+describe('FrameWriter: a busy turn', () => {
+  /** Walks `all` frame by frame: [type, channel, payload] each, checking sizes and frame ends. */
+  function frames(all: Buffer): [number, number, Buffer][] {
+    const out: [number, number, Buffer][] = [];
+    let off = 0;
+    while (off < all.length) {
+      const size = all.readUInt32BE(off + 3);
+      expect(all[off + 7 + size]).toBe(0xce);
+      out.push([all[off]!, all.readUInt16BE(off + 1), all.subarray(off + 7, off + 7 + size)]);
+      off += 8 + size;
+    }
+    expect(off).toBe(all.length);
+    return out;
+  }
+
+  it('hands out whole frames of a full buffer uncopied: growth copies only the frame being written', () => {
+    const w = new FrameWriter();
+    w.frameMax = 131072;
+    const copy = vi.spyOn(Buffer.prototype, 'copy');
+    const bodies: Buffer[] = [];
+    const rnd = prng(7);
+    for (let i = 0; i < 2000; i++) {
+      const body = pattern(200 + Math.floor(rnd() * 1200), i);
+      bodies.push(body);
+      w.method(1, M.BasicDeliver, { consumerTag: 'c', deliveryTag: i + 1, redelivered: false, exchange: 'x', routingKey: `k${i}` });
+      w.content(1, Buffer.from([0, 0]), body);
+    }
+    // Bytes copied from one of the writer's buffers into another (bodies into it do not count).
+    const bodyBytes = bodies.reduce((n, b) => n + b.length, 0);
+    const copiedBytes = copy.mock.calls.reduce((n, c, i) => {
+      const src = copy.mock.contexts[i] as Buffer;
+      if (bodies.includes(src)) return n;
+      const [, , from, to] = c as unknown as [Buffer, number?, number?, number?];
+      return n + (to ?? src.length) - (from ?? 0);
+    }, 0);
+    copy.mockRestore();
+    const parts = w.take();
+    const all = Buffer.concat(parts);
+    // ~3 MB out; the old growth-by-doubling copied about as much again between buffers.
+    expect(copiedBytes).toBeLessThan(bodyBytes / 10);
+    expect(parts.length).toBeGreaterThan(10); // handed out a buffer at a time
+    const fs = frames(all);
+    expect(fs).toHaveLength(6000);
+    for (let i = 0; i < 2000; i++) {
+      const m = decodeMethod(new ByteReader().reset(fs[3 * i]![2], 0, fs[3 * i]![2].length)) as { deliveryTag: number; routingKey: string };
+      expect(m.deliveryTag).toBe(i + 1);
+      expect(m.routingKey).toBe(`k${i}`);
+      expect(fs[3 * i + 2]![2].equals(bodies[i]!)).toBe(true);
+    }
+  });
+
+  it('keeps whole frames and large bodies by reference in order, with heartbeats between', () => {
+    const w = new FrameWriter();
+    w.frameMax = 131072;
+    const big = pattern(40_000, 3);
+    for (let i = 0; i < 300; i++) {
+      w.method(2, M.BasicAck, { deliveryTag: i, multiple: false });
+      if (i % 50 === 0) w.content(2, Buffer.from([0, 0]), big);
+      if (i % 7 === 0) w.heartbeat();
+    }
+    const fs = frames(Buffer.concat(w.take()));
+    expect(fs.filter(([t]) => t === 8)).toHaveLength(43);
+    expect(fs.filter(([t]) => t === 3).every(([, , p]) => p.equals(big))).toBe(true);
+    const acks = fs.filter(([t]) => t === 1).map(([, , p]) => (decodeMethod(new ByteReader().reset(p, 0, p.length)) as { deliveryTag: number }).deliveryTag);
+    expect(acks).toEqual([...Array(300).keys()]);
+  });
+});

@@ -35,7 +35,7 @@ function capture() {
 }
 
 async function start(dataDir: string, definitions: string | Record<string, unknown>, logger = createLogger('error', true)) {
-  const b = new Broker({ port: 0, host: '127.0.0.1', dataDir, definitions, logger });
+  const b = new Broker({ port: 0, host: '127.0.0.1', managementPort: 0, prometheusPort: 0, dataDir, definitions, logger });
   await b.start();
   brokers.push(b);
   return b;
@@ -122,7 +122,7 @@ describe('definitions at boot', () => {
       bindings: [{ source: 'app.events', vhost: 'apps', destination: 'missing', destination_type: 'queue', routing_key: '' }],
     }));
     const dir = tmp();
-    const b = new Broker({ port: 0, host: '127.0.0.1', dataDir: dir, definitions: file, logger: createLogger('error', true) });
+    const b = new Broker({ port: 0, host: '127.0.0.1', managementPort: 0, prometheusPort: 0, dataDir: dir, definitions: file, logger: createLogger('error', true) });
     const err = await b.start().then(() => null, (e: Error) => e);
     brokers.push(b);
     expect(err).not.toBeNull();
@@ -139,6 +139,21 @@ describe('definitions at boot', () => {
     const fresh = await start(dir, { users: [], vhosts: [] });
     expect(fresh.users.list()).toEqual([]);
     expect(fresh.vhosts.size).toBe(0);
+  });
+
+  it('imports vhost limits (vhost-limits parameters) after the queues they count, ignores other parameters with a warning, refuses bad limits', async () => {
+    const { logger, warnings } = capture();
+    const parameters = [
+      { value: { 'max-queues': 1, 'max-connections': 5 }, vhost: 'apps', component: 'vhost-limits', name: 'limits' },
+      { value: { uri: 'amqp://upstream' }, vhost: 'apps', component: 'federation-upstream', name: 'up' },
+    ];
+    const b = await start(tmp(), { ...EXPORT, parameters }, logger);
+    expect(b.vhost('apps')!.limits.value).toEqual([['max-connections', 5], ['max-queues', 1]]);
+    expect(b.vhost('apps')!.queues.has('app.jobs')).toBe(true);
+    expect(warnings.some((w) => w.includes('runtime parameters other than vhost-limits') && w.includes('federation-upstream/up'))).toBe(true);
+    const bad = { value: { 'max-queues': 'one' }, vhost: 'apps', component: 'vhost-limits', name: 'limits' };
+    await expect(start(tmp(), { ...EXPORT, parameters: [bad] })).rejects.toThrow(
+      "definitions: parameters[0] ('limits') in vhost 'apps': max-queues should be a number, actually was <<\"one\">>");
   });
 
   it('names the file when it cannot be read or parsed', async () => {

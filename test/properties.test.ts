@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ByteWriter } from '../src/protocol/byte-writer.js';
 import { writeBasicProperties, type BasicProperties } from '../src/protocol/generated/amqp.js';
 import { P, propertyAt, propertyFlags, shortstrAt, spliceBytes } from '../src/core/properties.js';
+import { Message } from '../src/core/message.js';
 
 function encode(p: BasicProperties): Buffer {
   const w = new ByteWriter(1024);
@@ -26,6 +27,14 @@ describe('raw property access', () => {
     expect(raw[propertyAt(raw, P.deliveryMode)]).toBe(2);
     expect(raw[propertyAt(raw, P.priority)]).toBe(7);
     expect(raw.readUInt32BE(propertyAt(raw, P.timestamp) + 4)).toBe(1_700_000_000);
+  });
+
+  it('Message.priority reads the octet without decoding, behind headers and strings', () => {
+    const m = new Message('x', 'k', encode(all), Buffer.alloc(0));
+    expect(m.priority).toBe(7);
+    expect(new Message('x', 'k', encode({ contentType: 'a', priority: 0 }), Buffer.alloc(0)).priority).toBe(0);
+    expect(new Message('x', 'k', encode({ contentType: 'a', priority: 255 }), Buffer.alloc(0)).priority).toBe(255);
+    expect(new Message('x', 'k', encode({ headers: { a: { type: 'S', value: 'b' } } }), Buffer.alloc(0)).priority).toBe(0);
   });
 
   it('skips only the properties that are present', () => {

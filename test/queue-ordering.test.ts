@@ -1,4 +1,5 @@
 // Queue logic without sockets: ordering on requeue, round-robin, prefetch via canTake.
+import { prng } from './support/prng.js';
 import { describe, expect, it } from 'vitest';
 import { Message } from '../src/core/message.js';
 import { ClassicQueue as Queue } from '../src/core/queue/classic.js';
@@ -43,6 +44,33 @@ describe('ReadyList', () => {
     for (const i of order) r.insertBySeq(taken[i]!);
     expect([...r].map((e) => e.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i));
     expect(r.bytes).toBe(entries.reduce((n, e) => n + e.size, 0));
+  });
+
+  it('insertBySeq keeps seq order from either side, across wrap-around and growth (random model check)', () => {
+    const rnd = prng(5);
+    const r = new ReadyList();
+    let model: number[] = [];
+    let next = 0;
+    const out: Entry[] = [];
+    for (let step = 0; step < 20000; step++) {
+      const x = rnd();
+      if (x < 0.45) {
+        r.push(entry(next));
+        model.push(next++);
+      } else if (x < 0.75 && r.length > 0) {
+        const e = r.shift()!;
+        expect(e.seq).toBe(model.shift());
+        out.push(e);
+      } else if (out.length > 0) {
+        // Back in: mostly old entries (near the head), sometimes recent ones (near the tail).
+        const i = rnd() < 0.7 ? Math.floor(rnd() * Math.min(3, out.length)) : out.length - 1;
+        const [e] = out.splice(i, 1);
+        r.insertBySeq(e!);
+        model.push(e!.seq);
+        model = model.sort((a, b) => a - b);
+      }
+    }
+    expect([...r].map((e) => e.seq)).toEqual(model);
   });
 });
 

@@ -33,13 +33,13 @@ const rec = (seq: number) => ({
 function downgradeToV2(dir: string): void {
   const db = new Database(path.join(dir, 'warren.db'));
   db.exec(`DROP INDEX messages_retrying; ALTER TABLE messages DROP COLUMN delivery_count; ALTER TABLE messages DROP COLUMN retry_at;
-    DROP TABLE held_messages; DROP TABLE dedup_cache; DROP TABLE policies; UPDATE meta SET value = 2 WHERE key = 'schema_version';`);
+    DROP TABLE held_messages; DROP TABLE dedup_cache; DROP TABLE policies; DROP TABLE vhost_limits; UPDATE meta SET value = 2 WHERE key = 'schema_version';`);
   db.close();
 }
 
 describe('pattern tables', () => {
   it('migrate a version 2 data directory in place, keeping its messages', () => {
-    expect(SCHEMA_VERSION).toBe(4);
+    expect(SCHEMA_VERSION).toBe(5);
     const dir = tmpDir();
     let s = open(dir);
     s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
@@ -103,16 +103,22 @@ describe('pattern tables', () => {
   });
 });
 
+/** A data dir with a vhost 'v', turned back by `sql` into what an older Warren wrote. */
+function olderDir(sql: string): string {
+  const dir = tmpDir();
+  const s = open(dir);
+  s.saveVhost({ name: 'v', description: '', tags: [] });
+  s.close();
+  const db = new Database(path.join(dir, 'warren.db'));
+  db.exec(sql);
+  db.close();
+  return dir;
+}
+
 describe('policy table', () => {
   it('migrates a version 3 data directory to 4, and policies round-trip a reopen and go with their vhost', () => {
-    const dir = tmpDir();
+    const dir = olderDir("DROP TABLE policies; DROP TABLE vhost_limits; UPDATE meta SET value = 3 WHERE key = 'schema_version';");
     let s = open(dir);
-    s.saveVhost({ name: 'v', description: '', tags: [] });
-    s.close();
-    const db = new Database(path.join(dir, 'warren.db'));
-    db.exec("DROP TABLE policies; UPDATE meta SET value = 3 WHERE key = 'schema_version';");
-    db.close();
-    s = open(dir);
     const row = { kind: 'policy', vhost: 'v', name: 'p', pattern: '^q', applyTo: 'queues', priority: 1.5, definition: { 'ha-mode': 'all', 'max-length': 2 } };
     s.policies.save(row);
     s.policies.save({ ...row, kind: 'operator', vhost: '/' });
@@ -121,5 +127,21 @@ describe('policy table', () => {
     expect(s.policies.load()).toEqual([{ ...row, kind: 'operator', vhost: '/' }, row]);
     s.deleteVhost('v');
     expect(s.policies.load().map((r) => r.vhost)).toEqual(['/']);
+  });
+});
+
+describe('vhost limits table', () => {
+  it('migrates a version 4 data directory to 5; limits keep their order across a reopen, an emptied set stays, and they go with their vhost', () => {
+    const dir = olderDir("DROP TABLE vhost_limits; UPDATE meta SET value = 4 WHERE key = 'schema_version';");
+    let s = open(dir);
+    s.vhostLimits.save('v', [['max-queues', 3], ['max-connections', -1]]);
+    s.vhostLimits.save('/', []);
+    s.close();
+    s = open(dir);
+    expect(s.vhostLimits.load()).toEqual([{ vhost: '/', limits: [] }, { vhost: 'v', limits: [['max-queues', 3], ['max-connections', -1]] }]);
+    s.vhostLimits.save('/', null);
+    s.deleteVhost('v');
+    expect(s.vhostLimits.load()).toEqual([]);
+    s.close();
   });
 });

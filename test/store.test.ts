@@ -49,6 +49,15 @@ function msg(seq: number, body = `m${seq}`): MessageRecord {
 }
 
 const turn = () => new Promise<void>((r) => setImmediate(r));
+/** Holds the WAL's fsyncs until `held` ones are called, as a slow disk would. */
+function holdFsyncs() {
+  const held: (() => void)[] = [];
+  const real = fs.fsync;
+  const spy = vi.spyOn(fs, 'fsync').mockImplementation(((fd: number, cb: (e: Error | null) => void) => {
+    held.push(() => real(fd, cb));
+  }) as typeof fs.fsync);
+  return { held, spy };
+}
 /** Resolves once every afterCommit callback registered before it has run (they run in order). */
 const durable = (s: Store) => new Promise<void>((r) => s.afterCommit(() => r()));
 
@@ -221,6 +230,75 @@ describe('group commit', () => {
     expect(done).toBe(true);
     expect(s.commits).toBe(before + 1);
     expect(s.stats().messages).toBe(1000);
+  });
+
+  it('deletes removes of committed messages in runs, never a live message between them', () => {
+    const dir = tmpDir();
+    let s = openWithQ(dir);
+    for (let i = 1; i <= 30; i++) s.addMessage('/', 'q', msg(i));
+    s.flush();
+    // Out of order, with gaps: runs 2-5, 7, 9-12, 20-21 and 30; 6, 8 and 13-19 stay.
+    for (const seq of [9, 10, 2, 3, 4, 5, 7, 11, 12, 21, 20, 30]) s.removeMessage('/', 'q', seq);
+    s.close();
+    s = open(dir);
+    expect(s.loadIndex('/', 'q').map((e) => e.seq)).toEqual([1, 6, 8, 13, 14, 15, 16, 17, 18, 19, 22, 23, 24, 25, 26, 27, 28, 29]);
+    s.close();
+  });
+
+  it('two fsyncs overlap at most; meanwhile message writes of later turns wait for one commit', async () => {
+    const s = openWithQ();
+    const { held, spy } = holdFsyncs();
+    try {
+      for (let i = 1; i <= 10; i++) s.addMessage('/', 'q', msg(i));
+      const first = durable(s);
+      await turn();
+      expect(held).toHaveLength(1); // 1-10 committed, their fsync in flight
+      const before = s.commits;
+      for (let t = 0; t < 4; t++) {
+        for (let i = 11 + t * 10; i <= 20 + t * 10; i++) s.addMessage('/', 'q', msg(i));
+        s.removeMessage('/', 'q', t + 1);
+        s.removeMessage('/', 'q', 20 + t * 10); // an add of this very commit: cancelled, never written
+        await turn();
+      }
+      // The first of the four turns committed and its fsync overlaps; the other three wait.
+      expect(held).toHaveLength(2);
+      expect(s.commits).toBe(before + 1);
+      held.shift()!();
+      await first;
+      await turn();
+      expect(s.commits).toBe(before + 2); // the three waiting turns in one commit
+      while (held.length > 0) held.shift()!();
+      await durable(s);
+      expect(s.cancelledAdds).toBe(4);
+      expect(s.stats().messages).toBe(42);
+    } finally {
+      spy.mockRestore();
+      while (held.length > 0) held.shift()!();
+    }
+  });
+
+  it('runs callbacks in commit order when a later fsync completes first', async () => {
+    const s = openWithQ();
+    const { held, spy } = holdFsyncs();
+    const order: string[] = [];
+    try {
+      s.addMessage('/', 'q', msg(1));
+      s.afterCommit(() => order.push('a'));
+      await turn();
+      s.addMessage('/', 'q', msg(2));
+      s.afterCommit(() => order.push('b'));
+      await turn();
+      expect(held).toHaveLength(2);
+      held.pop()!(); // b's fsync ends first: a's is still running, so b waits
+      await new Promise((r) => setTimeout(r, 20));
+      expect(order).toEqual([]);
+      held.pop()!();
+      await new Promise((r) => setTimeout(r, 20));
+      expect(order).toEqual(['a', 'b']);
+    } finally {
+      spy.mockRestore();
+      while (held.length > 0) held.shift()!();
+    }
   });
 
   it('cancels an add removed in the same turn: no write, no commit', async () => {

@@ -1,5 +1,5 @@
 // WalSync: commit callbacks (publisher confirms) run only after an fsync that started after
-// their commit has completed, in commit order, one fsync in flight at a time.
+// their commit has completed, in commit order, at most two fsyncs in flight at a time.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,21 +29,36 @@ afterEach(() => {
 });
 
 describe('WalSync', () => {
-  it('holds callbacks until the fsync completes; commits meanwhile wait for the next fsync', () => {
+  it('holds callbacks until the fsync completes; two overlap, later commits wait for the next', () => {
     const { w, pending } = setup();
     const order: string[] = [];
     w.committed(true, [() => order.push('c1')], null);
     expect(pending).toHaveLength(1);
     w.committed(true, [() => order.push('c2a'), () => order.push('c2b')], null);
+    expect(pending).toHaveLength(2); // c2's fsync need not wait for c1's
     w.committed(false, [() => order.push('c3')], null); // no writes, but behind c2's commit
-    expect(pending).toHaveLength(1); // one fsync in flight at a time
+    w.committed(true, [() => order.push('c4')], null);
+    expect(pending).toHaveLength(2); // two in flight at most: c4 waits
     expect(order).toEqual([]);
     pending.shift()!(null);
     expect(order).toEqual(['c1']);
-    expect(pending).toHaveLength(1); // the next fsync covers c2 and c3
+    expect(pending).toHaveLength(2); // c4's fsync started
     pending.shift()!(null);
     expect(order).toEqual(['c1', 'c2a', 'c2b', 'c3']);
+    pending.shift()!(null);
+    expect(order).toEqual(['c1', 'c2a', 'c2b', 'c3', 'c4']);
     expect(pending).toHaveLength(0);
+  });
+
+  it('a later fsync that completes first waits for the earlier one: callbacks stay in order', () => {
+    const { w, pending } = setup();
+    const order: string[] = [];
+    w.committed(true, [() => order.push('a')], null);
+    w.committed(true, [() => order.push('b')], null);
+    pending.pop()!(null);
+    expect(order).toEqual([]);
+    pending.pop()!(null);
+    expect(order).toEqual(['a', 'b']);
   });
 
   it('fsyncs after a commit even when nobody waits (declarations must survive power loss too)', () => {
@@ -76,15 +91,18 @@ describe('WalSync', () => {
     const got: string[] = [];
     w.committed(true, [() => got.push('in-flight')], null);
     w.committed(true, [() => got.push('waiting')], null);
+    w.committed(true, [() => got.push('waiting too')], null);
+    expect(pending).toHaveLength(2);
     w.syncNow();
     expect(syncSpy).toHaveBeenCalledTimes(1);
-    expect(got).toEqual(['in-flight', 'waiting']);
+    expect(got).toEqual(['in-flight', 'waiting', 'waiting too']);
     pending.shift()!(null);
-    expect(got).toEqual(['in-flight', 'waiting']);
+    pending.shift()!(null);
+    expect(got).toEqual(['in-flight', 'waiting', 'waiting too']);
     w.committed(true, [() => got.push('after')], null);
     expect(pending).toHaveLength(1);
     pending.shift()!(null);
-    expect(got).toEqual(['in-flight', 'waiting', 'after']);
+    expect(got).toEqual(['in-flight', 'waiting', 'waiting too', 'after']);
   });
 
   it('a throwing callback is reported and does not stop the others', () => {

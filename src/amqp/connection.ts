@@ -243,6 +243,7 @@ export class Connection implements FrameSink, ChannelPort {
   opened(vhost: VHost, actor: Actor): void {
     this.vhost = vhost;
     this.actor = actor;
+    vhost.limits.connectionOpened(actor);
     this.clearHandshakeTimer();
   }
 
@@ -254,8 +255,8 @@ export class Connection implements FrameSink, ChannelPort {
     // As RabbitMQ: answer with the header we do speak, then close.
     this.log.warn('closing connection: unsupported protocol header', { connection: this.name, header: header.toString('hex') });
     this.state = 'closed';
-    this.socket.end(answer);
-    destroySoon(this.socket);
+    this.socket.write(answer);
+    this.endSocket();
   }
 
   drop(reason: string): void {
@@ -374,11 +375,21 @@ export class Connection implements FrameSink, ChannelPort {
     this.closeTimer = setTimeout(() => this.socket.destroy(), CLOSE_OK_TIMEOUT_MS);
   }
 
-  /** Write what is pending, then close the socket (destroyed once the writes are done). */
+  /**
+   * Write what is pending and send FIN, but keep reading (and discarding) until the client
+   * closes its side, for at most CLOSE_OK_TIMEOUT_MS. Closing at once would make the kernel
+   * answer frames still in flight from the client (acks sent just before connection.close) with
+   * a RST, and a RST makes the client's kernel drop our close-ok unread: amqplib's close() then
+   * never returns (interop/connection-close-linger.test.ts).
+   */
   private endSocket(): void {
     this.flush();
     this.socket.end();
-    destroySoon(this.socket);
+    this.socket.resume();
+    if (this.closeTimer) clearTimeout(this.closeTimer);
+    this.closeTimer = setTimeout(() => this.socket.destroy(), CLOSE_OK_TIMEOUT_MS);
+    // Gone for the broker now (listings, connection_max), not when the client's FIN arrives.
+    this.broker.connectionClosed(this);
   }
 
   /** Broker shutdown: tell the client why (320 CONNECTION_FORCED). */
@@ -438,11 +449,6 @@ export class Connection implements FrameSink, ChannelPort {
       if (this.state === 'running') this.send(id, M.ChannelCloseOk, {});
     });
   }
-}
-
-/** net.Socket's destroySoon (end, then destroy once written); other Duplexes just end. */
-function destroySoon(s: Duplex): void {
-  (s as Duplex & { destroySoon?: () => void }).destroySoon?.();
 }
 
 function describe(err: unknown): string {

@@ -4,7 +4,7 @@
 // properties go out as the raw bytes the publisher sent and the body as the same Buffer slice,
 // never copied here.
 import {
-  FRAME_METHOD, writeBasicDeliver, writeBasicGetOk, writeBasicReturn,
+  FRAME_METHOD, writeBasicGetOk, writeBasicReturn,
 } from '../protocol/generated/amqp.js';
 import type { Message } from '../core/message.js';
 import type { FrameWriter } from './frame-writer.js';
@@ -13,10 +13,7 @@ import type { FrameWriter } from './frame-writer.js';
 export function writeDelivery(
   out: FrameWriter, channel: number, consumerTag: string, deliveryTag: number, redelivered: boolean, msg: Message,
 ): void {
-  const at = out.beginFrame(FRAME_METHOD, channel);
-  writeBasicDeliver(out, consumerTag, deliveryTag, redelivered, msg.exchange, msg.routingKey);
-  out.endFrame(at);
-  out.content(channel, msg.properties, msg.body);
+  out.deliver(channel, consumerTag, deliveryTag, redelivered, msg.exchange, msg.routingKey, msg.properties, msg.body);
 }
 
 /** basic.get-ok + content; `messageCount` is what is left in the queue. */

@@ -147,8 +147,15 @@ export class Handshake {
           side.broker.log.warn('refusing connection: unknown vhost', { connection: side.name, vhost: m.virtualHost, user: this.user?.name });
           throw ConnectionError.notAllowed(`vhost ${m.virtualHost} not found`);
         }
-        // rabbit_access_control:check_vhost_access: the user needs permissions in the vhost.
         const user = this.user!;
+        // rabbit_reader checks the vhost's connection limit before the user's access to it.
+        try {
+          vhost.limits.admitConnection(user.name);
+        } catch (e) {
+          side.broker.log.warn('refusing connection: vhost connection limit reached', { connection: side.name, vhost: vhost.name, user: user.name });
+          throw e;
+        }
+        // rabbit_access_control:check_vhost_access: the user needs permissions in the vhost.
         const access = side.broker.permissions;
         if (!access.canOpen(user.name, vhost.name)) {
           side.broker.log.warn('refusing connection: no permissions in vhost', { connection: side.name, vhost: vhost.name, user: user.name });

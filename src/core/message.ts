@@ -73,8 +73,12 @@ export class Message {
 
   /** The `priority` property (0 when absent). */
   get priority(): number {
-    if (this.properties.length < 2 || (this.properties[0]! & PRIORITY_BIT) === 0) return 0;
-    return this.props.priority ?? 0;
+    const p = this.properties;
+    if (p.length < 2 || (p[0]! & PRIORITY_BIT) === 0) return 0;
+    // Straight from the raw bytes: every enqueue asks, and most clients set the bit (the Java
+    // client's defaults do), so decoding every property here would cost each message.
+    if (this.decoded !== null) return this.decoded.priority ?? 0;
+    return p[propertyAt(p, P.priority)]!;
   }
 }
 

@@ -6,6 +6,7 @@ import type { PermissionRecord, TopicPermissionRecord } from './access.js';
 import type { Binding, Exchange } from './exchange/exchange.js';
 import type { Message } from './message.js';
 import type { PolicyKind, PolicyRecord } from './policy.js';
+import type { LimitEntries } from './vhost-limits.js';
 import type { UserRecord } from './users.js';
 
 /** A durable queue's persistent messages, by the queue's own sequence numbers. */
@@ -34,8 +35,8 @@ export interface HeldJournal {
   /** Written in this turn's commit. */
   add(seq: number, dueAt: number, msg: Message): void;
   remove(seq: number): void;
-  /** A held message whose body was dropped from memory (a long hold pages out). */
-  read(seq: number): Message;
+  /** A held message's body and properties back from the store (undefined if it is not there). */
+  read(seq: number): Message | undefined;
   /** Startup: every held message, by seq. */
   forEach(fn: (seq: number, dueAt: number, msg: Message) => void): void;
 }
@@ -83,6 +84,8 @@ export interface Persistence {
    * afterCommit callbacks (publisher confirms) wait for that. Once per turn per file.
    */
   syncWith(f: DurableFile): void;
+  /** The broker's log, for problems found in files queues keep themselves (a corrupt stream segment). */
+  log(level: 'error' | 'warn' | 'info', msg: string, meta: Record<string, unknown>): void;
 
   saveExchange(vhost: string, x: Exchange): void;
   deleteExchange(vhost: string, name: string): void;
@@ -103,6 +106,11 @@ export interface PolicyPersistence {
   deletePolicy(kind: PolicyKind, vhost: string, name: string): void;
 }
 
+/** A vhost's limits, committed at once as access changes are; null: the vhost has none. */
+export interface LimitPersistence {
+  saveVhostLimits(vhost: string, limits: LimitEntries | null): void;
+}
+
 /** A vhost's metadata as stored and exported (definitions' `vhosts` entries). */
 export interface VhostMeta {
   description: string;
@@ -113,7 +121,7 @@ export interface VhostMeta {
  * Users, vhosts and permissions (rabbit_auth_backend_internal's tables and rabbit_vhost's). Each
  * change is committed at once: access changes are rare and must survive a crash straight after.
  */
-export interface AccessPersistence extends PolicyPersistence {
+export interface AccessPersistence extends PolicyPersistence, LimitPersistence {
   saveVhost(name: string, meta: VhostMeta): void;
   /** The vhost and everything in it: exchanges, queues, their messages, bindings, permissions. */
   deleteVhost(name: string): void;

@@ -61,7 +61,7 @@ export class VhostPolicies {
     const p = matchPolicy(this.byKind.policy.values(), 'queue', q.name);
     const op = matchPolicy(this.byKind.operator.values(), 'queue', q.name);
     if (p === q.policy && op === q.operatorPolicy) return;
-    q.applyPolicy(p, op, effectiveQueueArgs(q.args, p, op));
+    q.applyPolicy(p, op, effectiveQueueArgs(q.args, p, op, q.type));
   }
 
   applyExchange(x: Exchange): void {

@@ -6,9 +6,12 @@
 // - expires, message-ttl, max-length, max-length-bytes (and delivery-limit): the lowest of the
 //   x-argument, the policy and the operator policy wins;
 // - dead-letter-exchange, dead-letter-routing-key, overflow, alternate-exchange: the x-argument
-//   wins over the policy (operator policies cannot set them).
+//   wins over the policy (operator policies cannot set them);
+// - on streams (rabbit_stream_queue:make_stream_conf) only max-length-bytes, max-age and
+//   stream-max-segment-size-bytes, each the lowest of argument and policy.
 // Pure functions: the vhost's policy table (policy-set.ts) applies what they compute.
 import { setOwn, type FieldTable, type FieldValue } from '../protocol/field-table.js';
+import { parseAge } from './queue/stream/args.js';
 
 export type PolicyKind = 'policy' | 'operator';
 export type ApplyTo = 'all' | 'queues' | 'exchanges';
@@ -37,13 +40,19 @@ const LOWEST_WINS = new Set(['expires', 'message-ttl', 'max-length', 'max-length
  * x-argument: 'min' the lowest wins, 'arg' the x-argument wins. RabbitMQ 3.10 reads
  * delivery-limit only for quorum queues, so on classic ones it is ignored, as here.
  */
-const QUEUE_KEYS: readonly [string, 'min' | 'arg'][] = [
+type Resolve = 'min' | 'arg' | 'shortest';
+const QUEUE_KEYS: readonly [string, Resolve][] = [
   ['expires', 'min'], ['dead-letter-exchange', 'arg'], ['dead-letter-routing-key', 'arg'], ['message-ttl', 'min'],
   ['max-length', 'min'], ['max-length-bytes', 'min'], ['overflow', 'arg'],
 ];
 
+/** A stream's keys (rabbit_stream_queue:make_stream_conf); max-age's lowest is the shortest age. */
+const STREAM_KEYS: readonly [string, Resolve][] = [
+  ['max-length-bytes', 'min'], ['max-age', 'shortest'], ['stream-max-segment-size-bytes', 'min'],
+];
+
 /** Keys Warren honours, by what they apply to; everything else valid is kept but ignored. */
-export const HONOURED_KEYS: ReadonlySet<string> = new Set([...QUEUE_KEYS.map(([k]) => k), 'alternate-exchange']);
+export const HONOURED_KEYS: ReadonlySet<string> = new Set([...QUEUE_KEYS.map(([k]) => k), ...STREAM_KEYS.map(([k]) => k), 'alternate-exchange']);
 
 export function compilePolicy(r: PolicyRecord): Policy {
   return { ...r, definition: sortedDefinition(r.definition), regex: new RegExp(r.pattern) };
@@ -96,22 +105,35 @@ function asField(v: unknown): FieldValue | undefined {
 
 const INTEGER_TYPES = new Set(['b', 's', 'I', 'l', 'B', 'u', 'i']);
 
+/** An age argument or policy value in ms (Infinity when it is not one). */
+function ageMs(v: FieldValue): number {
+  if (v.type !== 'S') return Infinity;
+  const ms = parseAge(typeof v.value === 'string' ? v.value : (v.value as Buffer).toString('utf8'));
+  return typeof ms === 'number' ? ms : Infinity;
+}
+
+/** The policy's value replaces the argument's. */
+function policyWins(how: Resolve, arg: FieldValue, pol: FieldValue): boolean {
+  if (how === 'min') return INTEGER_TYPES.has(arg.type) && pol.type === 'l' && Number(arg.value) > (pol.value as number);
+  if (how === 'shortest') return ageMs(pol) < ageMs(arg);
+  return false;
+}
+
 /**
  * The arguments a queue runs with: its declared ones with the policy's keys folded in, as
- * RabbitMQ resolves each. The declared table itself is not touched (re-declare equivalence
- * compares only what was declared).
+ * RabbitMQ resolves each for the queue's type. The declared table itself is not touched
+ * (re-declare equivalence compares only what was declared).
  */
-export function effectiveQueueArgs(args: FieldTable, p: Policy | null, op: Policy | null): FieldTable {
+export function effectiveQueueArgs(args: FieldTable, p: Policy | null, op: Policy | null, type = 'classic'): FieldTable {
   if (p === null && op === null) return args;
   const out: FieldTable = {};
   for (const k of Object.keys(args)) setOwn<FieldValue>(out, k, args[k]!);
-  for (const [key, how] of QUEUE_KEYS) {
+  for (const [key, how] of type === 'stream' ? STREAM_KEYS : QUEUE_KEYS) {
     const pol = asField(policyValue(key, p, op));
     if (pol === undefined) continue;
     const xkey = `x-${key}`;
     const arg = Object.hasOwn(args, xkey) ? args[xkey] : undefined;
-    if (arg === undefined) setOwn<FieldValue>(out, xkey, pol);
-    else if (how === 'min' && INTEGER_TYPES.has(arg.type) && pol.type === 'l' && Number(arg.value) > (pol.value as number)) setOwn<FieldValue>(out, xkey, pol);
+    if (arg === undefined || policyWins(how, arg, pol)) setOwn<FieldValue>(out, xkey, pol);
   }
   return out;
 }

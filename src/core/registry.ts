@@ -40,6 +40,7 @@ export class Registry {
     for (const v of this.vhosts.values()) {
       v.persistence = definitions;
       v.policies.persistence = access;
+      v.limits.persistence = access;
     }
   }
 
@@ -70,6 +71,7 @@ export class Registry {
       v = new VHost(name);
       v.persistence = this.definitions;
       v.policies.persistence = this.access;
+      v.limits.persistence = this.access;
       this.vhosts.set(name, v);
     }
     this.meta.set(name, m);
@@ -101,6 +103,7 @@ export class Registry {
     // The store drops everything in one statement set; the queues only need to stop their timers.
     v.persistence = null;
     v.policies.persistence = null;
+    v.limits.persistence = null;
     this.access?.deleteVhost(name);
     v.destroy();
     this.permissions.vhostDeleted(name);

@@ -14,6 +14,7 @@ import type { Message } from './message.js';
 import { defaultExchangeRefused, exchangeRes, generatedName, lockedQueue, queueRes, reservedName } from './names.js';
 import type { Persistence, QueueJournal } from './persistence.js';
 import { VhostPolicies } from './policy-set.js';
+import { VhostLimits } from './vhost-limits.js';
 import { PublishResult } from './publish.js';
 import { validateQueueArgs } from './queue/arguments.js';
 import { isCycle, makeDeadLetter, type DeathReason, type DeadLetter } from './queue/dead-letter.js';
@@ -40,6 +41,8 @@ export class VHost implements QueueHost, RoutingTables, ExchangeHost {
   readonly queues = new Map<string, MessageQueue>();
   /** Policies and operator policies, applied to the queues and exchanges here (policy-set.ts). */
   readonly policies = new VhostPolicies(this);
+  /** max-connections and max-queues, and the open connections they count (vhost-limits.ts). */
+  readonly limits: VhostLimits;
   /** Dead-letters waiting to be routed while one is being routed (see deadLetter). */
   private readonly deadLetters: [Exchange, DeadLetter, DeathReason][] = [];
   private deadLettering = false;
@@ -57,6 +60,7 @@ export class VHost implements QueueHost, RoutingTables, ExchangeHost {
   persistence: Persistence | null = null;
 
   constructor(readonly name: string) {
+    this.limits = new VhostLimits(name);
     for (const [n, type] of PREDECLARED) this.addExchange(newExchange(n, type, true, false, false, {}));
   }
 
@@ -191,6 +195,8 @@ export class VHost implements QueueHost, RoutingTables, ExchangeHost {
       permit(actor, 'read', 'queue', name);
       permit(actor, 'write', 'exchange', String(dlx.value));
     }
+    // rabbit_amqqueue:declare checks the limit before the arguments (a bad one over it gets the limit's text).
+    this.limits.admitQueue(name, this.queues.size);
     validateQueueArgs(d.args, name, this.name);
     const type = queueTypeOf(d.args);
     if (type === 'stream') checkStreamProperties(d.durable, d.exclusive, d.autoDelete, queueRes(name, this.name));
@@ -356,6 +362,7 @@ export class VHost implements QueueHost, RoutingTables, ExchangeHost {
 
   /** Exclusive queues of a connection go when it closes. */
   connectionClosed(actor: Actor): void {
+    this.limits.connectionClosed(actor);
     for (const q of [...this.queues.values()]) if (q.exclusiveOwner === actor) this.removeQueue(q);
   }
 

@@ -20,9 +20,12 @@ async function findUser(client: Client, u: string, method = 'GET', path = `/api/
   return null;
 }
 
-async function vhostExists(client: Client, v: string): Promise<boolean> {
+export async function vhostExists(client: Client, v: string): Promise<boolean> {
   return client.exists(`/api/vhosts/${seg(v)}`);
 }
+
+/** rabbitmqctl's answer (65, no "Error:" line) for a vhost that is not there. */
+export const noVhost = (v: string) => new CtlError(EXIT.dataerr, `Virtual host '${v}' does not exist`);
 
 /** A PUT, POST or DELETE that must succeed; `notFound` says what a 404 means. */
 async function change(ctx: Ctx, method: string, path: string, body: unknown, notFound: () => CtlError): Promise<void> {
@@ -135,8 +138,8 @@ const vhostCommands: CommandSpec[] = [
       const v = ctx.args[0]!;
       writeInfo(ctx.io, ctx.out, [`Deleting vhost "${v}" ...`]);
       const path = `/api/vhosts/${seg(v)}`;
-      if (!(await vhostExists(ctx.client, v))) throw new CtlError(EXIT.dataerr, `Virtual host '${v}' does not exist`);
-      await change(ctx, 'DELETE', path, undefined, () => new CtlError(EXIT.dataerr, `Virtual host '${v}' does not exist`));
+      if (!(await vhostExists(ctx.client, v))) throw noVhost(v);
+      await change(ctx, 'DELETE', path, undefined, () => noVhost(v));
     },
   },
 ];
@@ -156,7 +159,7 @@ const permissionCommands: CommandSpec[] = [
       const r = await ctx.client.request('GET', path);
       if (r.status === 404) {
         if (await vhostExists(ctx.client, ctx.vhost)) throw ctx.client.notOffered('GET', path, 404);
-        throw new CtlError(EXIT.dataerr, `Virtual host '${ctx.vhost}' does not exist`);
+        throw noVhost(ctx.vhost);
       }
       if (r.status !== 200) throw ctx.client.failed(r);
       const cols = ['user', 'configure', 'write', 'read'].map((n) => col(n));

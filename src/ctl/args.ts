@@ -42,6 +42,9 @@ export const OPTIONS = {
   'skip-if-unchanged': { type: 'boolean' },
   count: { type: 'string' },
   to: { type: 'string' },
+  priority: { type: 'string' },
+  'apply-to': { type: 'string' },
+  global: { type: 'boolean' },
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

@@ -1,5 +1,5 @@
 // What a warren ctl command is: its name, usage, how many positionals and which options it
-// takes, and what it does with the management API. The families are list.ts, queues.ts,
+// takes, and what it does with the management API. The families are list.ts, queues.ts, policies.ts,
 // access.ts, definitions.ts and status.ts; index.ts dispatches.
 import type { OptionName, Parsed } from './args.js';
 import type { Client } from './client.js';

@@ -9,11 +9,13 @@ import type { CommandSpec, Ctx } from './command.js';
 import { definitionCommands } from './definitions.js';
 import { bold, type Io } from './format.js';
 import { listCommands } from './list.js';
+import { policyCommands } from './policies.js';
 import { queueCommands } from './queues.js';
 import { statusCommand } from './status.js';
+import { vhostLimitCommands } from './vhost-limits.js';
 
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(
-  [statusCommand, ...listCommands, ...queueCommands, ...accessCommands, ...definitionCommands].map((c) => [c.name, c]),
+  [statusCommand, ...listCommands, ...queueCommands, ...accessCommands, ...policyCommands, ...vhostLimitCommands, ...definitionCommands].map((c) => [c.name, c]),
 );
 
 const GENERAL_USAGE = 'warren ctl [--host <host>] [--management-port <port>] [--username <user>] [--password <password>] [--quiet] [--formatter json]';

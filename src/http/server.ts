@@ -20,7 +20,18 @@ export class ManagementServer {
   /** The web UI's files: `/` and `/ui/...`, outside /api/ and without authentication. */
   private readonly files = new StaticFiles();
 
-  constructor(private readonly ctx: ManagementContext, private readonly router: Router) {}
+  /** The route table, loaded by the first API request (index.ts says why). */
+  private router: Promise<Router> | null = null;
+
+  constructor(private readonly ctx: ManagementContext, private readonly loadRouter: () => Promise<Router>) {}
+
+  private routes(): Promise<Router> {
+    // A failed load (files missing under a running broker) is not remembered: the next request tries again.
+    return (this.router ??= this.loadRouter().catch((err: unknown) => {
+      this.router = null;
+      throw err;
+    }));
+  }
 
   async listen(port: number, host: string): Promise<AddressInfo> {
     const { server, address } = await listenHttp((req, res) => this.handle(req, res), port, host);
@@ -69,7 +80,7 @@ export class ManagementServer {
 
   private async dispatch(req: http.IncomingMessage, rawBody: Buffer): Promise<Reply> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const m = this.router.match(req.method ?? 'GET', url.pathname);
+    const m = (await this.routes()).match(req.method ?? 'GET', url.pathname);
     if (m.kind === 'none') throw HttpError.notFound();
     if (m.kind === 'wrong-method') throw HttpError.methodNotAllowed();
     const user = authenticate(this.ctx.users, req.headers, req.socket.remoteAddress);

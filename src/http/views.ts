@@ -45,7 +45,22 @@ export function queueDepthValues(q: MessageQueue): { messages: number; messages_
   return { messages: q.messageCount + q.unackedCount, messages_ready: q.messageCount, messages_unacknowledged: q.unackedCount };
 }
 
+/**
+ * A stream as RabbitMQ 3.10 shows one: no byte counts, consumer capacity or single active
+ * consumer fields, and its (one-node) members. Its memory, readers and reductions are
+ * osiris process figures Warren has no counterpart for.
+ */
+function streamView(q: MessageQueue, vhost: string, ctx: ManagementContext): View {
+  const { consumer_capacity: _a, consumer_utilisation: _b, exclusive_consumer_tag: _c, head_message_timestamp: _d,
+    message_bytes: _e, message_bytes_ready: _f, recoverable_slaves: _g, single_active_consumer_tag: _h, ...rest } = classicView(q, vhost, ctx);
+  return { ...rest, members: [ctx.nodeName], online: [ctx.nodeName] };
+}
+
 export function queueView(q: MessageQueue, vhost: string, ctx: ManagementContext): View {
+  return q.type === 'stream' ? streamView(q, vhost, ctx) : classicView(q, vhost, ctx);
+}
+
+function classicView(q: MessageQueue, vhost: string, ctx: ManagementContext): View {
   const consumers = q.consumers;
   const exclusive = consumers.find((c) => c.exclusive);
   const withRoom = consumers.filter((c) => c.owner.canTake(c)).length;

@@ -6,6 +6,7 @@ import type { PermissionRecord, TopicPermissionRecord } from '../core/access.js'
 import { compilePolicy, type PolicyKind, type PolicyRecord } from '../core/policy.js';
 import { isHashingAlgorithm } from '../core/password.js';
 import type { Registry } from '../core/registry.js';
+import type { LimitEntries } from '../core/vhost-limits.js';
 import type { UserRecord } from '../core/users.js';
 import type { Store } from '../store/store.js';
 
@@ -51,6 +52,26 @@ export class StoreAccess implements AccessPersistence {
   deletePolicy(kind: PolicyKind, vhost: string, name: string): void {
     this.store.policies.remove(kind, vhost, name);
   }
+
+  saveVhostLimits(vhost: string, limits: LimitEntries | null): void {
+    this.store.vhostLimits.save(vhost, limits);
+  }
+}
+
+/** Restores the stored vhost limits (before clients connect); returns how many vhosts have some. */
+export function recoverVhostLimits(store: Store, registry: Registry, warn: Warn): number {
+  let n = 0;
+  for (const r of store.vhostLimits.load()) {
+    const v = registry.vhost(r.vhost);
+    if (v === undefined) continue;
+    try {
+      v.limits.restore(r.limits);
+      n++;
+    } catch (e) {
+      warn('stored vhost limits are not valid; not restored', { vhost: r.vhost, error: (e as Error).message });
+    }
+  }
+  return n;
 }
 
 /**

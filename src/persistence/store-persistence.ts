@@ -48,6 +48,10 @@ export class StorePersistence implements Persistence {
     this.store.syncWith(f);
   }
 
+  log(level: 'error' | 'warn' | 'info', msg: string, meta: Record<string, unknown>): void {
+    this.store.log(level, msg, meta);
+  }
+
   saveExchange(vhost: string, x: Exchange): void {
     this.store.saveExchange(vhost, {
       name: x.name, type: x.type, durable: true, autoDelete: x.autoDelete, internal: x.internal, args: encodeTable(x.args),
@@ -87,9 +91,7 @@ export class StorePersistence implements Persistence {
       remove: (seq) => p.removeHeld(vhost, exchange, seq),
       read: (seq) => {
         const r = p.readHeld(vhost, exchange, seq);
-        // The exchange only asks for messages it holds, which the store has: anything else is a bug.
-        if (r === undefined) throw new Error(`store has no held message ${seq} of exchange '${exchange}' in vhost '${vhost}'`);
-        return new Message(exchange, r.routingKey, r.properties, r.body);
+        return r === undefined ? undefined : new Message(exchange, r.routingKey, r.properties, r.body);
       },
       forEach: (fn) => p.forEachHeld(vhost, exchange, (r) => fn(r.seq, r.dueAt, new Message(exchange, r.routingKey, r.properties, r.body))),
     };

@@ -2,16 +2,18 @@
 // GET /metrics/per-object, text exposition format 0.0.4, gzip when the scraper accepts it (as
 // Prometheus does); anything else is RabbitMQ's JSON 404. No authentication, as RabbitMQ's.
 // node:http, like the management listener: two routes need no framework.
+//
+// The metric families (metrics.ts, exposition.ts) and node:zlib are imported by the first
+// scrape: a broker nobody scrapes (a test suite's) carries only the listener and the lag
+// checkpoints, which must run from the start.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
 import { closeHttp, listenHttp } from '../http/listener.js';
 import type { PrometheusContext } from './context.js';
 import { CHECKPOINT_INTERVAL_MS, LagTracker } from './lag.js';
-import { render, type Mode } from './metrics.js';
+import type { Mode } from './metrics.js';
 
-const gzipAsync = promisify(gzip);
 const CONTENT_TYPE = 'text/plain; version=0.0.4';
 const NOT_FOUND = JSON.stringify({ error: 'Object Not Found', reason: 'Not Found' });
 const PATHS: Record<string, Mode> = { '/metrics': 'aggregated', '/metrics/per-object': 'per-object' };
@@ -60,9 +62,10 @@ export class PrometheusServer {
       res.end(req.method === 'HEAD' ? undefined : NOT_FOUND);
       return;
     }
+    const { render } = await import('./metrics.js');
     const text = Buffer.from(render(this.ctx, this.lag, mode, Date.now()));
     const zipped = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-    const body = zipped ? await gzipAsync(text) : text;
+    const body = zipped ? await promisify((await import('node:zlib')).gzip)(text) : text;
     res.writeHead(200, { 'content-type': CONTENT_TYPE, 'content-encoding': zipped ? 'gzip' : 'identity', 'content-length': body.length });
     res.end(req.method === 'HEAD' ? undefined : body);
   }

@@ -4,15 +4,19 @@ import type { FieldTable, FieldValue } from './field-table.js';
 
 const TWO_32 = 4294967296;
 /** Bodies at least this large are written by reference instead of copied into the buffer. */
-const COPY_LIMIT = 16 * 1024;
+export const COPY_LIMIT = 16 * 1024;
 
 export class ByteWriter {
   buf: Buffer;
   pos = 0;
   /** Start of the bytes not yet handed out by take(); handed-out bytes are never overwritten. */
   private start = 0;
-  /** Earlier output, in order, when a large slice was appended by reference. */
+  /** Earlier output, in order: large slices appended by reference, and full buffers' frames. */
   private parts: Buffer[] = [];
+  /** Bytes before this (from start) form whole frames: a full buffer hands them out uncopied. */
+  private done = 0;
+  /** Bytes moved from buf to parts since the last take(); marks count them, so they stay valid. */
+  private shifted = 0;
 
   private readonly initialSize: number;
 
@@ -35,28 +39,43 @@ export class ByteWriter {
     return n;
   }
 
-  /** Make room for n more bytes. Moving to a new buffer shifts offsets: use mark()/patchU32(). */
+  /**
+   * Make room for n more bytes. The whole frames written so far (up to complete()) move to
+   * parts as they are, so only a frame still being written is copied to the new buffer: a turn
+   * that writes a megabyte copies no byte twice. Offsets from mark() stay valid.
+   */
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
+    // A turn that filled a buffer with whole frames is a busy one: go straight to chunkSize.
+    let size = this.initialSize;
+    if (this.done > this.start) {
+      this.parts.push(this.buf.subarray(this.start, this.done));
+      this.shifted += this.done - this.start;
+      this.start = this.done;
+      size = this.chunkSize;
+    }
     const pending = this.pos - this.start;
     const need = pending + n;
-    let size = this.initialSize;
     while (size < 2 * need && size < this.chunkSize) size *= 2;
-    // Past chunkSize still twice the need, so a big turn costs amortized O(1) copying per byte.
-    const next = Buffer.allocUnsafe(Math.max(size, 2 * need));
+    // Past chunkSize still twice the need, so a big frame costs amortized O(1) copying per byte.
+    const next = Buffer.allocUnsafe(Math.max(size, need > this.chunkSize ? 2 * need : need));
     this.buf.copy(next, 0, this.start, this.pos);
     this.buf = next;
     this.start = 0;
+    this.done = 0;
     this.pos = pending;
   }
 
+  /** Everything written so far is whole frames: a later full buffer may hand it out uncopied. */
+  complete(): void { this.done = this.pos; }
+
   /** A position that stays valid across ensure(), for patching a length later. */
-  mark(): number { return this.pos - this.start; }
-  patchU32(mark: number, v: number): void { this.buf.writeUInt32BE(v >>> 0, this.start + mark); }
+  mark(): number { return this.pos - this.start + this.shifted; }
+  patchU32(mark: number, v: number): void { this.buf.writeUInt32BE(v >>> 0, this.start + mark - this.shifted); }
   /** Drop everything written after mark (used to undo a frame that failed to encode). */
-  rewind(mark: number): void { this.pos = this.start + mark; }
+  rewind(mark: number): void { this.pos = this.start + mark - this.shifted; }
   /** Bytes written since mark. */
-  since(mark: number): number { return this.pos - this.start - mark; }
+  since(mark: number): number { return this.pos - this.start + this.shifted - mark; }
 
   u8(v: number): void { this.ensure(1); this.buf[this.pos++] = v; }
   u16(v: number): void { this.ensure(2); this.buf.writeUInt16BE(v, this.pos); this.pos += 2; }
@@ -95,7 +114,9 @@ export class ByteWriter {
   slice(b: Buffer): void {
     if (b.length < COPY_LIMIT) return this.bytes(b);
     if (this.pos > this.start) this.parts.push(this.buf.subarray(this.start, this.pos));
+    this.shifted += this.pos - this.start + b.length;
     this.start = this.pos;
+    this.done = this.pos;
     this.parts.push(b);
   }
 
@@ -143,6 +164,8 @@ export class ByteWriter {
     if (this.pos > this.start) out.push(this.buf.subarray(this.start, this.pos));
     this.parts = [];
     this.start = this.pos;
+    this.done = this.pos;
+    this.shifted = 0;
     return out;
   }
 }

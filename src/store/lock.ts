@@ -18,7 +18,8 @@
 // open already, and would then lock an orphaned inode while a third process locks a new file.
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { Sqlite } from './sqlite.js';
 
 /** The holder's pid, for messages only. */
 export const LOCK_FILE = 'warren.lock';
@@ -56,12 +57,12 @@ function readPid(file: string): number | null {
 }
 
 function isBusy(e: unknown): boolean {
-  return e instanceof Database.SqliteError && (e.code === 'SQLITE_BUSY' || e.code === 'SQLITE_LOCKED');
+  return e instanceof Sqlite.SqliteError && (e.code === 'SQLITE_BUSY' || e.code === 'SQLITE_LOCKED');
 }
 
 /** Opens the lock database and takes its exclusive lock, or throws (SQLITE_BUSY when held). */
 function lockDatabase(file: string, waitMs: number): Database.Database {
-  const db = new Database(file, { timeout: waitMs });
+  const db = new Sqlite(file, { timeout: waitMs });
   try {
     // Rollback-journal mode (the default; a new file gets it): WAL would keep a -shm file and
     // share the lock. Nothing is ever written, so no journal file appears either.
@@ -103,7 +104,7 @@ export function acquireLock(dir: string, opts: LockOptions = {}): DirLock {
       );
     }
     const msg = (e as Error).message;
-    if (e instanceof Database.SqliteError && (e.code === 'SQLITE_NOTADB' || e.code.startsWith('SQLITE_CORRUPT'))) {
+    if (e instanceof Sqlite.SqliteError && (e.code === 'SQLITE_NOTADB' || e.code.startsWith('SQLITE_CORRUPT'))) {
       throw new Error(`${file} is not Warren's lock database (${msg}); move it away (no broker is using it)`, { cause: e });
     }
     throw new Error(`cannot lock data directory ${dir} (${file}): ${msg}`, { cause: e });

@@ -67,7 +67,7 @@ export class PatternStore {
     this.st.removeHeld.run(vhost, exchange, seq);
   }
 
-  /** One held message (its body was dropped from memory; the turn's uncommitted writes are seen). */
+  /** One held message (its add is visible before the commit: same connection, same transaction). */
   readHeld(vhost: string, exchange: string, seq: number): HeldRecord | undefined {
     return this.st.readHeld.get(vhost, exchange, seq) as HeldRecord | undefined;
   }

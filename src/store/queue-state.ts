@@ -7,6 +7,8 @@ export class QueueState {
   /** Adds not yet written, in call order; null marks one cancelled by a remove. */
   readonly pendSeq: number[] = [];
   readonly pendRec: (MessageRecord | null)[] = [];
+  /** Seqs of committed messages removed since the last commit, deleted in runs at the commit. */
+  readonly pendDel: number[] = [];
   /** pendSeq is ascending (the usual case), so lookups can binary-search. */
   pendSorted = true;
   /** Highest seq marked delivered, including marks not yet committed. */
@@ -50,14 +52,40 @@ export class QueueState {
     return -1;
   }
 
-  /** Drops all pending adds; returns how many were live. */
+  /** Drops all pending adds and removes; returns how many adds were live. */
   clearPending(): number {
+    this.pendDel.length = 0;
     let live = 0;
     for (const r of this.pendRec) if (r !== null) live++;
     this.pendSeq.length = 0;
     this.pendRec.length = 0;
     this.pendSorted = true;
     return live;
+  }
+
+  /**
+   * The pending removes as runs of consecutive seqs, [from, to] pairs flattened: an ack of 50
+   * messages becomes one range delete instead of 50 statements. Only seqs actually removed are
+   * covered, so no live message falls inside a run.
+   */
+  takeRemovedRuns(): number[] {
+    const d = this.pendDel;
+    for (let i = 1; i < d.length; i++) {
+      if (d[i]! < d[i - 1]!) {
+        d.sort((a, b) => a - b);
+        break;
+      }
+    }
+    const runs: number[] = [];
+    let i = 0;
+    while (i < d.length) {
+      const from = d[i]!;
+      let to = from;
+      while (++i < d.length && d[i]! <= to + 1) to = d[i]!;
+      runs.push(from, to);
+    }
+    d.length = 0;
+    return runs;
   }
 
   /** Largest seq among pending adds (0 if none). */

@@ -1,10 +1,12 @@
 // Opening warren.db: pragmas, schema creation, version check, and errors that name the file.
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { Sqlite } from './sqlite.js';
 import { PATTERN_TABLES } from './patterns.js';
 import { POLICY_TABLES } from './policies.js';
+import { VHOST_LIMIT_TABLES } from './vhost-limits.js';
 
 /** Bump when the tables change, and add a migration from the previous version to migrate(). */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 /** 'Warn' in ASCII; marks the file as Warren's for `file(1)` and for our own check. */
 const APPLICATION_ID = 0x5761726e;
 
@@ -48,7 +50,7 @@ CREATE INDEX messages_by_queue ON messages (queue_id, seq, size, expires_at, pri
 `;
 
 function sqliteCode(e: unknown): string | undefined {
-  return e instanceof Database.SqliteError ? e.code : undefined;
+  return e instanceof Sqlite.SqliteError ? e.code : undefined;
 }
 
 /** Thrown for errors we have already phrased for the operator; passed through unchanged. */
@@ -67,7 +69,7 @@ export function openDatabase(file: string): Opened {
   // (as long as lock.ts's) covers warren.db's lock, released a moment later on a loaded machine.
   let db: Database.Database;
   try {
-    db = new Database(file, { timeout: 1000 });
+    db = new Sqlite(file, { timeout: 1000 });
   } catch (e) {
     throw new Error(`cannot open ${file}: ${(e as Error).message}`, { cause: e });
   }
@@ -96,6 +98,7 @@ export function openDatabase(file: string): Opened {
         db.exec(DDL);
         db.exec(PATTERN_TABLES); // version 3's tables (patterns.ts)
         db.exec(POLICY_TABLES); // version 4's (policies.ts)
+        db.exec(VHOST_LIMIT_TABLES); // version 5's (vhost-limits.ts)
         db.pragma(`application_id = ${APPLICATION_ID}`);
         db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(SCHEMA_VERSION);
       })();
@@ -166,6 +169,11 @@ function migrate(db: Database.Database, from: number): number {
       // Version 4: policies and operator policies.
       db.exec(POLICY_TABLES);
       v = 4;
+    }
+    if (v === 4) {
+      // Version 5: vhost limits.
+      db.exec(VHOST_LIMIT_TABLES);
+      v = 5;
     }
     db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(v);
   })();

@@ -70,6 +70,7 @@ export function prepareStatements(db: Database.Database) {
         'delivery_count, retry_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     removeMessage: p('DELETE FROM messages WHERE queue_id = ? AND seq = ?'),
+    removeRange: p('DELETE FROM messages WHERE queue_id = ? AND seq BETWEEN ? AND ?'),
     purgeQueue: p('DELETE FROM messages WHERE queue_id = ?'),
     readMessage: p(
       'SELECT exchange, routing_key AS routingKey, properties, body, enqueued_at AS enqueuedAt, death_count AS deathCount ' +

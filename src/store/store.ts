@@ -13,6 +13,7 @@ import type Database from 'better-sqlite3';
 import { acquireLock, type DirLock } from './lock.js';
 import { PatternStore } from './patterns.js';
 import { PolicyStore } from './policies.js';
+import { VhostLimitStore } from './vhost-limits.js';
 import { QueueState } from './queue-state.js';
 import { openDatabase, SCHEMA_VERSION } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
@@ -42,6 +43,8 @@ export class Store {
   readonly patterns: PatternStore;
   /** Policies and operator policies (policies.ts). */
   readonly policies: PolicyStore;
+  /** Vhost limits (vhost-limits.ts). */
+  readonly vhostLimits: VhostLimitStore;
 
   private readonly st: Statements;
   /** vhost -> queue name -> state; nested maps so the per-message path builds no key strings. */
@@ -53,22 +56,43 @@ export class Store {
   private closed = false;
   private reclaimTimer: NodeJS.Timeout | null = null;
   private readonly wal: WalSync;
+  /** A turn ended with writes while an fsync was in flight: commit when it completes. */
+  private commitWanted = false;
   private readonly onImmediate = (): void => {
     this.scheduled = null;
+    // While the WAL's fsync is in flight a commit now could not be made durable any sooner
+    // than one made when it completes; waiting lets one transaction hold every turn in between,
+    // so adds acked meanwhile never reach SQLite and each page is written once, not per turn.
+    // Only message adds, removes and watermarks wait (they are in memory until the commit, and
+    // nothing is confirmed before the fsync); a statement already run this turn (a definition,
+    // a dedup cache entry a transient publish's confirm relies on) commits at the turn's end,
+    // so a crashed process keeps it.
+    if (this.wal.syncing && !this.inTxn) {
+      this.commitWanted = true;
+      return;
+    }
     this.commit(false);
+  };
+  /** The in-flight fsync completed: make the deferred commit, which starts the next fsync. */
+  private readonly onSynced = (): boolean => {
+    if (!this.commitWanted || this.closed) return false;
+    this.commitWanted = false;
+    this.commit(false);
+    return true;
   };
 
   private constructor(
     readonly dir: string,
     private readonly db: Database.Database,
     private readonly lock: DirLock,
-    private readonly log: LogFn,
+    readonly log: LogFn,
   ) {
     this.file = path.join(dir, DB_FILE);
     this.st = prepareStatements(db);
     this.patterns = new PatternStore(db, () => { this.write(); });
     this.policies = new PolicyStore(db, () => { this.write(); }, () => { this.flush(); });
-    this.wal = new WalSync(`${this.file}-wal`, (e) => this.log('error', 'afterCommit callback threw', { error: e.message }));
+    this.vhostLimits = new VhostLimitStore(db, () => { this.write(); }, () => { this.flush(); });
+    this.wal = new WalSync(`${this.file}-wal`, (e) => this.log('error', 'afterCommit callback threw', { error: e.message }), this.onSynced);
     for (const r of this.st.queueStates.all() as { id: number; vhost: string; name: string; delivered: number }[]) {
       this.vhostQueues(r.vhost).set(r.name, new QueueState(r.id, r.delivered));
     }
@@ -126,6 +150,7 @@ export class Store {
 
   /** The turn's commit; sync: fsync here and now instead of on the thread pool. */
   private commit(sync: boolean): void {
+    this.commitWanted = false;
     if (this.scheduled !== null) {
       clearImmediate(this.scheduled);
       this.scheduled = null;
@@ -171,6 +196,14 @@ export class Store {
       this.begin();
       add.run(q.id, r.seq, r.body.length, r.expiresAt, r.priority, r.enqueuedAt, r.deathCount ?? 0,
         r.exchange, r.routingKey, r.properties, r.body, r.deliveryCount ?? 0, r.retryAt ?? null);
+    }
+    if (q.pendDel.length > 0) {
+      this.begin();
+      const runs = q.takeRemovedRuns();
+      for (let i = 0; i < runs.length; i += 2) {
+        if (runs[i] === runs[i + 1]) this.st.removeMessage.run(q.id, runs[i]);
+        else this.st.removeRange.run(q.id, runs[i], runs[i + 1]);
+      }
     }
     if (q.deliveredPending > q.delivered) {
       this.begin();
@@ -249,6 +282,7 @@ export class Store {
     st.deleteVhost.run(name);
     this.patterns.vhostDeleted(name);
     this.policies.vhostDeleted(name);
+    this.vhostLimits.vhostDeleted(name);
     this.flush();
   }
 
@@ -373,7 +407,8 @@ export class Store {
       this.cancelledAdds++;
       return;
     }
-    this.write().removeMessage.run(q.id, seq);
+    q.pendDel.push(seq);
+    this.markDirty(q);
   }
 
   updateMessage(vhost: string, queue: string, seq: number, u: MessageUpdate): void {

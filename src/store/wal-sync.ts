@@ -26,28 +26,53 @@ interface Batch {
   err: Error | null;
 }
 
+/** One group fsync: the batches it makes durable, the files it covers, and its progress. */
+interface Group {
+  batches: Batch[];
+  files: SyncFile[];
+  /** fsync calls still running. */
+  left: number;
+  err: Error | null;
+}
+
+/** Overlapping group fsyncs at most; more commits wait for the next group. */
+const MAX_IN_FLIGHT = 2;
+
 export class WalSync {
   private fd: number | null = null;
-  /** Batches of commits made since the in-flight fsync started, oldest first. */
+  /** Batches of commits made since the last group fsync started, oldest first. */
   private waiting: Batch[] = [];
-  /** Batches the in-flight fsync covers, or null when none is in flight. */
-  private inFlight: Batch[] | null = null;
+  /** Group fsyncs started and not yet reported, oldest first. */
+  private inFlight: Group[] = [];
   /** A commit happened that no fsync has covered yet. */
   private dirty = false;
   /** Bumped by syncNow(): an fsync that completes after it was superseded does nothing. */
   private generation = 0;
   private closed = false;
-  /** Files written since the last fsync started, and the ones the in-flight fsync covers. */
+  /** Files written since the last group fsync started. */
   private files: SyncFile[] = [];
-  private inFlightFiles: SyncFile[] = [];
 
-  constructor(private readonly walFile: string, private readonly onCallbackError: (e: Error) => void) {}
+  /**
+   * `onSynced` runs when a group fsync completes, before the next one starts: the store makes
+   * its deferred commit there (and that commit starts the next fsync); false: nothing to commit.
+   */
+  constructor(
+    private readonly walFile: string,
+    private readonly onCallbackError: (e: Error) => void,
+    private readonly onSynced: () => boolean = () => false,
+  ) {}
+
+  /** As many fsyncs are in flight as may be: a commit made now would wait for one to end. */
+  get syncing(): boolean {
+    return this.inFlight.length >= MAX_IN_FLIGHT;
+  }
 
   /** A commit (or a turn without one) ends: cbs run once it is durable. */
   committed(wrote: boolean, cbs: CommitCallback[], err: Error | null): void {
     if (wrote) this.dirty = true;
     if (cbs.length > 0) this.waiting.push({ cbs, err });
-    if (this.inFlight === null) this.start();
+    if (this.inFlight.length < MAX_IN_FLIGHT) this.start();
+    else if (!this.dirty && this.files.length === 0) this.joinLast();
   }
 
   /** `f` was written: the next group fsync covers it (the caller adds it once per turn). */
@@ -63,7 +88,7 @@ export class WalSync {
   syncNow(): void {
     this.generation++;
     let err: Error | null = null;
-    if (this.dirty || this.inFlight !== null) {
+    if (this.dirty || this.inFlight.length > 0) {
       this.dirty = false;
       try {
         const fd = this.open();
@@ -72,7 +97,8 @@ export class WalSync {
         err = e as Error;
       }
     }
-    for (const f of [...this.inFlightFiles, ...this.files]) {
+    const files = [...this.inFlight.flatMap((g) => g.files), ...this.files];
+    for (const f of files) {
       try {
         f.fsyncSync();
       } catch (e) {
@@ -80,9 +106,8 @@ export class WalSync {
       }
     }
     this.files = [];
-    this.inFlightFiles = [];
-    const batches = [...(this.inFlight ?? []), ...this.waiting];
-    this.inFlight = null;
+    const batches = [...this.inFlight.flatMap((g) => g.batches), ...this.waiting];
+    this.inFlight = [];
     this.waiting = [];
     this.run(batches, err);
   }
@@ -96,13 +121,7 @@ export class WalSync {
 
   private start(): void {
     if (this.closed || (!this.dirty && this.files.length === 0 && this.waiting.length === 0)) return;
-    if (!this.dirty && this.files.length === 0) {
-      // Nothing new to make durable: earlier commits were covered by a completed fsync.
-      const batches = this.waiting;
-      this.waiting = [];
-      this.run(batches, null);
-      return;
-    }
+    if (!this.dirty && this.files.length === 0) return this.joinLast();
     let fd: number | null = null;
     if (this.dirty) {
       try {
@@ -115,29 +134,44 @@ export class WalSync {
       }
     }
     this.dirty = false;
-    const files = (this.inFlightFiles = this.files);
+    const group: Group = { batches: this.waiting, files: this.files, left: (fd !== null ? 1 : 0) + this.files.length, err: null };
     this.files = [];
-    const batches = (this.inFlight = this.waiting);
     this.waiting = [];
-    let left = (fd !== null ? 1 : 0) + files.length;
-    if (left === 0) {
-      this.inFlight = null;
-      this.run(batches, null);
+    if (group.left === 0) {
+      this.run(group.batches, null);
       return;
     }
+    this.inFlight.push(group);
     const gen = this.generation;
-    let first: Error | null = null;
     // One closure per group fsync (not per commit or message).
     const done = (e: Error | null): void => {
-      if (e !== null && first === null) first = e;
-      if (--left > 0 || gen !== this.generation) return; // syncNow() ran these callbacks already
-      this.inFlight = null;
-      this.inFlightFiles = [];
-      this.run(batches, first);
-      this.start();
+      if (e !== null && group.err === null) group.err = e;
+      if (--group.left > 0 || gen !== this.generation) return; // syncNow() ran these callbacks already
+      this.finished();
     };
     if (fd !== null) fs.fsync(fd, done);
-    for (const f of files) f.fsync(done);
+    for (const f of group.files) f.fsync(done);
+  }
+
+  /**
+   * Nothing new to make durable: the waiting callbacks' commits are covered by an fsync already
+   * started, or completed; they go with the last one, in order (or now, if none is in flight).
+   */
+  private joinLast(): void {
+    const last = this.inFlight[this.inFlight.length - 1];
+    const batches = this.waiting;
+    this.waiting = [];
+    if (last !== undefined) last.batches.push(...batches);
+    else this.run(batches, null);
+  }
+
+  /** Reports every group at the head that is complete, in order; then lets the next start. */
+  private finished(): void {
+    while (this.inFlight.length > 0 && this.inFlight[0]!.left === 0) {
+      const g = this.inFlight.shift()!;
+      this.run(g.batches, g.err);
+    }
+    if (!this.onSynced() && this.inFlight.length < MAX_IN_FLIGHT) this.start();
   }
 
   /** The WAL's descriptor, opened on first use; null while SQLite has not created it. */

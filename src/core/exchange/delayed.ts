@@ -88,6 +88,12 @@ class DelayedHold implements Hold {
   /** How many messages are held now. */
   get size(): number { return this.heap.size; }
 
+  counts(): { held: number; bodiesInMemory: number } {
+    let bodies = 0;
+    for (const m of this.heap.values()) if (m instanceof Message) bodies++;
+    return { held: this.heap.size, bodiesInMemory: bodies };
+  }
+
   take(msg: Message, r: PublishResult): boolean {
     const delay = delayOf(headerOf(msg, 'x-delay'));
     if (Number.isNaN(delay)) return false;
@@ -128,6 +134,7 @@ class DelayedHold implements Hold {
       }
       const seq = heap.nextSeq;
       const msg = this.unpark(seq, heap.pop()!);
+      if (msg === undefined) continue; // in the store only, and gone with its exchange meanwhile
       if (msg.persistent) this.journal()?.remove(seq);
       this.host.publish(this.x, msg, this.result);
     }
@@ -149,12 +156,12 @@ class DelayedHold implements Hold {
   }
 
   /** The message a heap item stands for, its body read back if it was paged out. */
-  private unpark(seq: number, item: Message | PageRef | null): Message {
+  private unpark(seq: number, item: Message | PageRef | null): Message | undefined {
     if (item instanceof Message) {
       this.memBytes -= item.body.length;
       return item;
     }
-    if (item === null) return this.journal()!.read(seq);
+    if (item === null) return this.journal()?.read(seq);
     const msg = this.file!.read(item.seg, item.off, item.len);
     this.file!.release(item.seg);
     return msg;

@@ -59,6 +59,8 @@ export interface Hold {
   drop(): void;
   /** Stop timers (broker shutdown); the store keeps what it has. */
   close(): void;
+  /** Messages held now, and how many keep their body in memory (a walk: not per message); none for an exchange that holds no messages. */
+  counts?(): { held: number; bodiesInMemory: number };
 }
 
 /**

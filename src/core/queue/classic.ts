@@ -259,8 +259,10 @@ export class ClassicQueue extends QueueBase implements MessageQueue {
     }
     if (e.persisted) this.journal!.setRetry(e.seq, e.attempts, outcome === 'waiting' ? e.retryAt : null);
     if (outcome === 'ready') return false;
-    // A long backoff backlog keeps index entries only, as a long ready list does.
-    if (this.pager.over(this.retry!.waiting.size, this.retry!.waitingBytes)) this.pager.pageOut(e);
+    // A long backoff backlog keeps index entries only, as a long ready list does (the counts
+    // before e joined them, as for ready: the first pageOutCount keep their bodies).
+    const r = this.retry!;
+    if (this.pager.over(r.waiting.size - 1, r.waitingBytes - e.size)) this.pager.pageOut(e);
     this.armTimer();
     return true;
   }

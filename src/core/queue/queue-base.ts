@@ -42,8 +42,11 @@ export abstract class QueueBase {
   }
 
   abstract dispatch(): void;
-  /** The run-time settings in `features` changed (a policy): limits, TTL and timers follow. */
-  protected abstract settingsChanged(): void;
+  /**
+   * The run-time settings in `features` changed (a policy): limits, TTL and timers follow.
+   * `effective` is the declared arguments with the policies' values folded in.
+   */
+  protected abstract settingsChanged(effective: FieldTable): void;
 
   /**
    * Policies changed: the settings a policy can give are taken from `effective` (the declared
@@ -66,7 +69,7 @@ export abstract class QueueBase {
     this.expires = f.expires > 0 && this.host !== null ? f.expires : 0;
     // As rabbit_amqqueue_process:init_exp, a new expiry counts from now.
     if (this.expires > 0 && this.expires !== before) this.touch();
-    this.settingsChanged();
+    this.settingsChanged(effective);
   }
   /** Arm the queue's one timer for its next deadline (x-expires among them). */
   protected abstract armTimer(): void;

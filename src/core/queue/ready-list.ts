@@ -104,13 +104,15 @@ export class ReadyList implements Ready {
       else hi = mid;
     }
     const mask = this.items.length - 1;
-    if (lo === 0) {
+    // Move the shorter side: a message back from a retry backoff belongs near the head of a
+    // long backlog, and shifting the whole tail for each one made S2_retry quadratic.
+    if (lo < this.length - lo) {
       this.head = (this.head - 1) & mask;
-      this.items[this.head] = e;
+      for (let i = 0; i < lo; i++) this.items[(this.head + i) & mask] = this.items[(this.head + i + 1) & mask];
     } else {
       for (let i = this.length; i > lo; i--) this.items[(this.head + i) & mask] = this.items[(this.head + i - 1) & mask];
-      this.items[(this.head + lo) & mask] = e;
     }
+    this.items[(this.head + lo) & mask] = e;
     this.length++;
     this.bytes += e.size;
   }

@@ -10,7 +10,8 @@ import { param, type Req } from '../request.js';
 
 /**
  * The vhost named by the `vhost` path parameter; 404 "Object Not Found" when there is none, and
- * 401 "Access refused." when the user may not see it (rabbit_mgmt_util:vhost_authorisation).
+ * 401 "User not authorised to access virtual host" when the user may not see it
+ * (rabbit_mgmt_util:is_authorized_vhost, checked against 3.10.8).
  */
 export function vhostParam(req: Req, ctx: ManagementContext): VHost {
   const v = ctx.vhosts.get(param(req, 'vhost'));
@@ -27,7 +28,7 @@ export function vhostForCreate(req: Req, ctx: ManagementContext): VHost {
 
 function authorised(req: Req, ctx: ManagementContext, v: VHost): VHost {
   if (hasLevel(req.user, 'monitoring') || ctx.registry.permissions.canOpen(req.user.name, v.name)) return v;
-  throw HttpError.notAuthorised('Access refused.');
+  throw HttpError.notAuthorised('User not authorised to access virtual host');
 }
 
 /**

@@ -10,6 +10,7 @@ import { json, noContent, type Reply, type Req } from '../request.js';
 import type { Router } from '../router.js';
 import { userView } from './access.js';
 import { policyView } from './policies.js';
+import { limitsParameter } from './vhost-limits.js';
 import { vhostParam } from './common.js';
 
 /** The RabbitMQ release whose definitions format this is. */
@@ -30,6 +31,9 @@ function vhostObjects(v: VHost): Record<string, unknown[]> {
   return { queues, exchanges, bindings };
 }
 
+/** Runtime parameters: Warren's only kind is vhost-limits (which keep their vhost field in a per-vhost export too). */
+const parametersOf = (vhosts: VHost[]) => vhosts.map(limitsParameter).filter((p) => p !== null);
+
 function exportAll(_req: Req, ctx: ManagementContext): Reply {
   const vhosts = [...ctx.vhosts.values()];
   const objects = vhosts.map(vhostObjects);
@@ -46,7 +50,7 @@ function exportAll(_req: Req, ctx: ManagementContext): Reply {
     }),
     permissions: r.permissions.list().map((p) => ({ user: p.user, vhost: p.vhost, configure: p.configure, write: p.write, read: p.read })),
     topic_permissions: r.permissions.listTopic().map((p) => ({ user: p.user, vhost: p.vhost, exchange: p.exchange, write: p.write, read: p.read })),
-    parameters: [],
+    parameters: parametersOf(vhosts),
     global_parameters: [],
     policies: vhosts.flatMap((v) => v.policies.list('policy').map(policyView)),
     queues: objects.flatMap((o) => o.queues!),
@@ -64,7 +68,7 @@ function exportVhost(req: Req, ctx: ManagementContext): Reply {
     return rest;
   });
   // Policies keep their vhost field there, as in RabbitMQ's.
-  return json({ rabbit_version: RABBITMQ_VERSION, parameters: [], policies: v.policies.list('policy').map(policyView), queues: strip(o.queues!), exchanges: strip(o.exchanges!), bindings: strip(o.bindings!) });
+  return json({ rabbit_version: RABBITMQ_VERSION, parameters: parametersOf([v]), policies: v.policies.list('policy').map(policyView), queues: strip(o.queues!), exchanges: strip(o.exchanges!), bindings: strip(o.bindings!) });
 }
 
 function parseBody(req: Req): Record<string, unknown> {
@@ -87,11 +91,11 @@ function importVhost(req: Req, ctx: ManagementContext): Reply {
   const v = vhostParam(req, ctx);
   const body = parseBody(req);
   const into = (k: string) => (Array.isArray(body[k]) ? (body[k] as Record<string, unknown>[]).map((i) => ({ ...i, vhost: v.name })) : []);
-  return runImport(ctx, { queues: into('queues'), exchanges: into('exchanges'), bindings: into('bindings'), policies: into('policies'), parameters: body.parameters ?? [] });
+  return runImport(ctx, { queues: into('queues'), exchanges: into('exchanges'), bindings: into('bindings'), policies: into('policies'), parameters: into('parameters') });
 }
 
 function runImport(ctx: ManagementContext, defs: Record<string, unknown>): Reply {
-  for (const q of [...(arr(defs.queues)), ...(arr(defs.exchanges)), ...(arr(defs.bindings)), ...(arr(defs.policies))]) {
+  for (const q of [...(arr(defs.queues)), ...(arr(defs.exchanges)), ...(arr(defs.bindings)), ...(arr(defs.policies)), ...(arr(defs.parameters))]) {
     const vhost = (q as Record<string, unknown>).vhost;
     if (typeof vhost === 'string' && !ctx.vhosts.has(vhost) && !arr(defs.vhosts).some((v) => (v as Record<string, unknown>).name === vhost)) {
       throw HttpError.badRequest(['no_such_vhost', vhost]);

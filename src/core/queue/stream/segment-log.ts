@@ -7,51 +7,22 @@
 // that needs them) and fsynced as a group before publisher confirms (fsync()). Readers are
 // Cursors: a position and a small read buffer each, read sequentially with positional reads on
 // the segment's one descriptor. Retention (x-max-length-bytes, x-max-age) deletes whole
-// segments from the head when a segment is rolled over and at open.
+// segments from the head when a segment is rolled over and at open; x-max-age also when the
+// oldest segment's last record gets too old (the owner's one timer, armed for nextAgeDue).
 //
-// Record: u32 length of what follows | f64 offset | f64 timestamp (ms) | u8 exchange length,
-// exchange | u8 routing key length, routing key | u32 properties length, properties | body.
+// Records carry a CRC-32 (segment.ts), checked the first time a record is read and at
+// recovery: a bad record is reported once and its segment is not served from there on.
 import fs from 'node:fs';
 import path from 'node:path';
 import { Message } from '../../message.js';
 import type { StreamLimits } from './args.js';
+import { crc32 } from './crc32.js';
+import { CRC_FROM, CorruptSegment, Cursor, FIXED, IDX_ENTRY, INDEX_EVERY, Segment, pad, recordOk, recoverSegment, type Report } from './segment.js';
 
-const INDEX_EVERY = 64 * 1024;
-const IDX_ENTRY = 20;
+export { Cursor, CorruptSegment } from './segment.js';
+
 const READ_BUF = 64 * 1024;
 const WRITE_BUF = 1024 * 1024;
-const FIXED = 4 + 8 + 8 + 1 + 1 + 4;
-
-export class Segment {
-  /** Offset after the last record. */
-  next: number;
-  /** Bytes in the file, written or still in the log's write buffer. */
-  size = 0;
-  idxOff: number[] = [];
-  idxTs: number[] = [];
-  idxPos: number[] = [];
-  lastTs = 0;
-  deleted = false;
-  constructor(readonly first: number, readonly file: string, public fd: number, public idxFd: number) {
-    this.next = first;
-  }
-}
-
-/** One reader's place in the log. */
-export class Cursor {
-  next = 0;
-  /** Attached at an offset past the end: messages below it are skipped. */
-  from = 0;
-  pos = 0;
-  /** Timestamp of the record read last. */
-  lastTs = 0;
-  buf: Buffer | null = null;
-  bufPos = 0;
-  bufLen = 0;
-  constructor(public seg: Segment) {}
-}
-
-const pad = (n: number): string => String(n).padStart(20, '0');
 
 export class SegmentLog {
   readonly segments: Segment[] = [];
@@ -61,11 +32,17 @@ export class SegmentLog {
   private wlen = 0;
   private readonly idxEntry = Buffer.alloc(IDX_ENTRY);
   private closed = false;
+  /** A segment was rolled over (the owner re-arms its retention timer). */
+  onRoll: () => void = () => {};
 
-  constructor(readonly dir: string, readonly limits: StreamLimits) {
+  constructor(readonly dir: string, public limits: StreamLimits, private readonly report: Report = () => {}) {
     fs.mkdirSync(dir, { recursive: true });
     const firsts = fs.readdirSync(dir).filter((f) => /^\d{20}\.seg$/.test(f)).map((f) => Number(f.slice(0, 20))).sort((a, b) => a - b);
-    for (const first of firsts) this.recover(first);
+    for (let i = 0; i < firsts.length; i++) {
+      const seg = recoverSegment(dir, firsts[i]!, i === firsts.length - 1, report);
+      this.segments.push(seg);
+      this.totalBytes += seg.size;
+    }
     if (this.segments.length === 0) this.newSegment(0);
     this.nextOffset = this.active.next;
     this.openIndex(this.active);
@@ -89,12 +66,13 @@ export class SegmentLog {
     }
     const offset = this.nextOffset++;
     const b = this.wbuf;
-    let w = this.wlen;
+    const w0 = this.wlen;
+    let w = w0;
     b.writeUInt32BE(total - 4, w);
-    b.writeDoubleBE(offset, w + 4);
-    b.writeDoubleBE(ts, w + 12);
-    b[w + 20] = exLen;
-    w += 21;
+    b.writeDoubleBE(offset, w + 8);
+    b.writeDoubleBE(ts, w + 16);
+    b[w + 24] = exLen;
+    w += 25;
     w += b.write(exchange, w, 'utf8');
     b[w++] = rkLen;
     w += b.write(routingKey, w, 'utf8');
@@ -102,9 +80,10 @@ export class SegmentLog {
     w += 4;
     w += props.copy(b, w);
     w += body.copy(b, w);
+    b.writeUInt32BE(crc32(b, w0 + CRC_FROM, w), w0 + 4);
     this.wlen = w;
     const pos = seg.size;
-    if (seg.idxPos.length === 0 || pos - seg.idxPos[seg.idxPos.length - 1]! >= INDEX_EVERY) this.index(seg, offset, ts, pos, true);
+    if (seg.idxPos.length === 0 || pos - seg.idxPos[seg.idxPos.length - 1]! >= INDEX_EVERY) this.index(seg, offset, ts, pos);
     seg.size += total;
     seg.next = offset + 1;
     seg.lastTs = ts;
@@ -159,7 +138,11 @@ export class SegmentLog {
     const j = lastAtOrBelow(seg.idxOff.length, (i) => seg.idxOff[i]!, offset);
     c.next = j < 0 ? seg.first : seg.idxOff[j]!;
     c.pos = j < 0 ? 0 : seg.idxPos[j]!;
-    while (c.next < offset && this.read(c) !== null);
+    try {
+      while (c.next < offset && this.read(c) !== null);
+    } catch (e) {
+      if (!(e instanceof CorruptSegment)) throw e; // the cursor stays there; its reader is told on its next read
+    }
     return c;
   }
 
@@ -177,7 +160,7 @@ export class SegmentLog {
       const pos = c.pos;
       const next = c.next;
       const seg0 = c.seg;
-      if (this.read(c) === null) return c;
+      if (this.readOrStop(c) === null) return c;
       if (c.lastTs >= ms) {
         c.seg = seg0;
         c.pos = pos;
@@ -187,7 +170,12 @@ export class SegmentLog {
     }
   }
 
-  /** The message at the cursor, which moves past it; null at the end of the log. */
+  /** read(), but a corrupt record ends the search like the end of the log does. */
+  private readOrStop(c: Cursor): Message | null {
+    try { return this.read(c); } catch (e) { if (e instanceof CorruptSegment) return null; throw e; }
+  }
+
+  /** The message at the cursor, which moves past it; null at the end of the log. CorruptSegment on a bad record. */
   read(c: Cursor): Message | null {
     if (c.next >= this.nextOffset || this.closed) return null;
     if (c.seg.deleted) {
@@ -202,15 +190,22 @@ export class SegmentLog {
       c.buf = null;
     }
     if (c.seg === this.active && this.wlen > 0) this.flushWrites();
+    const seg = c.seg;
+    if (c.pos >= seg.corruptAt) throw this.corrupt(c);
     if (!this.fill(c, 4)) return null;
     const len = c.buf!.readUInt32BE(c.pos - c.bufPos);
-    if (!this.fill(c, 4 + len)) return null;
+    if (len < FIXED - 4 || c.pos + 4 + len > seg.size || !this.fill(c, 4 + len)) throw this.corrupt(c);
     const b = c.buf!;
     let at = c.pos - c.bufPos;
     const end = at + 4 + len;
-    c.lastTs = b.readDoubleBE(at + 12);
-    const exLen = b[at + 20]!;
-    at += 21;
+    // Each record's CRC is checked once: by the first reader past the segment's mark.
+    if (c.pos + 4 + len > seg.checked) {
+      if (!recordOk(b, at, len, c.next)) throw this.corrupt(c);
+      if (c.pos <= seg.checked) seg.checked = c.pos + 4 + len;
+    }
+    c.lastTs = b.readDoubleBE(at + 16);
+    const exLen = b[at + 24]!;
+    at += 25;
     const exchange = b.toString('utf8', at, at + exLen);
     at += exLen;
     const rkLen = b[at++]!;
@@ -222,6 +217,16 @@ export class SegmentLog {
     c.pos += 4 + len;
     c.next++;
     return msg;
+  }
+
+  /** The segment is bad from the cursor on: reported once, and served no further. */
+  private corrupt(c: Cursor): CorruptSegment {
+    const seg = c.seg;
+    if (seg.corruptAt === Infinity || c.pos < seg.corruptAt) {
+      this.report('error', 'stream segment is corrupt: not served from the bad record on', { file: seg.file, at: c.pos, offset: c.next });
+    }
+    seg.corruptAt = Math.min(seg.corruptAt, c.pos);
+    return new CorruptSegment(seg.file, c.pos, c.next);
   }
 
   /** Makes [c.pos, c.pos + n) readable from c.buf. */
@@ -259,14 +264,13 @@ export class SegmentLog {
     old.idxFd = -1;
     const seg = this.newSegment(this.nextOffset);
     this.retain();
+    this.onRoll();
     return seg;
   }
 
-  private index(seg: Segment, offset: number, ts: number, pos: number, write: boolean): void {
-    seg.idxOff.push(offset);
-    seg.idxTs.push(ts);
-    seg.idxPos.push(pos);
-    if (!write || seg.idxFd < 0) return;
+  private index(seg: Segment, offset: number, ts: number, pos: number): void {
+    seg.index(offset, ts, pos);
+    if (seg.idxFd < 0) return;
     const e = this.idxEntry;
     e.writeDoubleBE(offset, 0);
     e.writeDoubleBE(ts, 8);
@@ -292,54 +296,14 @@ export class SegmentLog {
     }
   }
 
-  /** Startup: a segment's index, then a scan from its last entry to the end (a torn tail is cut). */
-  private recover(first: number): void {
-    const file = path.join(this.dir, `${pad(first)}.seg`);
-    const idxFile = path.join(this.dir, `${pad(first)}.idx`);
-    const fd = fs.openSync(file, 'r+');
-    const size = fs.fstatSync(fd).size;
-    const seg = new Segment(first, file, fd, -1);
-    let idx: Buffer = Buffer.alloc(0);
-    try { idx = fs.readFileSync(idxFile); } catch { /* rebuilt by the scan */ }
-    for (let at = 0; at + IDX_ENTRY <= idx.length; at += IDX_ENTRY) {
-      const off = idx.readDoubleBE(at);
-      const pos = idx.readUInt32BE(at + 16);
-      if (pos >= size || off < first || (seg.idxPos.length > 0 && pos <= seg.idxPos[seg.idxPos.length - 1]!)) break;
-      this.index(seg, off, idx.readDoubleBE(at + 8), pos, false);
-    }
-    const k = seg.idxPos.length - 1;
-    const c = new Cursor(seg);
-    seg.size = size;
-    c.pos = k < 0 ? 0 : seg.idxPos[k]!;
-    c.next = k < 0 ? first : seg.idxOff[k]!;
-    const rebuilt: number[] = [];
-    const head = Buffer.allocUnsafe(20);
-    for (;;) {
-      if (c.pos + 20 > size) break;
-      fs.readSync(fd, head, 0, 20, c.pos);
-      const len = head.readUInt32BE(0);
-      if (len < FIXED - 4 || c.pos + 4 + len > size || head.readDoubleBE(4) !== c.next) break;
-      const ts = head.readDoubleBE(12);
-      const lastPos = seg.idxPos.length > 0 ? seg.idxPos[seg.idxPos.length - 1]! : -Infinity;
-      if (c.pos - lastPos >= INDEX_EVERY) { this.index(seg, c.next, ts, c.pos, false); rebuilt.push(c.pos); }
-      seg.lastTs = ts;
-      c.pos += 4 + len;
-      c.next++;
-    }
-    if (c.pos < size) fs.ftruncateSync(fd, c.pos);
-    seg.size = c.pos;
-    seg.next = c.next;
-    // Rewrite the index as recovered (entries past a cut tail go).
-    const out = Buffer.alloc(seg.idxOff.length * IDX_ENTRY);
-    for (let i = 0; i < seg.idxOff.length; i++) {
-      out.writeDoubleBE(seg.idxOff[i]!, i * IDX_ENTRY);
-      out.writeDoubleBE(seg.idxTs[i]!, i * IDX_ENTRY + 8);
-      out.writeUInt32BE(seg.idxPos[i]!, i * IDX_ENTRY + 16);
-    }
-    if (rebuilt.length > 0 || out.length !== idx.length) fs.writeFileSync(idxFile, out);
-    this.segments.push(seg);
-    this.totalBytes += seg.size;
-    if (seg.lastTs === 0 && seg.idxTs.length > 0) seg.lastTs = seg.idxTs[seg.idxTs.length - 1]!;
+  /**
+   * When x-max-age next drops a segment: the head's last record ages out (Infinity: no age
+   * limit, or only the active segment, which is never dropped).
+   */
+  get nextAgeDue(): number {
+    const age = this.limits.maxAgeMs;
+    if (age <= 0 || this.segments.length < 2) return Infinity;
+    return this.segments[0]!.lastTs + age + 1;
   }
 
   /** Reopens the newest segment's index for appends (after recovery). */

@@ -8,6 +8,10 @@
 // Durability: appends go to the page cache at the end of the turn; the store's group fsync
 // covers the active segment (Persistence.syncWith), and enqueue answers 'stored', so a
 // publisher confirm waits for that fsync.
+//
+// Retention: x-max-age is checked by ONE timer per stream, armed for the moment the oldest
+// segment ages out (and re-armed after each drop or roll-over), so a stream nobody publishes to
+// still loses its old segments; x-max-length-bytes is checked when a segment rolls over.
 import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,12 +22,17 @@ import type { Message } from '../../message.js';
 import { Message as Msg } from '../../message.js';
 import { queueRes } from '../../names.js';
 import type { DurableFile, Persistence } from '../../persistence.js';
+import { DueTimer } from '../../due-heap.js';
 import type { Consumer } from '../consumer.js';
 import { QueueBase } from '../queue-base.js';
 import type { DeliveryHandle, Enqueued, GetOwner, MessageQueue, QueueOptions } from '../types.js';
 import { checkStreamConsume, offsetSpec, streamLimits } from './args.js';
 import { withOffsetHeader } from './offset-header.js';
-import { Cursor, SegmentLog } from './segment-log.js';
+import { CorruptSegment, Cursor, SegmentLog } from './segment-log.js';
+
+/** Bytes one dispatch() reads from the log before the rest waits for the next turn. */
+const READ_BUDGET = 4 * 1024 * 1024;
+const MIN_SHARE = 256 * 1024;
 
 /** Stream deliveries settle nothing: every one shares this handle. */
 const HANDLE = Object.freeze({}) as DeliveryHandle;
@@ -43,6 +52,11 @@ export class StreamQueue extends QueueBase implements MessageQueue, DurableFile 
   /** The active segment was written since the store's last group fsync started. */
   private syncQueued = false;
   private readonly res: string;
+  private readonly retention = new DueTimer(() => this.onRetention());
+  /** In the turn it was made (policies found at declare or recovery give the segment size too). */
+  private starting = true;
+  /** dispatch() stopped at its budget and goes on next turn. */
+  private readQueued = false;
 
   constructor(name: string, options: QueueOptions) {
     super(name, options);
@@ -50,17 +64,21 @@ export class StreamQueue extends QueueBase implements MessageQueue, DurableFile 
     const vhost = options.vhost ?? '/';
     this.res = queueRes(name, vhost);
     const root = this.persistence !== null ? path.join(this.persistence.dataDir, 'streams') : mkdtempSync(path.join(tmpdir(), 'warren-stream-'));
-    this.log = new SegmentLog(path.join(root, dirName(vhost), dirName(name)), streamLimits(options.args));
+    const report = (level: 'error' | 'warn', msg: string, meta: Record<string, unknown>) => this.persistence?.log(level, msg, { queue: this.res, ...meta });
+    this.log = new SegmentLog(path.join(root, dirName(vhost), dirName(name)), streamLimits(options.args), report);
+    this.log.onRoll = () => this.armTimer();
+    this.armTimer();
+    queueMicrotask(() => { this.starting = false; });
   }
 
   get messageCount(): number { return this.log.count; }
   get waitingCount(): number { return 0; }
   get messageBytes(): number { return this.log.totalBytes; }
-  get unackedCount(): number {
-    let n = 0;
-    for (const c of this.list.all) n += c.unacked;
-    return n;
-  }
+  /**
+   * Reading removes nothing, so every retained message is in messageCount already; consumers'
+   * credit is per consumer (Consumer.unacked). RabbitMQ shows 0 unacknowledged for a stream too.
+   */
+  get unackedCount(): number { return 0; }
   get oldestReadySeq(): number { return -1; }
   get nextEnqueueSeq(): number { return this.log.nextOffset; }
 
@@ -141,22 +159,51 @@ export class StreamQueue extends QueueBase implements MessageQueue, DurableFile 
     return super.removeConsumer(c);
   }
 
+  /**
+   * Reads for consumers with credit, at most READ_BUDGET bytes per call shared among them, so
+   * many consumers reading old data do not hold the event loop: what is left goes on in the
+   * next turn (setImmediate, after I/O).
+   */
   dispatch(): void {
     if (this.deleted) return;
     const cs = this.list.all;
     const log = this.log;
+    const share = Math.max(READ_BUDGET / Math.max(cs.length, 1), MIN_SHARE);
+    let more = false;
     for (let i = 0; i < cs.length; i++) {
       const c = cs[i]!;
       const cur = this.cursors.get(c);
       if (cur === undefined) continue;
-      while (cur.next < log.nextOffset && c.owner.canTake(c)) {
-        const m = log.read(cur);
-        if (m === null) break;
-        if (cur.next <= cur.from) continue; // attached at an offset not yet written
-        this.hand(c, m);
+      let left = share;
+      try {
+        while (cur.next < log.nextOffset && c.owner.canTake(c)) {
+          if (left <= 0) { more = true; break; }
+          const m = log.read(cur);
+          if (m === null) break;
+          left -= m.body.length + m.properties.length;
+          if (cur.next <= cur.from) continue; // attached at an offset not yet written
+          this.hand(c, m);
+        }
+      } catch (e) {
+        if (!(e instanceof CorruptSegment)) throw e;
+        // As an osiris reader that fails its CRC check: this consumer ends (basic.cancel), the
+        // log says where; nothing past the bad record is delivered.
+        this.cursors.delete(c);
+        this.list.remove(c);
+        c.owner.cancelledByQueue(c);
+        i--;
       }
     }
+    if (more && !this.readQueued) {
+      this.readQueued = true;
+      setImmediate(this.readOn);
+    }
   }
+
+  private readonly readOn = (): void => {
+    this.readQueued = false;
+    this.dispatch();
+  };
 
   private hand(c: Consumer, m: Message): void {
     c.unacked++;
@@ -189,18 +236,42 @@ export class StreamQueue extends QueueBase implements MessageQueue, DurableFile 
     throw ConnectionError.notImplemented(`queue.purge not supported by stream queues ${this.res}`);
   }
 
-  protected armTimer(): void {}
-  /** Policies: a stream keeps the retention it was declared with (policy-given max-age etc. not yet applied). */
-  protected settingsChanged(): void {}
+  /** The retention timer, for when the oldest segment ages out (x-max-age). */
+  protected armTimer(): void {
+    if (!this.deleted) this.retention.arm(this.log.nextAgeDue);
+  }
+
+  private onRetention(): void {
+    if (this.deleted) return;
+    this.log.retain();
+    this.armTimer();
+  }
+  /**
+   * Policies (policy.ts: the lowest of argument and policy): max-length-bytes and max-age apply
+   * at once, as osiris:update_retention evaluates retention when it is given; the segment size
+   * only when the stream starts (declared, or recovered at boot), as RabbitMQ's writer takes
+   * it only then.
+   */
+  protected settingsChanged(effective: FieldTable): void {
+    if (this.deleted) return;
+    const limits = streamLimits(effective);
+    if (!this.starting) limits.segmentBytes = this.log.limits.segmentBytes;
+    this.log.limits = limits;
+    this.log.retain();
+    this.retention.stop();
+    this.armTimer();
+  }
 
   markDeleted(): void {
     this.deleted = true;
+    this.retention.stop();
     for (const c of this.list.clear()) c.owner.cancelledByQueue(c);
     this.cursors.clear();
     this.log.destroy();
   }
 
   close(): void {
+    this.retention.stop();
     this.log.close();
   }
 
