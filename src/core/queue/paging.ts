@@ -102,7 +102,7 @@ export class Pager {
     const list = r.runList();
     let n = 0;
     if (list !== null) {
-      while (n < FILE_RUN && n < list.length) {
+      while (n < FILE_RUN && n < list.objects) {
         const x = list.at(n);
         if (x.msg !== null || x.pageSeg !== seg || x.pageOff !== end || end + x.pageLen - start > FILE_RUN_BYTES) break;
         end += x.pageLen;
@@ -126,7 +126,7 @@ export class Pager {
     const j = this.journal!;
     const list = r.runList();
     let n = 0;
-    if (list !== null) while (n < PAGE_IN_RUN && n < list.length && list.at(n).msg === null && list.at(n).persisted) n++;
+    if (list !== null) while (n < PAGE_IN_RUN && n < list.objects && list.at(n).msg === null && list.at(n).persisted) n++;
     if (n === 0) {
       e.msg = j.read(e.seq);
       return;
