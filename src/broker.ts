@@ -1,6 +1,7 @@
 // The broker: owns the registry (vhosts, users, permissions), the AMQP listener, the management
 // listener and the store; start() and stop().
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { ANY_FREE_PORT, DEFAULTS, type BrokerConfig } from './config.js';
@@ -8,6 +9,7 @@ import type { Logger } from './log.js';
 import { createLineLogger } from './line-log.js';
 import type { Permissions, PermissionSet } from './core/access.js';
 import type { VhostMeta } from './core/persistence.js';
+import { resetPageDir } from './core/page-file.js';
 import { Registry } from './core/registry.js';
 import type { Users } from './core/users.js';
 import type { VHost } from './core/vhost.js';
@@ -249,7 +251,10 @@ export class Broker implements BrokerContext, ManagementContext {
   private openStore(importDefinitions: typeof import('./definitions.js').importDefinitions | null): void {
     const store = (this.store = Store.open(this.config.dataDir, { log: (level, msg, meta) => this.log.log(level, msg, meta) }));
     store.startReclaiming();
-    const persistence = new StorePersistence(store);
+    // Transient bodies paged out of memory: never kept across a restart.
+    const pageDir = join(this.config.dataDir, 'msg_store_transient');
+    resetPageDir(pageDir);
+    const persistence = new StorePersistence(store, { dir: pageDir, count: this.config.pageOutCount, bytes: this.config.pageOutBytes });
     const warn = (msg: string, meta: Record<string, unknown>) => this.log.warn(msg, meta);
     let r: ReturnType<typeof recover>;
     try {

@@ -5,7 +5,7 @@ import { Message } from '../src/core/message.js';
 import { ClassicQueue as Queue } from '../src/core/queue/classic.js';
 import { Consumer } from '../src/core/queue/consumer.js';
 import { Owner, handleOf } from './support/queue-owner.js';
-import { ReadyList, type Entry } from '../src/core/queue/ready-list.js';
+import { newEntry, ReadyList, type Entry } from '../src/core/queue/ready-list.js';
 
 const msg = (s: string) => new Message('', 'q', Buffer.from([0, 0]), Buffer.from(s));
 const bodies = (q: Queue) => [...q.ready].map((e) => e.msg!.body.toString());
@@ -17,7 +17,7 @@ function queue(): Queue {
 
 function entry(seq: number): Entry {
   const m = msg(String(seq));
-  return { msg: m, seq, redelivered: false, expiresAt: 0, size: m.body.length, priority: 0, persisted: false, attempts: 0, retryAt: 0 };
+  return newEntry(m, seq, false, 0, m.body.length, 0, false, 0, 0);
 }
 
 describe('ReadyList', () => {
@@ -71,6 +71,60 @@ describe('ReadyList', () => {
       }
     }
     expect([...r].map((e) => e.seq)).toEqual(model);
+  });
+
+  it('a long backlog of paged-out entries goes to the compact tail and comes back intact, in order, with requeues (random model check)', () => {
+    const rnd = prng(11);
+    const r = new ReadyList();
+    type Row = { seq: number; size: number; expiresAt: number; redelivered: boolean; persisted: boolean; pageSeg: number; pageOff: number; pageLen: number; attempts: number; special: boolean };
+    const rowOf = (e: Entry): Row => ({ seq: e.seq, size: e.size, expiresAt: e.expiresAt, redelivered: e.redelivered, persisted: e.persisted,
+      pageSeg: e.pageSeg, pageOff: e.pageOff, pageLen: e.pageLen, attempts: e.attempts, special: e.msg !== null });
+    const want = new Map<number, Row>();
+    let model: number[] = [];
+    let next = 1;
+    let bytes = 0;
+    const out: Entry[] = [];
+    const make = (seq: number): Entry => {
+      // Mostly paged (no body in memory), now and then one that keeps its body or counts attempts.
+      const kind = rnd();
+      const e = newEntry(kind < 0.03 ? msg(String(seq)) : null, seq, false, kind < 0.5 ? 0 : 1_800_000_000_000 + seq, 1 + Math.floor(rnd() * 2000), 0,
+        rnd() < 0.5, kind > 0.97 ? 2 : 0, 0);
+      if (e.msg === null && !e.persisted) { e.pageSeg = Math.floor(seq / 1000); e.pageOff = seq * 7; e.pageLen = 30 + (seq % 50); }
+      return e;
+    };
+    for (let step = 0; step < 60000; step++) {
+      const x = rnd();
+      // Phases: grow to ~15,000 (well past the ring's 4,096), then drain, then grow again.
+      const growing = step < 20000 || (step > 40000 && step < 50000);
+      if (x < (growing ? 0.75 : 0.2)) {
+        const e = make(next++);
+        want.set(e.seq, rowOf(e));
+        r.push(e);
+        model.push(e.seq);
+        bytes += e.size;
+      } else if (x < 0.93 && r.length > 0) {
+        const e = r.shift()!;
+        expect(e.seq).toBe(model.shift());
+        expect(rowOf(e)).toEqual(want.get(e.seq));
+        bytes -= e.size;
+        out.push(e);
+      } else if (out.length > 0) {
+        const [e] = out.splice(rnd() < 0.8 ? out.length - 1 : 0, 1);
+        e!.redelivered = true;
+        want.set(e!.seq, rowOf(e!));
+        r.insertBySeq(e!);
+        model.push(e!.seq);
+        model = model.sort((a, b) => a - b);
+        bytes += e!.size;
+      }
+      expect(r.length).toBe(model.length);
+      if (step === 19999) expect([r.length > 10000, r.objects <= 4096]).toEqual([true, true]); // most of it is columns
+    }
+    expect(r.bytes).toBe(bytes);
+    expect([...r].map((e) => e.seq)).toEqual(model);
+    expect([...r].map(rowOf)).toEqual(model.map((s) => want.get(s)));
+    while (r.length > 0) expect(r.shift()!.seq).toBe(model.shift());
+    expect([r.peek(), r.oldestSeq, r.bytes]).toEqual([undefined, -1, 0]);
   });
 });
 

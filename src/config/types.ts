@@ -2,6 +2,7 @@
 // sets. index.ts lays the sources over each other and resolves the result into a BrokerConfig.
 import { totalmem } from 'node:os';
 import type { LogLevel } from '../log.js';
+import { PAGE_OUT_BYTES, PAGE_OUT_COUNT } from '../core/queue/paging.js';
 
 /** Where a listener binds. */
 export interface Endpoint { host: string; port: number }
@@ -53,6 +54,10 @@ export interface BrokerConfig {
   consumerTimeout: number;
   /** How often a channel checks consumer_timeout (RabbitMQ's channel_tick_interval, advanced.config only). */
   channelTickIntervalMs: number;
+  /** Ready (or held) messages in one queue or exchange past which new bodies page out of memory. */
+  pageOutCount: number;
+  /** Bytes of bodies in one queue or exchange past which new ones page out of memory. */
+  pageOutBytes: number;
   /** SASL mechanisms offered, in this order (auth_mechanisms.*); EXTERNAL only over TLS. */
   authMechanisms: string[];
   /** Where EXTERNAL takes the user name from in the client certificate. */
@@ -107,6 +112,8 @@ export const DEFAULTS: BrokerConfig = {
   diskFreeLimit: { absolute: 50_000_000 },
   consumerTimeout: 1_800_000,
   channelTickIntervalMs: 60_000,
+  pageOutCount: PAGE_OUT_COUNT,
+  pageOutBytes: PAGE_OUT_BYTES,
   authMechanisms: ['PLAIN', 'AMQPLAIN'],
   sslCertLoginFrom: 'common_name',
   loopbackUsers: ['guest'],

@@ -56,7 +56,19 @@ export interface DurableFile {
   fsyncSync(): void;
 }
 
+/** Where and past which backlog bodies page out of memory (queue/paging.ts, page-file.ts). */
+export interface PagingSettings {
+  /** The transient page files' directory (emptied at start). */
+  readonly dir: string;
+  /** Ready (or held) messages past which new ones page out. */
+  readonly count: number;
+  /** Bytes of bodies in memory past which new ones page out. */
+  readonly bytes: number;
+}
+
 export interface Persistence {
+  /** Paging of long queues and of held messages. */
+  readonly paging: PagingSettings;
   /** Writes are waiting for the next commit (tx.commit then commits at once). */
   readonly pending: boolean;
   /** The commit that writes made now will land in (it grows by one per commit). */

@@ -2,7 +2,7 @@
 // implemented over src/store/. Field tables are encoded here, so neither side knows the other.
 import type { Binding, Exchange } from '../core/exchange/exchange.js';
 import { Message } from '../core/message.js';
-import type { DedupJournal, DurableFile, HeldJournal, Persistence, QueueJournal } from '../core/persistence.js';
+import type { DedupJournal, DurableFile, HeldJournal, PagingSettings, Persistence, QueueJournal } from '../core/persistence.js';
 import { ByteReader } from '../protocol/byte-reader.js';
 import { ByteWriter } from '../protocol/byte-writer.js';
 import type { FieldTable } from '../protocol/field-table.js';
@@ -22,7 +22,7 @@ export function decodeTable(b: Buffer): FieldTable {
 }
 
 export class StorePersistence implements Persistence {
-  constructor(readonly store: Store) {}
+  constructor(readonly store: Store, readonly paging: PagingSettings) {}
 
   get pending(): boolean {
     return this.store.pending;

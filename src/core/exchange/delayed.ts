@@ -14,11 +14,15 @@
 // - Held persistent messages of a durable exchange survive a restart (and SIGKILL once
 //   confirmed) and are routed at their due time, or at once if it has passed.
 // One timer per exchange, for the earliest due time; a held message costs a heap slot and its
-// rewritten properties, nothing per message is scheduled.
+// rewritten properties, nothing per message is scheduled. Past the paging thresholds (count or
+// bytes of bodies held in memory, PagingSettings) a new held message keeps no body in memory: a
+// persistent one of a durable exchange is read back from the store when due, any other is
+// written to the exchange's page file (../page-file.ts) and read back from there.
 import { ChannelError, ConnectionError } from '../../protocol/errors.js';
 import type { FieldTable, FieldValue } from '../../protocol/field-table.js';
 import { DueHeap, DueTimer } from '../due-heap.js';
-import { headerOf, withHeader, type Message } from '../message.js';
+import { headerOf, Message, withHeader } from '../message.js';
+import { PageFile, pastThreshold, type PageRef } from '../page-file.js';
 import type { HeldJournal, Persistence } from '../persistence.js';
 import { PublishResult } from '../publish.js';
 import type { Exchange, ExchangeHost, ExchangeTypeDef, Hold } from './exchange.js';
@@ -28,12 +32,6 @@ export const DELAYED_TYPE = 'x-delayed-message';
 export const MAX_DELAY = 2 ** 32 - 1;
 /** Releases per timer turn; the rest follow on the next turn, so a burst does not stall the loop. */
 const BATCH = 2000;
-/**
- * Held messages past this many keep only their heap slot when they are in the store (persistent,
- * durable exchange): the body is read back when it is due, so a million held messages cost the
- * heap's three slots each, not their bodies. Transient ones have nowhere else to be.
- */
-export const HOLD_IN_MEMORY = 4096;
 
 // The plugin's own texts, typos included (the reply code is what clients act on).
 const MISSING_TYPE = "Invalid argument, 'x-delayed-type' must bean existing exchnage type";
@@ -64,8 +62,12 @@ export function delayOf(v: FieldValue | undefined): number {
 }
 
 class DelayedHold implements Hold {
-  /** null: the message is in the store only (see HOLD_IN_MEMORY). */
-  private readonly heap = new DueHeap<Message | null>();
+  /** A held message: in memory, in the page file (PageRef), or only in the store (null). */
+  private readonly heap = new DueHeap<Message | PageRef | null>();
+  /** Transient bodies paged out, made at the first one. */
+  private file: PageFile | null = null;
+  /** Body bytes of the held messages kept in memory. */
+  private memBytes = 0;
   private readonly timer = new DueTimer(() => this.release());
   private readonly result = new PublishResult();
   private nextSeq = 1;
@@ -88,7 +90,7 @@ class DelayedHold implements Hold {
 
   counts(): { held: number; bodiesInMemory: number } {
     let bodies = 0;
-    for (const m of this.heap.values()) if (m !== null) bodies++;
+    for (const m of this.heap.values()) if (m instanceof Message) bodies++;
     return { held: this.heap.size, bodiesInMemory: bodies };
   }
 
@@ -99,13 +101,11 @@ class DelayedHold implements Hold {
     const held = withHeader(msg, 'x-delay', { type: delay < 2 ** 31 ? 'I' : 'l', value: -delay });
     const seq = this.nextSeq++;
     const j = msg.persistent ? this.journal() : null;
-    let keep: Message | null = held;
     if (j !== null) {
       j.add(seq, due, held);
       r.stored = true;
-      if (this.heap.size >= HOLD_IN_MEMORY) keep = null;
     }
-    this.heap.push(due, seq, keep);
+    this.heap.push(due, seq, this.park(held, j !== null));
     this.timer.arm(due);
     r.held = true;
     return true;
@@ -115,7 +115,7 @@ class DelayedHold implements Hold {
     if (!this.x.durable) return 0;
     let n = 0;
     p.heldMessages(this.host.name, this.x.name).forEach((seq, dueAt, msg) => {
-      this.heap.push(dueAt, seq, this.heap.size >= HOLD_IN_MEMORY ? null : msg);
+      this.heap.push(dueAt, seq, this.park(msg, true, p.paging));
       if (seq >= this.nextSeq) this.nextSeq = seq + 1;
       n++;
     });
@@ -133,29 +133,50 @@ class DelayedHold implements Hold {
         return;
       }
       const seq = heap.nextSeq;
-      let msg = heap.pop()!;
-      if (msg === null) {
-        // In the store only: read it back now that it is due.
-        const j = this.journal();
-        const stored = j?.read(seq);
-        j?.remove(seq);
-        if (stored === undefined) continue; // gone with its exchange meanwhile
-        msg = stored;
-      } else if (msg.persistent) {
-        this.journal()?.remove(seq);
-      }
+      const msg = this.unpark(seq, heap.pop()!);
+      if (msg === undefined) continue; // in the store only, and gone with its exchange meanwhile
+      if (msg.persistent) this.journal()?.remove(seq);
       this.host.publish(this.x, msg, this.result);
     }
     this.timer.arm(heap.nextDue);
   }
 
+  /** What the heap keeps of `msg`: past the thresholds, no body (`stored`: the store has it). */
+  private park(msg: Message, stored: boolean, paging = this.host.persistence?.paging ?? null): Message | PageRef | null {
+    if (!pastThreshold(paging, this.heap.size, this.memBytes)) {
+      this.memBytes += msg.body.length;
+      return msg;
+    }
+    if (stored) return null;
+    // A dead-lettered message's routing keys are not in a page record: it stays in memory.
+    if (paging === null || msg.routeKeys !== null) return msg;
+    const f = (this.file ??= new PageFile(paging.dir));
+    const off = f.append(msg);
+    return { seg: f.lastSeg, off, len: f.lastLen };
+  }
+
+  /** The message a heap item stands for, its body read back if it was paged out. */
+  private unpark(seq: number, item: Message | PageRef | null): Message | undefined {
+    if (item instanceof Message) {
+      this.memBytes -= item.body.length;
+      return item;
+    }
+    if (item === null) return this.journal()?.read(seq);
+    const msg = this.file!.read(item.seg, item.off, item.len);
+    this.file!.release(item.seg);
+    return msg;
+  }
+
   drop(): void {
-    this.timer.stop();
+    this.close();
     this.heap.clear(); // the store drops its rows with the exchange
+    this.memBytes = 0;
   }
 
   close(): void {
     this.timer.stop();
+    this.file?.close();
+    this.file = null;
   }
 }
 

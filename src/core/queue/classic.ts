@@ -21,15 +21,16 @@
 // - Dead-lettering goes through the host (the vhost), which knows the exchanges.
 // - Durable queues have a journal (the store): persistent messages are written at enqueue
 //   (unless handed straight to a no-ack consumer), removed when acked or dropped; a long one
-//   pages bodies out to it (paging.ts), so memory does not grow with the backlog.
+//   pages bodies out to it (paging.ts), so memory does not grow with the backlog; other
+//   messages of a long queue page out to its page file (paging.ts, ../page-file.ts).
 import { DueTimer } from '../due-heap.js';
 import type { Message } from '../message.js';
 import { ttlFor, wouldOverflow } from './arguments.js';
 import type { Consumer } from './consumer.js';
 import type { DeathReason } from './dead-letter.js';
 import { QueueDedup } from './dedup.js';
-import { pageIn, shouldPageOut } from './paging.js';
-import { PriorityReadyList, ReadyList, type Entry, type Ready } from './ready-list.js';
+import { Pager } from './paging.js';
+import { newEntry, PriorityReadyList, ReadyList, type Entry, type Ready } from './ready-list.js';
 import { QueueBase } from './queue-base.js';
 import { asDelivered, Retry } from './retry.js';
 import type { DeliveryHandle, Enqueued, GetOwner, MessageQueue, QueueOptions } from './types.js';
@@ -51,6 +52,8 @@ export class ClassicQueue extends QueueBase implements MessageQueue {
   private readonly retry: Retry | null;
   /** x-message-deduplication: the keys of the messages in the queue. */
   private readonly dedup: QueueDedup | null;
+  /** Where paged-out bodies are (the store, the page file) and how they come back. */
+  private readonly pager: Pager;
   unackedCount = 0;
   /** From 1: the store's delivered watermark starts at 0, meaning nothing was delivered. */
   private nextSeq = 1;
@@ -64,6 +67,7 @@ export class ClassicQueue extends QueueBase implements MessageQueue {
     this.timed = f.messageTtl >= 0;
     this.retry = f.retry !== null ? new Retry(f.retry) : null;
     this.dedup = f.dedup ? new QueueDedup() : null;
+    this.pager = new Pager(options.persistence?.paging ?? null, this.journal);
     if (this.expires > 0) this.touch();
   }
 
@@ -106,15 +110,13 @@ export class ClassicQueue extends QueueBase implements MessageQueue {
         // A no-ack consumer takes it for good: nothing to write.
         const keep = persist && !c.noAck;
         if (keep) this.journal!.add(seq, msg, expiresAt);
-        this.handOver(c, { msg, seq, redelivered: false, expiresAt, size: msg.body.length, priority: msg.priority, persisted: keep, attempts: 0, retryAt: 0 });
+        this.handOver(c, newEntry(msg, seq, false, expiresAt, msg.body.length, msg.priority, keep, 0, 0));
         return keep ? 'stored' : 'queued';
       }
     }
-    const e: Entry = { msg, seq, redelivered: false, expiresAt, size: msg.body.length, priority: msg.priority, persisted: persist, attempts: 0, retryAt: 0 };
-    if (persist) {
-      this.journal!.add(seq, msg, expiresAt);
-      if (shouldPageOut(this.ready)) e.msg = null;
-    }
+    const e = newEntry(msg, seq, false, expiresAt, msg.body.length, msg.priority, persist, 0, 0);
+    if (persist) this.journal!.add(seq, msg, expiresAt);
+    if (this.pager.shouldPageOut(this.ready)) this.pager.pageOut(e);
     this.ready.push(e);
     if (this.limited) this.dropHeadOverflow();
     if (this.timed) {
@@ -160,7 +162,7 @@ export class ClassicQueue extends QueueBase implements MessageQueue {
   }
 
   private handOver(c: Consumer, e: Entry): void {
-    if (e.msg === null) pageIn(this.journal!, this.ready, e);
+    if (e.msg === null) this.pager.pageIn(this.ready, e);
     const st = this.stats;
     if (!c.noAck) {
       this.unackedCount++;
@@ -181,7 +183,7 @@ export class ClassicQueue extends QueueBase implements MessageQueue {
     if (this.timed) this.dropExpired(Date.now());
     const e = this.ready.shift();
     if (e) {
-      if (e.msg === null) pageIn(this.journal!, this.ready, e);
+      if (e.msg === null) this.pager.pageIn(this.ready, e);
       if (!noAck) this.unackedCount++;
       if (noAck) this.left(e);
       else if (e.persisted) this.journal!.delivered(e.seq);
@@ -213,6 +215,7 @@ export class ClassicQueue extends QueueBase implements MessageQueue {
   /** A message leaves the queue for good (acked, dropped, delivered with no-ack, purged). */
   private left(e: Entry): void {
     if (e.persisted && !this.deleted) this.journal!.remove(e.seq);
+    this.pager.dropped(e);
     this.dedup?.left(e.seq);
   }
 
@@ -256,6 +259,10 @@ export class ClassicQueue extends QueueBase implements MessageQueue {
     }
     if (e.persisted) this.journal!.setRetry(e.seq, e.attempts, outcome === 'waiting' ? e.retryAt : null);
     if (outcome === 'ready') return false;
+    // A long backoff backlog keeps index entries only, as a long ready list does (the counts
+    // before e joined them, as for ready: the first pageOutCount keep their bodies).
+    const r = this.retry!;
+    if (this.pager.over(r.waiting.size - 1, r.waitingBytes - e.size)) this.pager.pageOut(e);
     this.armTimer();
     return true;
   }
@@ -269,7 +276,8 @@ export class ClassicQueue extends QueueBase implements MessageQueue {
       for (const e of waiting) this.left(e);
     }
     const n = waiting.length;
-    this.retry?.waiting.clear();
+    this.retry?.clear();
+    this.pager.clear();
     return this.ready.clear() + n;
   }
 
@@ -278,7 +286,7 @@ export class ClassicQueue extends QueueBase implements MessageQueue {
    * restored() after the last one.
    */
   restore(seq: number, size: number, expiresAt: number, priority: number, redelivered: boolean, attempts = 0, retryAt = 0): void {
-    const e: Entry = { msg: null, seq, redelivered: redelivered || attempts > 0, expiresAt, size, priority, persisted: true, attempts, retryAt };
+    const e = newEntry(null, seq, redelivered || attempts > 0, expiresAt, size, priority, true, attempts, retryAt);
     if (retryAt > 0 && this.retry !== null) this.retry.wait(e); // overdue: ready at the first timer
     else this.ready.push(e);
     if (expiresAt !== 0) this.timed = true;
@@ -317,6 +325,7 @@ export class ClassicQueue extends QueueBase implements MessageQueue {
   /** Stop the timer (deleted, or the broker is stopping). */
   close(): void {
     this.timer.stop();
+    this.pager.close();
   }
 
   // ---- limits, expiry, dead-lettering -------------------------------------------------------
@@ -348,8 +357,8 @@ export class ClassicQueue extends QueueBase implements MessageQueue {
 
   private deadLetter(e: Entry, reason: DeathReason): void {
     if (this.features.dlx === null || this.host === null) return;
-    if (e.msg === null) e.msg = this.journal!.read(e.seq);
-    this.deadLetterMessage(e.msg, reason);
+    if (e.msg === null) this.pager.pageIn(this.ready, e);
+    this.deadLetterMessage(e.msg!, reason);
   }
 
   private deadLetterMessage(msg: Message, reason: DeathReason): void {

@@ -43,12 +43,11 @@ export function retryDelay(p: RetryPolicy, k: number): number {
 
 export type Failure = 'dead' | 'waiting' | 'ready';
 
-/** Backing-off messages past this many leave their persistent bodies in the store. */
-export const HOLD_BODIES = 4096;
-
 /** The retry side of one queue: its policy and the messages waiting out a backoff. */
 export class Retry {
   readonly waiting = new DueHeap<Entry>();
+  /** Body bytes of the waiting messages (paging.ts pages them out past a threshold). */
+  waitingBytes = 0;
 
   constructor(readonly policy: RetryPolicy) {}
 
@@ -65,17 +64,20 @@ export class Retry {
       return 'ready';
     }
     e.retryAt = now + wait;
-    // A long backoff list keeps index entries only: a persistent body is in the store and is
-    // read back as any paged-out message is, when the entry reaches the head of the queue
-    // again (paging.ts). Transient bodies stay: they have nowhere else to be.
-    if (e.persisted && this.waiting.size >= HOLD_BODIES) e.msg = null;
-    this.waiting.push(e.retryAt, e.seq, e);
+    this.wait(e);
     return 'waiting';
   }
 
   /** Startup: a stored message still waiting out its backoff. */
   wait(e: Entry): void {
     this.waiting.push(e.retryAt, e.seq, e);
+    this.waitingBytes += e.size;
+  }
+
+  /** Every waiting message goes (purge). */
+  clear(): void {
+    this.waiting.clear();
+    this.waitingBytes = 0;
   }
 
   /** Moves every entry due by `now` back into `ready`, at its position; returns how many. */
@@ -84,6 +86,7 @@ export class Retry {
     while (this.waiting.nextDue <= now) {
       const e = this.waiting.pop()!;
       e.retryAt = 0;
+      this.waitingBytes -= e.size;
       ready.insertBySeq(e);
       n++;
     }
