@@ -1,6 +1,8 @@
 // The memory high watermark: a publisher far faster than its consumer, on a broker with a small
 // watermark, is blocked (connection.blocked), the broker's RSS stays near the watermark, and
-// once the consumer drains the queue it is unblocked; no message is lost. Functional, not timed.
+// once the consumer drains the queues it is unblocked; no message is lost. Functional, not timed.
+// The messages go round-robin to QUEUES queues: one long queue would page its bodies out
+// (8 MiB of bodies in memory at most, see paging.ts) and never reach the watermark.
 import { readFileSync } from 'node:fs';
 import amqp from 'amqplib';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -32,13 +34,15 @@ describe.skipIf(external || !built)('memory high watermark', () => {
     pc.on('blocked', (reason: string) => { events.push(`blocked:${reason}`); onBlocked(); });
     pc.on('unblocked', () => events.push('unblocked'));
     const pub = await pc.createChannel();
-    await pub.assertQueue('big');
+    const QUEUES = 24;
+    const names = Array.from({ length: QUEUES }, (_, i) => `big-${i}`);
+    for (const q of names) await pub.assertQueue(q);
     const body = Buffer.alloc(8192, 3);
     let sent = 0;
     let peakRss = 0;
     // Publish until the broker blocks us (amqplib's 'blocked' event), or give up after 200k.
     while (!events.length && sent < 200_000) {
-      if (!pub.sendToQueue('big', body)) await Promise.race([new Promise((r) => pub.once('drain', r)), blocked]);
+      if (!pub.sendToQueue(names[sent % QUEUES]!, body)) await Promise.race([new Promise((r) => pub.once('drain', r)), blocked]);
       sent++;
       if (sent % 500 === 0) {
         peakRss = Math.max(peakRss, rssMiB(w.proc.pid!));
@@ -51,7 +55,7 @@ describe.skipIf(external || !built)('memory high watermark', () => {
     expect(w.log()).toMatch(/memory alarm set: blocking publishers/);
     // Blocked: the broker reads nothing more from us, so its memory stops growing.
     for (let i = 0; i < 20; i++) {
-      pub.sendToQueue('big', body);
+      pub.sendToQueue(names[sent % QUEUES]!, body);
       sent++;
       peakRss = Math.max(peakRss, rssMiB(w.proc.pid!));
       await new Promise((r) => setTimeout(r, 25));
@@ -70,10 +74,12 @@ describe.skipIf(external || !built)('memory high watermark', () => {
       poll();
     });
     const drained = new Promise<void>((resolve) => {
-      void cons.consume('big', (m) => {
-        cons.ack(m!);
-        if (++got === total) resolve();
-      });
+      for (const q of names) {
+        void cons.consume(q, (m) => {
+          cons.ack(m!);
+          if (++got === total) resolve();
+        });
+      }
     });
     await drained;
     await unblocked;
@@ -82,7 +88,7 @@ describe.skipIf(external || !built)('memory high watermark', () => {
     events.forEach((e, i) => expect(e).toBe(i % 2 === 0 ? 'blocked:low on memory' : 'unblocked'));
     expect(got).toBe(total);
     // Publishing works again.
-    await pub.checkQueue('big');
+    await pub.checkQueue(names[0]!);
     await pc.close();
     await cc.close();
   }, 90_000);
