@@ -216,12 +216,33 @@ function writeAll(fd: number, b: Buffer, len: number, pos: number): void {
 export function decodeRecord(buf: Buffer, at: number, len: number): Message {
   const end = at + len;
   const exLen = buf[at]!;
-  const exchange = buf.toString('utf8', at + 1, at + 1 + exLen);
+  const exchange = exLen === 0 ? '' : lastExchange.get(buf, at + 1, exLen);
   at += 1 + exLen;
   const rkLen = buf[at]!;
-  const routingKey = buf.toString('utf8', at + 1, at + 1 + rkLen);
+  const routingKey = lastRoutingKey.get(buf, at + 1, rkLen);
   at += 1 + rkLen;
   const propsLen = buf.readUInt32BE(at);
   at += 4;
   return new Message(exchange, routingKey, buf.subarray(at, at + propsLen), buf.subarray(at + propsLen, end));
 }
+
+/**
+ * The last string decoded, reused while the same bytes come again: a backlog read back is
+ * mostly one exchange and a few routing keys, and a string per record was the drain's cost.
+ */
+class LastString {
+  private bytes = Buffer.alloc(255);
+  private len = -1;
+  private value = '';
+
+  get(buf: Buffer, start: number, len: number): string {
+    if (len === this.len && buf.compare(this.bytes, 0, len, start, start + len) === 0) return this.value;
+    this.value = buf.toString('utf8', start, start + len);
+    buf.copy(this.bytes, 0, start, start + len);
+    this.len = len;
+    return this.value;
+  }
+}
+
+const lastExchange = new LastString();
+const lastRoutingKey = new LastString();
