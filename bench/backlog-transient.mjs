@@ -11,7 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Peer } from './amqp-peer.mjs';
-import { record, startBroker } from './support.mjs';
+import { publishConfirmed, record, startBroker } from './support.mjs';
 
 const CASES = (process.env.BACKLOG_CASES || '1000000x16,10000000x16,1000000x1024')
   .split(',').map((c) => c.split('x').map(Number));
@@ -21,33 +21,6 @@ const QUEUE = 'transient-backlog';
 const rssOf = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 const dirBytes = (d) => { try { return readdirSync(d).reduce((n, f) => n + statSync(join(d, f)).size, 0); } catch { return 0; } };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function publishAll(p, n, size) {
-  const body = Buffer.alloc(size, 0x61);
-  let sent = 0;
-  let confirmed = 0;
-  const t0 = performance.now();
-  await new Promise((resolve) => {
-    let paused = false;
-    const pump = () => {
-      paused = false;
-      while (sent < n && sent - confirmed < WINDOW) {
-        body.writeUInt32BE(sent, 0);
-        p.publish(1, '', QUEUE, body, false);
-        sent++;
-      }
-      p.flush();
-      paused = true;
-    };
-    p.onAck = (tag, multiple) => {
-      confirmed = multiple ? tag : Math.max(confirmed, tag);
-      if (confirmed >= n) return resolve();
-      if (paused) setImmediate(pump);
-    };
-    pump();
-  });
-  return n / ((performance.now() - t0) / 1000);
-}
 
 async function drainAll(port, n) {
   const p = new Peer();
@@ -86,7 +59,7 @@ async function runCase(n, size) {
     await p.openChannel(1);
     await p.declareQueue(1, QUEUE, { durable: false });
     await p.confirmSelect(1);
-    const pubRate = await publishAll(p, n, size);
+    const pubRate = await publishConfirmed(p, QUEUE, n, size, false, WINDOW);
     const peakWhilePublishing = b.peak();
     await sleep(2000);
     const settled = rssOf(b.proc.pid);

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, statSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Peer } from './amqp-peer.mjs';
-import { record, startBroker } from './support.mjs';
+import { publishConfirmed, record, startBroker } from './support.mjs';
 
 const MSGS = Number(process.env.BACKLOG_MSGS || 1_000_000);
 const SIZE = Number(process.env.BACKLOG_SIZE || 1024);
@@ -23,32 +23,9 @@ async function publishAll(port) {
   await p.openChannel(1);
   await p.declareQueue(1, QUEUE, { durable: true });
   await p.confirmSelect(1);
-  const body = Buffer.alloc(SIZE, 0x61);
-  let sent = 0;
-  let confirmed = 0;
-  const t0 = performance.now();
-  await new Promise((resolve) => {
-    let paused = false;
-    const pump = () => {
-      paused = false;
-      while (sent < MSGS && sent - confirmed < WINDOW) {
-        body.writeUInt32BE(sent, 0);
-        p.publish(1, '', QUEUE, body, true);
-        sent++;
-      }
-      p.flush();
-      paused = true;
-    };
-    p.onAck = (tag, multiple) => {
-      confirmed = multiple ? tag : Math.max(confirmed, tag);
-      if (confirmed >= MSGS) return resolve();
-      if (paused) setImmediate(pump);
-    };
-    pump();
-  });
-  const secs = (performance.now() - t0) / 1000;
+  const rate = await publishConfirmed(p, QUEUE, MSGS, SIZE, true, WINDOW);
   p.close();
-  return MSGS / secs;
+  return rate;
 }
 
 async function drainAll(port) {

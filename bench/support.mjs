@@ -50,3 +50,35 @@ export function record(title, lines) {
   appendFileSync(join(here, 'results.md'),
     `\n### ${new Date().toISOString()} commit ${commit()}: ${title}\n\n\`\`\`\n${lines.join('\n')}\n\`\`\`\n`);
 }
+
+/**
+ * Publishes n messages of `size` bytes to `queue` on channel 1 of a connected Peer in confirm
+ * mode, at most `window` unconfirmed; the first 4 body bytes carry the message's index (the
+ * drains check order by it). Resolves with the publish rate in msg/s.
+ */
+export async function publishConfirmed(p, queue, n, size, persistent, window) {
+  const body = Buffer.alloc(size, 0x61);
+  let sent = 0;
+  let confirmed = 0;
+  const t0 = performance.now();
+  await new Promise((resolve) => {
+    let paused = false;
+    const pump = () => {
+      paused = false;
+      while (sent < n && sent - confirmed < window) {
+        body.writeUInt32BE(sent, 0);
+        p.publish(1, '', queue, body, persistent);
+        sent++;
+      }
+      p.flush();
+      paused = true;
+    };
+    p.onAck = (tag, multiple) => {
+      confirmed = multiple ? tag : Math.max(confirmed, tag);
+      if (confirmed >= n) return resolve();
+      if (paused) setImmediate(pump);
+    };
+    pump();
+  });
+  return n / ((performance.now() - t0) / 1000);
+}

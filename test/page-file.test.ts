@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Message } from '../src/core/message.js';
-import { decodeRecord, PageFile } from '../src/core/page-file.js';
+import { decodeRecord } from '../src/core/message-record.js';
+import { PageFile } from '../src/core/page-file.js';
 
 const dirs: string[] = [];
 const dir = () => { const d = mkdtempSync(join(tmpdir(), 'warren-page-')); dirs.push(d); return d; };
@@ -25,7 +26,7 @@ describe('PageFile', () => {
     const buf = f.readRun(seg, start, last[1] + last[2] - start);
     let at = 0;
     for (let i = 0; i < 1000; i++) {
-      const r = decodeRecord(buf, at, refs[i]![2]);
+      const r = decodeRecord(buf, at, at + refs[i]![2]);
       expect(r.routingKey).toBe(`rk.${i}`);
       at += refs[i]![2];
     }

@@ -4,15 +4,16 @@
 // while a queue is drained: a segment whose records have all been read back (or dropped) is
 // deleted, and the segment being written is truncated to nothing when it empties.
 //
-// A record is one message as routed: exchange and routing key (length-prefixed, <= 255 bytes
-// each as AMQP's shortstr), the raw properties and the body. Whoever pages a message out keeps
+// A record is one message as routed, laid out as message-record.ts says (as in stream
+// segments). Whoever pages a message out keeps
 // only (segment, offset, length) and hands them back to read it. Writes are collected in one
 // buffer and written with one write per PENDING_BYTES (or before a read needs them), reads of
 // consecutive records are one pread (readRun), and nothing is allocated per record but the
 // Message that comes back.
 import { closeSync, ftruncateSync, mkdirSync, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { Message } from './message.js';
+import type { Message } from './message.js';
+import { decodeRecord, recordHeadLength, writeRecordHead } from './message-record.js';
 import type { PagingSettings } from './persistence.js';
 
 /** Where a page file's record is, for owners that keep one object per paged message (held ones). */
@@ -24,8 +25,6 @@ export interface PageRef {
 
 const SEGMENT_BYTES = 16 * 1024 * 1024;
 const PENDING_BYTES = 256 * 1024;
-/** Record overhead besides the strings' bytes: two length bytes and the properties' u32 length. */
-const HEADER = 6;
 
 interface Segment {
   readonly fd: number;
@@ -80,38 +79,26 @@ export class PageFile {
   append(msg: Message): number {
     const props = msg.properties;
     const body = msg.body;
-    // utf8 is at most 3 bytes per UTF-16 unit: room is checked against that bound.
-    const bound = HEADER + 3 * (msg.exchange.length + msg.routingKey.length) + props.length + body.length;
+    const head = recordHeadLength(msg.exchange, msg.routingKey, props);
+    const total = head + body.length;
     let s = this.cur;
-    if (s === null || (s.size > 0 && s.size + bound > this.segmentBytes)) s = this.roll();
+    if (s === null || (s.size > 0 && s.size + total > this.segmentBytes)) s = this.roll();
     if (this.pending === null) this.pending = Buffer.allocUnsafe(PENDING_BYTES);
-    if (this.pendingLen + bound > PENDING_BYTES) this.flush();
+    if (this.pendingLen + total > PENDING_BYTES) this.flush();
     const off = s.size;
-    const p = this.pending;
-    if (bound <= PENDING_BYTES) {
-      let at = this.pendingLen;
-      at = putShort(p, at, msg.exchange);
-      at = putShort(p, at, msg.routingKey);
-      p.writeUInt32BE(props.length, at);
-      at += 4;
-      at += props.copy(p, at);
-      at += body.copy(p, at);
-      this.lastLen = at - this.pendingLen;
-      this.pendingLen = at;
+    if (total <= PENDING_BYTES) {
+      const at = writeRecordHead(this.pending, this.pendingLen, msg.exchange, msg.routingKey, props);
+      body.copy(this.pending, at);
+      this.pendingLen += total;
     } else {
-      // Larger than the buffer: the header written on its own, the body straight from its buffer.
-      const headBound = bound - body.length;
-      const h = headBound <= PENDING_BYTES ? p : Buffer.allocUnsafe(headBound);
-      let at = putShort(h, 0, msg.exchange);
-      at = putShort(h, at, msg.routingKey);
-      h.writeUInt32BE(props.length, at);
-      at += 4;
-      at += props.copy(h, at);
-      writeAll(s.fd, h, at, off);
-      writeAll(s.fd, body, body.length, off + at);
-      this.pendingAt = off + at + body.length;
-      this.lastLen = at + body.length;
+      // Larger than the buffer (flushed above): the head written on its own, the body straight from its buffer.
+      const h = head <= PENDING_BYTES ? this.pending : Buffer.allocUnsafe(head);
+      writeRecordHead(h, 0, msg.exchange, msg.routingKey, props);
+      writeAll(s.fd, h, head, off);
+      writeAll(s.fd, body, body.length, off + head);
+      this.pendingAt = off + total;
     }
+    this.lastLen = total;
     s.size += this.lastLen;
     s.live++;
     this.lastSeg = this.curNo;
@@ -201,48 +188,7 @@ export class PageFile {
   }
 }
 
-function putShort(p: Buffer, at: number, s: string): number {
-  const n = s.length === 0 ? 0 : p.write(s, at + 1, 'utf8');
-  p[at] = n;
-  return at + 1 + n;
-}
-
 function writeAll(fd: number, b: Buffer, len: number, pos: number): void {
   let done = 0;
   while (done < len) done += writeSync(fd, b, done, len - done, pos + done);
 }
-
-/** The record of `len` bytes at `at` in `buf` (from readRun) as a Message. */
-export function decodeRecord(buf: Buffer, at: number, len: number): Message {
-  const end = at + len;
-  const exLen = buf[at]!;
-  const exchange = exLen === 0 ? '' : lastExchange.get(buf, at + 1, exLen);
-  at += 1 + exLen;
-  const rkLen = buf[at]!;
-  const routingKey = lastRoutingKey.get(buf, at + 1, rkLen);
-  at += 1 + rkLen;
-  const propsLen = buf.readUInt32BE(at);
-  at += 4;
-  return new Message(exchange, routingKey, buf.subarray(at, at + propsLen), buf.subarray(at + propsLen, end));
-}
-
-/**
- * The last string decoded, reused while the same bytes come again: a backlog read back is
- * mostly one exchange and a few routing keys, and a string per record was the drain's cost.
- */
-class LastString {
-  private bytes = Buffer.alloc(255);
-  private len = -1;
-  private value = '';
-
-  get(buf: Buffer, start: number, len: number): string {
-    if (len === this.len && buf.compare(this.bytes, 0, len, start, start + len) === 0) return this.value;
-    this.value = buf.toString('utf8', start, start + len);
-    buf.copy(this.bytes, 0, start, start + len);
-    this.len = len;
-    return this.value;
-  }
-}
-
-const lastExchange = new LastString();
-const lastRoutingKey = new LastString();

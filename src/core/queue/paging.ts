@@ -8,7 +8,8 @@
 //   length); consecutive records are read back with one pread when the head reaches them, and
 //   their space comes back once read.
 // Messages waiting out a retry backoff page out the same way past the same thresholds.
-import { decodeRecord, PageFile, pastThreshold } from '../page-file.js';
+import { decodeRecord } from '../message-record.js';
+import { PageFile, pastThreshold } from '../page-file.js';
 import type { PagingSettings, QueueJournal } from '../persistence.js';
 import type { Entry, Ready } from './ready-list.js';
 
@@ -115,7 +116,7 @@ export class Pager {
     let at = e.pageLen;
     for (let i = 0; i < n; i++) {
       const x = list!.at(i);
-      x.msg = decodeRecord(buf, at, x.pageLen);
+      x.msg = decodeRecord(buf, at, at + x.pageLen);
       x.pageSeg = -1;
       at += x.pageLen;
     }

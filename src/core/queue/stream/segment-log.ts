@@ -14,10 +14,11 @@
 // recovery: a bad record is reported once and its segment is not served from there on.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Message } from '../../message.js';
+import type { Message } from '../../message.js';
+import { decodeRecord, recordHeadLength, writeRecordHead } from '../../message-record.js';
 import type { StreamLimits } from './args.js';
 import { crc32 } from './crc32.js';
-import { CRC_FROM, CorruptSegment, Cursor, FIXED, IDX_ENTRY, INDEX_EVERY, Segment, pad, recordOk, recoverSegment, type Report } from './segment.js';
+import { CRC_FROM, CorruptSegment, Cursor, FIXED, FIXED_HEAD, IDX_ENTRY, INDEX_EVERY, Segment, pad, recordOk, recoverSegment, type Report } from './segment.js';
 
 export { Cursor, CorruptSegment } from './segment.js';
 
@@ -55,9 +56,7 @@ export class SegmentLog {
 
   /** Appends a message with its (already spliced) properties; returns its offset. */
   append(exchange: string, routingKey: string, props: Buffer, body: Buffer, ts: number): number {
-    const exLen = Buffer.byteLength(exchange);
-    const rkLen = Buffer.byteLength(routingKey);
-    const total = FIXED + exLen + rkLen + props.length + body.length;
+    const total = FIXED_HEAD + recordHeadLength(exchange, routingKey, props) + body.length;
     let seg = this.active;
     if (seg.size > 0 && seg.size + total > this.limits.segmentBytes) seg = this.roll();
     if (this.wlen + total > this.wbuf.length) {
@@ -71,14 +70,7 @@ export class SegmentLog {
     b.writeUInt32BE(total - 4, w);
     b.writeDoubleBE(offset, w + 8);
     b.writeDoubleBE(ts, w + 16);
-    b[w + 24] = exLen;
-    w += 25;
-    w += b.write(exchange, w, 'utf8');
-    b[w++] = rkLen;
-    w += b.write(routingKey, w, 'utf8');
-    b.writeUInt32BE(props.length, w);
-    w += 4;
-    w += props.copy(b, w);
+    w = writeRecordHead(b, w + FIXED_HEAD, exchange, routingKey, props);
     w += body.copy(b, w);
     b.writeUInt32BE(crc32(b, w0 + CRC_FROM, w), w0 + 4);
     this.wlen = w;
@@ -204,16 +196,7 @@ export class SegmentLog {
       if (c.pos <= seg.checked) seg.checked = c.pos + 4 + len;
     }
     c.lastTs = b.readDoubleBE(at + 16);
-    const exLen = b[at + 24]!;
-    at += 25;
-    const exchange = b.toString('utf8', at, at + exLen);
-    at += exLen;
-    const rkLen = b[at++]!;
-    const routingKey = b.toString('utf8', at, at + rkLen);
-    at += rkLen;
-    const propsLen = b.readUInt32BE(at);
-    at += 4;
-    const msg = new Message(exchange, routingKey, b.subarray(at, at + propsLen), b.subarray(at + propsLen, end));
+    const msg = decodeRecord(b, at + FIXED_HEAD, end);
     c.pos += 4 + len;
     c.next++;
     return msg;

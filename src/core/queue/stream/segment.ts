@@ -10,8 +10,10 @@ import { crc32 } from './crc32.js';
 
 export const INDEX_EVERY = 64 * 1024;
 export const IDX_ENTRY = 20;
-/** Length, CRC, offset, timestamp, the two name lengths, the properties length. */
-export const FIXED = 4 + 4 + 8 + 8 + 1 + 1 + 4;
+/** Length, CRC, offset, timestamp: what precedes the message record (../../message-record.ts). */
+export const FIXED_HEAD = 4 + 4 + 8 + 8;
+/** The smallest record: the fixed head, the two name lengths, the properties length. */
+export const FIXED = FIXED_HEAD + 1 + 1 + 4;
 /** Where the CRC'd part of a record starts. */
 export const CRC_FROM = 8;
 
