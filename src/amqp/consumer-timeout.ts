@@ -34,14 +34,12 @@ export function ackTimeoutError(channel: number, timeoutMs: number): ChannelErro
 /** What the check needs of a channel's session. */
 export interface AckTimeoutSubject {
   readonly id: number;
-  /** Outstanding deliveries in delivery order, each with the time it was sent. */
-  readonly unacked: ReadonlyMap<number, { at: number }>;
+  /** Outstanding deliveries; oldestAt is when the oldest was sent (-1: none). */
+  readonly unacked: { readonly oldestAt: number };
 }
 
 /** The tick's verdict: the error to close the channel with, or null (tick again if `unacked` is not empty). */
 export function checkAckTimeout(s: AckTimeoutSubject, timeoutMs: number, now = Date.now()): ChannelError | null {
-  for (const oldest of s.unacked.values()) {
-    return oldest.at < now - timeoutMs ? ackTimeoutError(s.id, timeoutMs) : null;
-  }
-  return null;
+  const at = s.unacked.oldestAt;
+  return at >= 0 && at < now - timeoutMs ? ackTimeoutError(s.id, timeoutMs) : null;
 }

@@ -19,14 +19,8 @@ import { writeDelivery, writeGetOk, writeReturn } from './delivery.js';
 import { stopReplies, type ReplyConsumer } from './direct-reply-to.js';
 import { isCongested, recheck, throttle } from './flow.js';
 import type { ChannelPort } from './port.js';
+import { UnackedLog, type Unacked } from './unacked-log.js';
 
-export interface Unacked {
-  queue: MessageQueue;
-  handle: DeliveryHandle;
-  consumer: Consumer | null; // null for basic.get
-  /** When it was sent (turnClock), for consumer_timeout. */
-  at: number;
-}
 
 /**
  * A publish in a transaction: routed at basic.publish, delivered at commit (as RabbitMQ). One to
@@ -40,8 +34,8 @@ export class Session implements ConsumerOwner, GetOwner {
   readonly conn: ChannelPort;
   readonly vhost: VHost;
   readonly consumers = new Map<string, Consumer>();
-  /** Outstanding deliveries by tag; Map order is tag order, which multiple-ack relies on. */
-  readonly unacked = new Map<number, Unacked>();
+  /** Outstanding deliveries in tag order (multiple acks settle a prefix). */
+  readonly unacked = new UnackedLog();
   /** This channel's message_stats (publish, confirm, deliver, get, ack, returns). */
   readonly stats = new MessageStats();
   private nextTag = 1;
@@ -160,9 +154,9 @@ export class Session implements ConsumerOwner, GetOwner {
     tx.publishes = [];
     tx.settles = [];
     if (held.length === 0) return;
-    const all = [...this.unacked, ...held].sort((a, b) => a[0] - b[0]);
+    const all = [...this.unacked.entries(), ...held].sort((a, b) => a[0] - b[0]);
     this.unacked.clear();
-    for (const [tag, u] of all) this.unacked.set(tag, u);
+    for (const [tag, u] of all) this.unacked.add(tag, u.queue, u.handle, u.consumer, u.at);
     if (this.ackTick === null) this.armAckTick();
   }
 
@@ -209,7 +203,7 @@ export class Session implements ConsumerOwner, GetOwner {
     const tag = this.nextTag++;
     const st = this.stats;
     if (!c.noAck) {
-      this.unacked.set(tag, { queue: q, handle: h, consumer: c, at: turnClock() });
+      this.unacked.add(tag, q, h, c, turnClock());
       if (this.ackTick === null) this.armAckTick();
       if (this.channelPrefetch !== 0) this.channelVolume++;
       st.deliver++;
@@ -225,7 +219,7 @@ export class Session implements ConsumerOwner, GetOwner {
   gotMessage(q: MessageQueue, h: DeliveryHandle, msg: Message, redelivered: boolean, noAck: boolean): void {
     const tag = this.nextTag++;
     if (!noAck) {
-      this.unacked.set(tag, { queue: q, handle: h, consumer: null, at: turnClock() });
+      this.unacked.add(tag, q, h, null, turnClock());
       if (this.ackTick === null) this.armAckTick();
     }
     if (noAck) this.stats.getNoAck++;
@@ -247,52 +241,60 @@ export class Session implements ConsumerOwner, GetOwner {
   // ---- acknowledgements ---------------------------------------------------------------------
 
   /**
-   * ack / nack / reject from the client. The tags are checked and leave `unacked` at once; in a
-   * transaction their effect waits for the commit (rabbit_channel keeps them in the tx).
+   * ack / nack / reject from the client. The tags are checked (rabbit_channel:collect_acks) and
+   * leave `unacked` at once; in a transaction their effect waits for the commit (rabbit_channel
+   * keeps them in the tx). Outside one, each is applied as it leaves the log, with nothing
+   * allocated per message.
    */
   onSettle(tag: number, multiple: boolean, kind: 'ack' | 'reject', requeue: boolean): void {
-    const held: [number, Unacked][] = [];
-    for (const t of this.collect(tag, multiple)) {
-      held.push([t, this.unacked.get(t)!]);
-      this.unacked.delete(t);
+    const log = this.unacked;
+    const all = multiple && tag === 0;
+    if (!all && !log.has(tag)) throw ChannelError.preconditionFailed(`unknown delivery tag ${tag}`);
+    const limit = all ? log.lastTag : tag;
+    if (this.tx) {
+      const held: [number, Unacked][] = [];
+      while (multiple ? log.popThrough(limit) : held.length === 0 && log.take(tag)) {
+        held.push([log.t, { queue: log.q!, handle: log.h!, consumer: log.c, at: log.sent }]);
+      }
+      this.tx.settles.push({ held, kind, requeue });
+      return;
     }
-    if (this.tx) this.tx.settles.push({ held, kind, requeue });
-    else this.applySettle(held, kind, requeue);
+    const touched: MessageQueue[] = [];
+    let n = 0;
+    let fromConsumers = 0;
+    // A dead-lettered reject may deliver to this channel again: those get tags above `limit`.
+    while (multiple ? log.popThrough(limit) : n === 0 && log.take(tag)) {
+      const q = log.q!;
+      const c = log.c;
+      n++;
+      if (c !== null) fromConsumers++;
+      settleOne(kind, requeue, q, log.h!, c);
+      if (!touched.includes(q)) touched.push(q);
+    }
+    this.afterSettle(kind, n, fromConsumers, touched);
   }
 
+  /** A committed transaction's settles. */
   private applySettle(held: [number, Unacked][], kind: 'ack' | 'reject', requeue: boolean): void {
     const touched: MessageQueue[] = [];
     let fromConsumers = 0;
     for (const [, u] of held) {
       if (u.consumer) fromConsumers++;
-      if (kind === 'ack') u.queue.ack(u.handle, u.consumer);
-      else if (requeue) u.queue.requeue(u.handle, u.consumer, true); // a failed attempt, for retry
-      else u.queue.reject(u.handle, u.consumer); // dead-letters when the queue has a DLX
+      settleOne(kind, requeue, u.queue, u.handle, u.consumer);
       if (!touched.includes(u.queue)) touched.push(u.queue);
     }
-    if (kind === 'ack') this.stats.ack += held.length;
+    this.afterSettle(kind, held.length, fromConsumers, touched);
+  }
+
+  /** After n settles: counts, the channel limit, and the queues that may deliver again. */
+  private afterSettle(kind: 'ack' | 'reject', n: number, fromConsumers: number, touched: MessageQueue[]): void {
+    if (kind === 'ack') this.stats.ack += n;
     if (this.channelPrefetch !== 0) this.channelVolume -= fromConsumers;
     for (const q of touched) {
       q.dispatch();
       recheck(q);
     }
     if (this.channelPrefetch !== 0 || touched.length === 0) this.dispatchAll();
-  }
-
-  /** The tags a settle covers, following rabbit_channel:collect_acks. */
-  private collect(tag: number, multiple: boolean): number[] {
-    if (multiple && tag === 0) return [...this.unacked.keys()];
-    if (!multiple) {
-      if (!this.unacked.has(tag)) throw ChannelError.preconditionFailed(`unknown delivery tag ${tag}`);
-      return [tag];
-    }
-    const tags: number[] = [];
-    for (const t of this.unacked.keys()) {
-      if (t > tag) break;
-      tags.push(t);
-      if (t === tag) return tags;
-    }
-    throw ChannelError.preconditionFailed(`unknown delivery tag ${tag}`);
   }
 
   /**
@@ -302,7 +304,7 @@ export class Session implements ConsumerOwner, GetOwner {
   recover(): void {
     // Clear first: requeueing dispatches at once, and a live consumer's redeliveries are new
     // unacked entries that must survive.
-    const all = [...this.unacked.values()];
+    const all = this.unacked.entries().map(([, u]) => u);
     this.unacked.clear();
     this.requeue(all);
   }
@@ -358,8 +360,15 @@ export class Session implements ConsumerOwner, GetOwner {
     this.tx = null;
     // Consumers go first so the requeued messages are not delivered straight back to them.
     for (const c of consumers) c.queue.removeConsumer(c);
-    const all = [...this.unacked.values(), ...held];
+    const all = [...this.unacked.entries().map(([, u]) => u), ...held];
     this.unacked.clear();
     this.requeue(all);
   }
+}
+
+/** One delivery settled: acked, requeued (a failed attempt, for retry), or rejected (dead-lettered when the queue has a DLX). */
+function settleOne(kind: 'ack' | 'reject', requeue: boolean, q: MessageQueue, h: DeliveryHandle, c: Consumer | null): void {
+  if (kind === 'ack') q.ack(h, c);
+  else if (requeue) q.requeue(h, c, true);
+  else q.reject(h, c);
 }
