@@ -49,13 +49,13 @@ function msg(seq: number, body = `m${seq}`): MessageRecord {
 }
 
 const turn = () => new Promise<void>((r) => setImmediate(r));
-/** Holds the WAL's fsyncs until `held` ones are called, as a slow disk would. */
+/** Holds the WAL's fsyncs (fdatasync: SQLite's own choice on Linux) until `held` ones are called, as a slow disk would. */
 function holdFsyncs() {
   const held: (() => void)[] = [];
-  const real = fs.fsync;
-  const spy = vi.spyOn(fs, 'fsync').mockImplementation(((fd: number, cb: (e: Error | null) => void) => {
+  const real = fs.fdatasync;
+  const spy = vi.spyOn(fs, 'fdatasync').mockImplementation(((fd: number, cb: (e: Error | null) => void) => {
     held.push(() => real(fd, cb));
-  }) as typeof fs.fsync);
+  }) as typeof fs.fdatasync);
   return { held, spy };
 }
 /** Resolves once every afterCommit callback registered before it has run (they run in order). */

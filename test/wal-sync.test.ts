@@ -16,8 +16,8 @@ function setup() {
   const wal = path.join(dir, 'warren.db-wal');
   fs.writeFileSync(wal, 'frames');
   const pending: FsyncCb[] = [];
-  const spy = vi.spyOn(fs, 'fsync').mockImplementation(((_fd: number, cb: FsyncCb) => { pending.push(cb); }) as never);
-  const syncSpy = vi.spyOn(fs, 'fsyncSync');
+  const spy = vi.spyOn(fs, 'fdatasync').mockImplementation(((_fd: number, cb: FsyncCb) => { pending.push(cb); }) as never);
+  const syncSpy = vi.spyOn(fs, 'fdatasyncSync');
   const errors: Error[] = [];
   const w = new WalSync(wal, (e) => errors.push(e));
   return { w, pending, spy, syncSpy, errors, dir };
