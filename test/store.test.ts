@@ -278,6 +278,40 @@ describe('group commit', () => {
     }
   });
 
+  it('while the fsync is in flight, a waiting turn\'s adds go into the open transaction: later removes delete them, the commit keeps the rest', async () => {
+    const dir = tmpDir();
+    const s = openWithQ(dir);
+    const { held, spy } = holdFsyncs();
+    try {
+      s.addMessage('/', 'q', msg(1));
+      await turn();
+      expect(held).toHaveLength(1);
+      const before = s.commits;
+      for (let i = 2; i <= 6; i++) s.addMessage('/', 'q', msg(i));
+      await turn(); // written into the transaction, not committed
+      expect(s.commits).toBe(before);
+      expect(s.readMessage('/', 'q', 4)?.body.toString()).toBe('m4'); // read back from SQLite
+      const cancelled = s.cancelledAdds;
+      s.removeMessage('/', 'q', 3); // already written: a delete, not a cancelled add
+      s.removeMessage('/', 'q', 4);
+      expect(s.cancelledAdds).toBe(cancelled);
+      s.addMessage('/', 'q', msg(7));
+      const done = durable(s);
+      await turn();
+      held.shift()!();
+      await new Promise((r) => setTimeout(r, 20));
+      expect(s.commits).toBe(before + 1); // both waiting turns in one commit
+      while (held.length > 0) held.shift()!();
+      await done;
+    } finally {
+      spy.mockRestore();
+      while (held.length > 0) held.shift()!();
+    }
+    s.close();
+    const again = open(dir);
+    expect(again.loadIndex('/', 'q').map((e) => e.seq)).toEqual([1, 2, 5, 6, 7]);
+  });
+
   it('cancels an add removed in the same turn: no write, no commit', async () => {
     const s = openWithQ();
     await turn();

@@ -3,8 +3,9 @@
 // Group commit: every write made during one event-loop turn lands in ONE transaction, committed
 // (and fsynced) from a setImmediate or by flush(). Definition writes, removes and updates run
 // at once inside a transaction opened lazily by the first write of the turn; message adds are
-// held in memory until the commit, so an add removed in the same turn (delivered and acked
-// before the commit) never touches SQLite. afterCommit() callbacks run once the commit holding
+// held in memory until the turn ends, so an add removed in the same turn (delivered and acked
+// at once) never touches SQLite. While the WAL's fsync is in flight the transaction stays open
+// across turns (each turn's adds written into it at its end) and is committed when it completes. afterCommit() callbacks run once the commit holding
 // every write made before them is durable: the WAL is fsynced off the event loop first
 // (wal-sync.ts), so a turn's commit does not stall the broker while the disk catches up.
 import fs from 'node:fs';
@@ -58,16 +59,26 @@ export class Store {
   private readonly wal: WalSync;
   /** A turn ended with writes while an fsync was in flight: commit when it completes. */
   private commitWanted = false;
+  /** A statement other than a message write ran this turn (write()): commit at the turn's end. */
+  private urgent = false;
+  /** Queues whose pending writes already went into the open transaction (writeDirty). */
+  private written: QueueState[] = [];
+  /** writeDirty failed: the commit that ends the transaction rolls it back and reports this. */
+  private writeError: Error | null = null;
   private readonly onImmediate = (): void => {
     this.scheduled = null;
     // While the WAL's fsync is in flight a commit now could not be made durable any sooner
     // than one made when it completes; waiting lets one transaction hold every turn in between,
-    // so adds acked meanwhile never reach SQLite and each page is written once, not per turn.
-    // Only message adds, removes and watermarks wait (they are in memory until the commit, and
-    // nothing is confirmed before the fsync); a statement already run this turn (a definition,
-    // a dedup cache entry a transient publish's confirm relies on) commits at the turn's end,
-    // so a crashed process keeps it.
-    if (this.wal.syncing && !this.inTxn) {
+    // so each page is written once, not per turn. Only message adds, removes and watermarks
+    // wait (nothing is confirmed before the fsync); a statement already run this turn (a
+    // definition, a dedup cache entry a transient publish's confirm relies on) commits at the
+    // turn's end, so a crashed process keeps it.
+    if (this.wal.syncing && !this.urgent) {
+      // The turn's adds go into the open transaction now, not at the commit: the time between
+      // one fsync's end and the next one's start is on every confirm's path, and the commit
+      // made then has only COMMIT and the last turn's writes left to do (S3 ~+4 %). Adds acked
+      // before their turn ends are still never written.
+      this.writeDirty();
       this.commitWanted = true;
       return;
     }
@@ -156,11 +167,15 @@ export class Store {
       this.scheduled = null;
     }
     if (this.closed) return;
+    this.urgent = false;
     const dirty = this.dirty;
     this.dirty = [];
+    for (const q of this.written) if (!q.dirty) dirty.push(q);
+    this.written = [];
     let err: Error | null = null;
     let wrote = false;
     try {
+      if (this.writeError !== null) throw this.writeError;
       for (const q of dirty) if (!q.deleted) this.writePending(q);
       if (this.inTxn) {
         this.st.commit.run();
@@ -170,6 +185,7 @@ export class Store {
       }
     } catch (e) {
       err = e instanceof Error ? e : new Error(String(e));
+      this.writeError = null;
       this.inTxn = false;
       if (this.db.inTransaction) this.st.rollback.run();
       this.log('error', 'store commit failed; its writes are lost', { file: this.file, error: err.message });
@@ -185,6 +201,34 @@ export class Store {
     this.callbacks = [];
     this.wal.committed(wrote, cbs, err);
     if (sync) this.wal.syncNow();
+  }
+
+  /**
+   * Runs the dirty queues' pending writes inside the open transaction without committing it;
+   * their watermarks become committed with the commit that ends it. A failure is left to that
+   * commit: it rolls back and reports the error to every callback.
+   */
+  private writeDirty(): void {
+    const dirty = this.dirty;
+    this.dirty = [];
+    for (let i = 0; i < dirty.length; i++) {
+      const q = dirty[i]!;
+      q.dirty = false;
+      this.written.push(q);
+      if (q.deleted) continue;
+      try {
+        this.writePending(q);
+      } catch (e) {
+        // Part of the queue's adds may be in the transaction: the commit rolls it all back.
+        this.writeError = e instanceof Error ? e : new Error(String(e));
+        for (let j = i + 1; j < dirty.length; j++) {
+          dirty[j]!.dirty = false;
+          this.written.push(dirty[j]!);
+        }
+        return;
+      }
+      q.clearPending();
+    }
   }
 
   private writePending(q: QueueState): void {
@@ -226,6 +270,7 @@ export class Store {
   private write(): Statements {
     if (this.closed) throw new Error(`store ${this.file} is closed`);
     this.begin();
+    this.urgent = true;
     this.schedule();
     return this.st;
   }
