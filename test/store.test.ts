@@ -401,6 +401,40 @@ describe('delivered watermark', () => {
     s = open(dir);
     expect(s.lastSeq('/', 'q')).toBe(9);
   });
+  it('a watermark written early while an fsync is in flight is not written again by the commit that ends the transaction', async () => {
+    const dir = tmpDir();
+    let s = openWithQ(dir);
+    for (let i = 1; i <= 3; i++) s.addMessage('/', 'q', msg(i));
+    const { held, spy } = holdFsyncs();
+    const st = (s as unknown as { st: { setDelivered: { run: (...a: unknown[]) => unknown } } }).st;
+    const updates = vi.spyOn(st.setDelivered, 'run');
+    try {
+      await turn();
+      expect(held).toHaveLength(1); // 1-3 committed, their fsync in flight
+      const before = s.commits;
+      s.markDelivered('/', 'q', 2);
+      await turn(); // written into the open transaction
+      expect(updates).toHaveBeenCalledTimes(1);
+      const done = durable(s);
+      held.shift()!();
+      await new Promise((r) => setTimeout(r, 20));
+      expect(s.commits).toBe(before + 1);
+      expect(updates).toHaveBeenCalledTimes(1); // the commit had nothing left to update
+      while (held.length > 0) held.shift()!();
+      await done;
+      spy.mockRestore();
+      s.markDelivered('/', 'q', 3); // an ordinary turn still writes its watermark
+      await durable(s);
+      expect(updates).toHaveBeenCalledTimes(2);
+    } finally {
+      updates.mockRestore();
+      spy.mockRestore();
+      while (held.length > 0) held.shift()!();
+    }
+    s.close();
+    s = open(dir);
+    expect(s.loadIndex('/', 'q').map((e) => [e.seq, e.redelivered])).toEqual([[1, true], [2, true], [3, true]]);
+  });
 });
 
 describe('lock', () => {

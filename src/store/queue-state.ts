@@ -13,6 +13,11 @@ export class QueueState {
   pendSorted = true;
   /** Highest seq marked delivered, including marks not yet committed. */
   deliveredPending: number;
+  /**
+   * The watermark already written into the open transaction: a turn written early (while an
+   * fsync is in flight) and the commit that ends the transaction update the row once, not twice.
+   */
+  deliveredWritten: number;
   /** Already in the store's list of queues to visit at the next commit. */
   dirty = false;
   /** Deleted since it was marked dirty: the commit skips it. */
@@ -24,6 +29,7 @@ export class QueueState {
     public delivered: number,
   ) {
     this.deliveredPending = delivered;
+    this.deliveredWritten = delivered;
   }
 
   push(rec: MessageRecord): void {

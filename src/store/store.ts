@@ -195,6 +195,7 @@ export class Store {
       q.clearPending();
       if (err === null) q.delivered = q.deliveredPending;
       else q.deliveredPending = q.delivered;
+      q.deliveredWritten = q.delivered;
     }
     this.commitId++;
     const cbs = this.callbacks;
@@ -249,9 +250,10 @@ export class Store {
         else this.st.removeRange.run(q.id, runs[i], runs[i + 1]);
       }
     }
-    if (q.deliveredPending > q.delivered) {
+    if (q.deliveredPending > q.deliveredWritten) {
       this.begin();
       this.st.setDelivered.run(q.deliveredPending, q.id);
+      q.deliveredWritten = q.deliveredPending;
     }
   }
 
