@@ -1,13 +1,9 @@
 // Warren's embedded store: durable definitions and persistent messages in SQLite (WAL).
 //
-// Group commit: every write made during one event-loop turn lands in ONE transaction, committed
-// (and fsynced) from a setImmediate or by flush(). Definition writes, removes and updates run
-// at once inside a transaction opened lazily by the first write of the turn; message adds are
-// held in memory until the turn ends, so an add removed in the same turn (delivered and acked
-// at once) never touches SQLite. While the WAL's fsync is in flight the transaction stays open
-// across turns (each turn's adds written into it at its end) and is committed when it completes. afterCommit() callbacks run once the commit holding
-// every write made before them is durable: the WAL is fsynced off the event loop first
-// (wal-sync.ts), so a turn's commit does not stall the broker while the disk catches up.
+// Every write made during one event-loop turn lands in one transaction (group-commit.ts);
+// message adds wait in memory (queue-state.ts) until the turn ends, so an add removed in the
+// same turn never touches SQLite; afterCommit() callbacks (publisher confirms) run once the
+// commit holding every write made before them is fsynced (wal-sync.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
@@ -18,7 +14,8 @@ import { VhostLimitStore } from './vhost-limits.js';
 import { QueueState } from './queue-state.js';
 import { openDatabase, SCHEMA_VERSION } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
-import { WalSync, type CommitCallback, type SyncFile } from './wal-sync.js';
+import { GroupCommit } from './group-commit.js';
+import type { CommitCallback, SyncFile } from './wal-sync.js';
 import type {
   BindingDef, Definitions, ExchangeDef, IndexEntry, InVhost, LogFn, MessageRecord, MessageUpdate,
   AccessDefinitions, PermissionRow, QueueDef, StoredMessage, StoreOptions, StoreStats, TopicPermissionRow, UserRecord,
@@ -33,12 +30,8 @@ export const DB_FILE = 'warren.db';
 export type { CommitCallback } from './wal-sync.js';
 
 export class Store {
-  /** Transactions committed so far (a turn with no net writes commits nothing). */
-  commits = 0;
   /** Message adds cancelled by a remove (or purge/delete) before they were written. */
   cancelledAdds = 0;
-  /** The commit that writes made now will land in: it grows by one at each commit point. */
-  commitId = 0;
   readonly file: string;
   /** Delayed messages, retry state and deduplication caches (patterns.ts). */
   readonly patterns: PatternStore;
@@ -48,49 +41,11 @@ export class Store {
   readonly vhostLimits: VhostLimitStore;
 
   private readonly st: Statements;
+  /** Transactions, the turn's commit and its fsync (group-commit.ts). */
+  private readonly gc: GroupCommit;
   /** vhost -> queue name -> state; nested maps so the per-message path builds no key strings. */
   private readonly queues = new Map<string, Map<string, QueueState>>();
-  private dirty: QueueState[] = [];
-  private callbacks: CommitCallback[] = [];
-  private inTxn = false;
-  private scheduled: NodeJS.Immediate | null = null;
-  private closed = false;
   private reclaimTimer: NodeJS.Timeout | null = null;
-  private readonly wal: WalSync;
-  /** A turn ended with writes while an fsync was in flight: commit when it completes. */
-  private commitWanted = false;
-  /** A statement other than a message write ran this turn (write()): commit at the turn's end. */
-  private urgent = false;
-  /** Queues whose pending writes already went into the open transaction (writeDirty). */
-  private written: QueueState[] = [];
-  /** writeDirty failed: the commit that ends the transaction rolls it back and reports this. */
-  private writeError: Error | null = null;
-  private readonly onImmediate = (): void => {
-    this.scheduled = null;
-    // While the WAL's fsync is in flight a commit now could not be made durable any sooner
-    // than one made when it completes; waiting lets one transaction hold every turn in between,
-    // so each page is written once, not per turn. Only message adds, removes and watermarks
-    // wait (nothing is confirmed before the fsync); a statement already run this turn (a
-    // definition, a dedup cache entry a transient publish's confirm relies on) commits at the
-    // turn's end, so a crashed process keeps it.
-    if (this.wal.syncing && !this.urgent) {
-      // The turn's adds go into the open transaction now, not at the commit: the time between
-      // one fsync's end and the next one's start is on every confirm's path, and the commit
-      // made then has only COMMIT and the last turn's writes left to do (S3 ~+4 %). Adds acked
-      // before their turn ends are still never written.
-      this.writeDirty();
-      this.commitWanted = true;
-      return;
-    }
-    this.commit(false);
-  };
-  /** The in-flight fsync completed: make the deferred commit, which starts the next fsync. */
-  private readonly onSynced = (): boolean => {
-    if (!this.commitWanted || this.closed) return false;
-    this.commitWanted = false;
-    this.commit(false);
-    return true;
-  };
 
   private constructor(
     readonly dir: string,
@@ -100,10 +55,10 @@ export class Store {
   ) {
     this.file = path.join(dir, DB_FILE);
     this.st = prepareStatements(db);
+    this.gc = new GroupCommit(db, this.st, this.file, log);
     this.patterns = new PatternStore(db, () => { this.write(); });
     this.policies = new PolicyStore(db, () => { this.write(); }, () => { this.flush(); });
     this.vhostLimits = new VhostLimitStore(db, () => { this.write(); }, () => { this.flush(); });
-    this.wal = new WalSync(`${this.file}-wal`, (e) => this.log('error', 'afterCommit callback threw', { error: e.message }), this.onSynced);
     for (const r of this.st.queueStates.all() as { id: number; vhost: string; name: string; delivered: number }[]) {
       this.vhostQueues(r.vhost).set(r.name, new QueueState(r.id, r.delivered));
     }
@@ -133,156 +88,46 @@ export class Store {
     }
   }
 
-  // ---- group commit -------------------------------------------------------------------------
+  // ---- group commit (group-commit.ts) ------------------------------------------------------
+
+  /** Transactions committed so far (a turn with no net writes commits nothing). */
+  get commits(): number {
+    return this.gc.commits;
+  }
+
+  /** The commit that writes made now will land in: it grows by one at each commit point. */
+  get commitId(): number {
+    return this.gc.commitId;
+  }
 
   /** Runs cb once every write made so far is durable (err set if that commit failed). */
   afterCommit(cb: CommitCallback): void {
-    if (this.closed) throw new Error(`store ${this.file} is closed`);
-    this.callbacks.push(cb);
-    this.schedule();
+    this.gc.afterCommit(cb);
   }
 
   /** Writes are waiting for the turn's commit. */
   get pending(): boolean {
-    return this.inTxn || this.dirty.length > 0 || this.wal.hasFiles;
+    return this.gc.pending;
   }
 
   /** A file outside SQLite (a stream segment) was written: this turn's commit fsyncs it too. */
   syncWith(f: SyncFile): void {
-    if (this.closed) return;
-    this.wal.addFile(f);
-    this.schedule();
+    this.gc.syncWith(f);
   }
 
   /** Commits pending writes now, makes them durable, and runs every waiting afterCommit callback. */
   flush(): void {
-    this.commit(true);
+    this.gc.flush();
   }
 
-  /** The turn's commit; sync: fsync here and now instead of on the thread pool. */
-  private commit(sync: boolean): void {
-    this.commitWanted = false;
-    if (this.scheduled !== null) {
-      clearImmediate(this.scheduled);
-      this.scheduled = null;
-    }
-    if (this.closed) return;
-    this.urgent = false;
-    const dirty = this.dirty;
-    this.dirty = [];
-    for (const q of this.written) if (!q.dirty) dirty.push(q);
-    this.written = [];
-    let err: Error | null = null;
-    let wrote = false;
-    try {
-      if (this.writeError !== null) throw this.writeError;
-      for (const q of dirty) if (!q.deleted) this.writePending(q);
-      if (this.inTxn) {
-        this.st.commit.run();
-        this.inTxn = false;
-        this.commits++;
-        wrote = true;
-      }
-    } catch (e) {
-      err = e instanceof Error ? e : new Error(String(e));
-      this.writeError = null;
-      this.inTxn = false;
-      if (this.db.inTransaction) this.st.rollback.run();
-      this.log('error', 'store commit failed; its writes are lost', { file: this.file, error: err.message });
-    }
-    for (const q of dirty) {
-      q.dirty = false;
-      q.clearPending();
-      if (err === null) q.delivered = q.deliveredPending;
-      else q.deliveredPending = q.delivered;
-      q.deliveredWritten = q.delivered;
-    }
-    this.commitId++;
-    const cbs = this.callbacks;
-    this.callbacks = [];
-    this.wal.committed(wrote, cbs, err);
-    if (sync) this.wal.syncNow();
-  }
-
-  /**
-   * Runs the dirty queues' pending writes inside the open transaction without committing it;
-   * their watermarks become committed with the commit that ends it. A failure is left to that
-   * commit: it rolls back and reports the error to every callback.
-   */
-  private writeDirty(): void {
-    const dirty = this.dirty;
-    this.dirty = [];
-    for (let i = 0; i < dirty.length; i++) {
-      const q = dirty[i]!;
-      q.dirty = false;
-      this.written.push(q);
-      if (q.deleted) continue;
-      try {
-        this.writePending(q);
-      } catch (e) {
-        // Part of the queue's adds may be in the transaction: the commit rolls it all back.
-        this.writeError = e instanceof Error ? e : new Error(String(e));
-        for (let j = i + 1; j < dirty.length; j++) {
-          dirty[j]!.dirty = false;
-          this.written.push(dirty[j]!);
-        }
-        return;
-      }
-      q.clearPending();
-    }
-  }
-
-  private writePending(q: QueueState): void {
-    const recs = q.pendRec;
-    const add = this.st.addMessage;
-    for (let i = 0; i < recs.length; i++) {
-      const r = recs[i];
-      if (r === null || r === undefined) continue;
-      this.begin();
-      add.run(q.id, r.seq, r.body.length, r.expiresAt, r.priority, r.enqueuedAt, r.deathCount ?? 0,
-        r.exchange, r.routingKey, r.properties, r.body, r.deliveryCount ?? 0, r.retryAt ?? null);
-    }
-    if (q.pendDel.length > 0) {
-      this.begin();
-      const runs = q.takeRemovedRuns();
-      for (let i = 0; i < runs.length; i += 2) {
-        if (runs[i] === runs[i + 1]) this.st.removeMessage.run(q.id, runs[i]);
-        else this.st.removeRange.run(q.id, runs[i], runs[i + 1]);
-      }
-    }
-    if (q.deliveredPending > q.deliveredWritten) {
-      this.begin();
-      this.st.setDelivered.run(q.deliveredPending, q.id);
-      q.deliveredWritten = q.deliveredPending;
-    }
-  }
-
-  private schedule(): void {
-    if (this.scheduled === null) this.scheduled = setImmediate(this.onImmediate);
-  }
-
-  private begin(): void {
-    if (!this.inTxn) {
-      this.st.begin.run();
-      this.inTxn = true;
-    }
-  }
-
-  /** A write that runs now: inside this turn's transaction, committed at the end of the turn. */
+  /** A statement that runs now, inside the turn's transaction. */
   private write(): Statements {
-    if (this.closed) throw new Error(`store ${this.file} is closed`);
-    this.begin();
-    this.urgent = true;
-    this.schedule();
+    this.gc.write();
     return this.st;
   }
 
-  private markDirty(q: QueueState): void {
-    if (!q.dirty) {
-      q.dirty = true;
-      this.dirty.push(q);
-    }
-    this.schedule();
+  private get closed(): boolean {
+    return this.gc.closed;
   }
 
   private vhostQueues(vhost: string): Map<string, QueueState> {
@@ -441,7 +286,7 @@ export class Store {
     if (this.closed) throw new Error(`store ${this.file} is closed`);
     const q = this.requireQueue(vhost, queue);
     q.push(rec);
-    this.markDirty(q);
+    this.gc.markDirty(q);
   }
 
   /** Removes a message (ack, expiry, dead-lettering away, length-limit drop). */
@@ -455,7 +300,7 @@ export class Store {
       return;
     }
     q.pendDel.push(seq);
-    this.markDirty(q);
+    this.gc.markDirty(q);
   }
 
   updateMessage(vhost: string, queue: string, seq: number, u: MessageUpdate): void {
@@ -493,7 +338,7 @@ export class Store {
   forEachRetry(vhost: string, queue: string, fn: (seq: number, count: number, retryAt: number | null) => void): void {
     const q = this.queue(vhost, queue);
     if (q === undefined) return;
-    if (this.inTxn || this.dirty.length > 0) this.flush();
+    if (this.gc.hasWrites) this.flush();
     this.patterns.forEachRetry(q.id, fn);
   }
 
@@ -514,7 +359,7 @@ export class Store {
     const q = this.queue(vhost, queue);
     if (q === undefined || seqUpTo <= q.deliveredPending) return;
     q.deliveredPending = seqUpTo;
-    this.markDirty(q);
+    this.gc.markDirty(q);
   }
 
   /** The message's stored content, read when it is about to be delivered. */
@@ -564,7 +409,7 @@ export class Store {
   ): void {
     const q = this.queue(vhost, queue);
     if (q === undefined) return;
-    if (this.inTxn || this.dirty.length > 0) this.flush();
+    if (this.gc.hasWrites) this.flush();
     const wm = q.delivered;
     for (const row of this.st.index.iterate(q.id) as IterableIterator<[number, number, number | null, number]>) {
       fn(row[0], row[1], row[2], row[3], row[0] <= wm);
@@ -598,7 +443,7 @@ export class Store {
 
   /** Counts for the startup log (a full index scan of messages: call it once, at startup). */
   stats(): StoreStats {
-    if (this.inTxn || this.dirty.length > 0) this.flush();
+    if (this.gc.hasWrites) this.flush();
     return { queues: this.st.countQueues.get() as number, messages: this.st.countMessages.get() as number };
   }
 
@@ -647,9 +492,8 @@ export class Store {
     try {
       this.flush();
     } finally {
-      this.closed = true;
       try {
-        this.wal.close();
+        this.gc.close();
         this.db.close();
       } finally {
         this.lock.release();
