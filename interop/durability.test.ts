@@ -237,13 +237,13 @@ describe.skipIf(external)('durability: confirms and paging', () => {
     await ch.waitForConfirms();
     expect(acks).toEqual(['persistent', 'transient']);
     // Transient messages, or persistent ones in a transient queue, do not wait for the disk.
-    const store = persistence.store;
-    const addMessage = store.addMessage;
+    const journal = persistence.store.messages;
+    const addMessage = journal.addMessage;
     let written = 0;
-    store.addMessage = (...args) => { written++; return addMessage.apply(store, args); };
+    journal.addMessage = (...args) => { written++; return addMessage.apply(journal, args); };
     ch.sendToQueue('tq', Buffer.from('3'), PERSISTENT);
     await ch.waitForConfirms();
-    store.addMessage = addMessage;
+    journal.addMessage = addMessage;
     expect(written).toBe(0);
   });
 

@@ -24,7 +24,7 @@ import { Store } from './store/store.js';
 const bodyOf = ${bodyOf.toString()};
 const store = Store.open(process.argv[2]);
 store.saveQueue('/', { name: 'q', autoDelete: false, args: Buffer.alloc(0) });
-let seq = store.lastSeq('/', 'q');
+let seq = store.messages.lastSeq('/', 'q');
 let prev = [];
 let turns = 0;
 function turn() {
@@ -34,13 +34,13 @@ function turn() {
   for (let i = 0; i < n; i++) {
     seq++;
     prev.push(seq);
-    store.addMessage('/', 'q', { seq, exchange: 'ex', routingKey: 'rk.' + seq, properties: Buffer.from([seq % 251]),
+    store.messages.addMessage('/', 'q', { seq, exchange: 'ex', routingKey: 'rk.' + seq, properties: Buffer.from([seq % 251]),
       body: bodyOf(seq), enqueuedAt: seq, expiresAt: null, priority: seq % 10 });
   }
   if (acked.length) process.stdout.write('r ' + acked.join(' ') + '\\n');
-  for (const s of acked) store.removeMessage('/', 'q', s);
+  for (const s of acked) store.messages.removeMessage('/', 'q', s);
   const last = seq, upto = Math.max(0, seq - 50);
-  store.markDelivered('/', 'q', upto);
+  store.messages.markDelivered('/', 'q', upto);
   store.afterCommit((err) => {
     if (err) throw err;
     let out = 'A ' + first + ' ' + last + '\\nD ' + upto + '\\n';
@@ -103,7 +103,7 @@ describe('crash safety', () => {
     const s = Store.open(dir); // the dead writer's stale lock is taken over
     try {
       expect(s.integrityCheck()).toEqual([]);
-      const index = s.loadIndex('/', 'q');
+      const index = s.messages.loadIndex('/', 'q');
       const present = new Set(index.map((e) => e.seq));
       for (let i = 1; i < index.length; i++) expect(index[i]!.seq).toBeGreaterThan(index[i - 1]!.seq);
       let missing = 0;
@@ -113,7 +113,7 @@ describe('crash safety', () => {
       expect(missing).toBe(0);
       expect(resurrected).toBe(0);
       for (const e of index) {
-        const m = s.readMessage('/', 'q', e.seq)!;
+        const m = s.messages.readMessage('/', 'q', e.seq)!;
         expect(m.body.equals(bodyOf(e.seq))).toBe(true);
         expect(m.routingKey).toBe(`rk.${e.seq}`);
         expect(m.properties[0]).toBe(e.seq % 251);
@@ -151,9 +151,9 @@ describe('group-commit throughput (printed, not asserted)', () => {
       const turn = () => {
         if (performance.now() - t0 >= ms) return resolve();
         for (let i = 0; i < batch; i++) {
-          if (ack && seq >= batch) s.removeMessage('/', 'q', seq - batch + 1);
+          if (ack && seq >= batch) s.messages.removeMessage('/', 'q', seq - batch + 1);
           const rec: MessageRecord = { seq: ++seq, exchange: '', routingKey: 'q', properties: props, body, enqueuedAt: 0, expiresAt: null, priority: 0 };
-          s.addMessage('/', 'q', rec);
+          s.messages.addMessage('/', 'q', rec);
         }
         s.afterCommit(onCommit);
         setImmediate(turn);

@@ -43,15 +43,15 @@ describe('pattern tables', () => {
     const dir = tmpDir();
     let s = open(dir);
     s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
-    s.addMessage('/', 'q', rec(1));
+    s.messages.addMessage('/', 'q', rec(1));
     s.close();
     downgradeToV2(dir);
     s = open(dir);
-    expect(s.loadIndex('/', 'q').map((e) => e.seq)).toEqual([1]);
-    s.setRetry('/', 'q', 1, 2, 1234);
+    expect(s.messages.loadIndex('/', 'q').map((e) => e.seq)).toEqual([1]);
+    s.messages.setRetry('/', 'q', 1, 2, 1234);
     s.flush();
     const seen: [number, number, number | null][] = [];
-    s.forEachRetry('/', 'q', (...r) => seen.push(r));
+    s.messages.forEachRetry('/', 'q', (...r) => seen.push(r));
     expect(seen).toEqual([[1, 2, 1234]]);
   });
 
@@ -59,19 +59,19 @@ describe('pattern tables', () => {
     const dir = tmpDir();
     let s = open(dir);
     s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
-    s.addMessage('/', 'q', rec(1));
-    s.addMessage('/', 'q', rec(2));
-    s.setRetry('/', 'q', 1, 1, 5000); // still pending: the record carries it
+    s.messages.addMessage('/', 'q', rec(1));
+    s.messages.addMessage('/', 'q', rec(2));
+    s.messages.setRetry('/', 'q', 1, 1, 5000); // still pending: the record carries it
     s.flush();
-    s.setRetry('/', 'q', 2, 3, null); // committed: an update
+    s.messages.setRetry('/', 'q', 2, 3, null); // committed: an update
     s.close();
     s = open(dir);
     const seen: [number, number, number | null][] = [];
-    s.forEachRetry('/', 'q', (...r) => seen.push(r));
+    s.messages.forEachRetry('/', 'q', (...r) => seen.push(r));
     expect(seen).toEqual([[1, 1, 5000], [2, 3, null]]);
-    s.removeMessage('/', 'q', 1);
+    s.messages.removeMessage('/', 'q', 1);
     seen.length = 0;
-    s.forEachRetry('/', 'q', (...r) => seen.push(r));
+    s.messages.forEachRetry('/', 'q', (...r) => seen.push(r));
     expect(seen.map((r) => r[0])).toEqual([2]);
   });
 

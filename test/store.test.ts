@@ -121,17 +121,17 @@ describe('definitions', () => {
   it('re-saving a queue keeps its messages; deleting it drops them', () => {
     const dir = tmpDir();
     let s = openWithQ(dir);
-    s.addMessage('/', 'q', msg(1));
+    s.messages.addMessage('/', 'q', msg(1));
     s.flush();
     s.saveQueue('/', { name: 'q', autoDelete: false, args: Buffer.from('new') });
     s.close();
     s = open(dir);
-    expect(s.loadIndex('/', 'q').map((e) => e.seq)).toEqual([1]);
+    expect(s.messages.loadIndex('/', 'q').map((e) => e.seq)).toEqual([1]);
     s.deleteQueue('/', 'q');
     s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
     s.close();
     s = open(dir);
-    expect(s.loadIndex('/', 'q')).toEqual([]);
+    expect(s.messages.loadIndex('/', 'q')).toEqual([]);
     expect(s.stats()).toEqual({ queues: 1, messages: 0 });
   });
 });
@@ -141,39 +141,39 @@ describe('messages', () => {
     const dir = tmpDir();
     let s = openWithQ(dir);
     s.saveQueue('/', { name: 'other', autoDelete: false, args: NONE });
-    for (let i = 1; i <= 10; i++) s.addMessage('/', 'q', msg(i, 'x'.repeat(i)));
-    s.addMessage('/', 'other', msg(1, 'fanout copy'));
+    for (let i = 1; i <= 10; i++) s.messages.addMessage('/', 'q', msg(i, 'x'.repeat(i)));
+    s.messages.addMessage('/', 'other', msg(1, 'fanout copy'));
     s.flush();
-    s.removeMessage('/', 'q', 3);
-    s.removeMessage('/', 'q', 4);
-    s.updateMessage('/', 'q', 5, { properties: Buffer.from('x-death'), deathCount: 2, expiresAt: null });
+    s.messages.removeMessage('/', 'q', 3);
+    s.messages.removeMessage('/', 'q', 4);
+    s.messages.updateMessage('/', 'q', 5, { properties: Buffer.from('x-death'), deathCount: 2, expiresAt: null });
     s.close();
 
     s = open(dir);
     expect(s.stats()).toEqual({ queues: 2, messages: 9 });
-    const idx = s.loadIndex('/', 'q');
+    const idx = s.messages.loadIndex('/', 'q');
     expect(idx.map((e) => e.seq)).toEqual([1, 2, 5, 6, 7, 8, 9, 10]);
     expect(idx[3]).toEqual({ seq: 6, size: 6, expiresAt: 1_800_000_000_000, priority: 0, redelivered: false });
     expect(idx[2]!.expiresAt).toBeNull();
-    expect(s.readMessage('/', 'q', 7)).toEqual({
+    expect(s.messages.readMessage('/', 'q', 7)).toEqual({
       exchange: 'ex', routingKey: 'rk', properties: Buffer.from([7]), body: Buffer.from('xxxxxxx'), enqueuedAt: 1_700_000_000_007, deathCount: 0,
     });
-    expect(s.readMessage('/', 'q', 5)).toMatchObject({ properties: Buffer.from('x-death'), deathCount: 2 });
-    expect(s.readMessage('/', 'q', 3)).toBeUndefined();
-    expect(s.readMessage('/', 'other', 1)!.body.toString()).toBe('fanout copy');
-    expect(s.lastSeq('/', 'q')).toBe(10);
-    s.purgeQueue('/', 'q');
+    expect(s.messages.readMessage('/', 'q', 5)).toMatchObject({ properties: Buffer.from('x-death'), deathCount: 2 });
+    expect(s.messages.readMessage('/', 'q', 3)).toBeUndefined();
+    expect(s.messages.readMessage('/', 'other', 1)!.body.toString()).toBe('fanout copy');
+    expect(s.messages.lastSeq('/', 'q')).toBe(10);
+    s.messages.purgeQueue('/', 'q');
     s.flush();
-    expect(s.loadIndex('/', 'q')).toEqual([]);
-    expect(s.loadIndex('/', 'other')).toHaveLength(1);
+    expect(s.messages.loadIndex('/', 'q')).toEqual([]);
+    expect(s.messages.loadIndex('/', 'other')).toHaveLength(1);
   });
 
   /** Leaves queue `q` in `s` empty after a backlog of `n` 1 KiB messages was committed and acked: free pages. */
   function drainedBacklog(s: Store, n: number): void {
     s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
-    for (let i = 1; i <= n; i++) s.addMessage('/', 'q', msg(i, 'b'.repeat(1024)));
+    for (let i = 1; i <= n; i++) s.messages.addMessage('/', 'q', msg(i, 'b'.repeat(1024)));
     s.flush();
-    for (let i = 1; i <= n; i++) s.removeMessage('/', 'q', i);
+    for (let i = 1; i <= n; i++) s.messages.removeMessage('/', 'q', i);
     s.flush();
   }
 
@@ -203,15 +203,15 @@ describe('messages', () => {
 
   it('a message not yet committed can be read back and updated', () => {
     const s = openWithQ();
-    s.addMessage('/', 'q', msg(1, 'fresh'));
-    expect(s.readMessage('/', 'q', 1)!.body.toString()).toBe('fresh');
-    s.updateMessage('/', 'q', 1, { priority: 9 });
-    expect(s.loadIndex('/', 'q')).toMatchObject([{ seq: 1, priority: 9 }]);
+    s.messages.addMessage('/', 'q', msg(1, 'fresh'));
+    expect(s.messages.readMessage('/', 'q', 1)!.body.toString()).toBe('fresh');
+    s.messages.updateMessage('/', 'q', 1, { priority: 9 });
+    expect(s.messages.loadIndex('/', 'q')).toMatchObject([{ seq: 1, priority: 9 }]);
   });
 
   it('refuses a message for a queue that was never saved', () => {
     const s = open(tmpDir());
-    expect(() => s.addMessage('/', 'nope', msg(1))).toThrow(/nope/);
+    expect(() => s.messages.addMessage('/', 'nope', msg(1))).toThrow(/nope/);
   });
 });
 
@@ -220,9 +220,9 @@ describe('group commit', () => {
     const s = openWithQ();
     await turn();
     const before = s.commits;
-    for (let i = 1; i <= 1000; i++) s.addMessage('/', 'q', msg(i));
-    s.markDelivered('/', 'q', 500);
-    s.removeMessage('/', 'q', 2000); // a remove that runs at once joins the same transaction
+    for (let i = 1; i <= 1000; i++) s.messages.addMessage('/', 'q', msg(i));
+    s.messages.markDelivered('/', 'q', 500);
+    s.messages.removeMessage('/', 'q', 2000); // a remove that runs at once joins the same transaction
     let done = false;
     s.afterCommit(() => (done = true));
     expect(done).toBe(false);
@@ -235,13 +235,13 @@ describe('group commit', () => {
   it('deletes removes of committed messages in runs, never a live message between them', () => {
     const dir = tmpDir();
     let s = openWithQ(dir);
-    for (let i = 1; i <= 30; i++) s.addMessage('/', 'q', msg(i));
+    for (let i = 1; i <= 30; i++) s.messages.addMessage('/', 'q', msg(i));
     s.flush();
     // Out of order, with gaps: runs 2-5, 7, 9-12, 20-21 and 30; 6, 8 and 13-19 stay.
-    for (const seq of [9, 10, 2, 3, 4, 5, 7, 11, 12, 21, 20, 30]) s.removeMessage('/', 'q', seq);
+    for (const seq of [9, 10, 2, 3, 4, 5, 7, 11, 12, 21, 20, 30]) s.messages.removeMessage('/', 'q', seq);
     s.close();
     s = open(dir);
-    expect(s.loadIndex('/', 'q').map((e) => e.seq)).toEqual([1, 6, 8, 13, 14, 15, 16, 17, 18, 19, 22, 23, 24, 25, 26, 27, 28, 29]);
+    expect(s.messages.loadIndex('/', 'q').map((e) => e.seq)).toEqual([1, 6, 8, 13, 14, 15, 16, 17, 18, 19, 22, 23, 24, 25, 26, 27, 28, 29]);
     s.close();
   });
 
@@ -249,15 +249,15 @@ describe('group commit', () => {
     const s = openWithQ();
     const { held, spy } = holdFsyncs();
     try {
-      for (let i = 1; i <= 10; i++) s.addMessage('/', 'q', msg(i));
+      for (let i = 1; i <= 10; i++) s.messages.addMessage('/', 'q', msg(i));
       const first = durable(s);
       await turn();
       expect(held).toHaveLength(1); // 1-10 committed, their fsync in flight
       const before = s.commits;
       for (let t = 0; t < 4; t++) {
-        for (let i = 11 + t * 10; i <= 20 + t * 10; i++) s.addMessage('/', 'q', msg(i));
-        s.removeMessage('/', 'q', t + 1);
-        s.removeMessage('/', 'q', 20 + t * 10); // an add of this very commit: cancelled, never written
+        for (let i = 11 + t * 10; i <= 20 + t * 10; i++) s.messages.addMessage('/', 'q', msg(i));
+        s.messages.removeMessage('/', 'q', t + 1);
+        s.messages.removeMessage('/', 'q', 20 + t * 10); // an add of this very commit: cancelled, never written
         await turn();
       }
       // All four turns wait for the fsync in flight.
@@ -270,7 +270,7 @@ describe('group commit', () => {
       expect(held).toHaveLength(1); // and its fsync
       while (held.length > 0) held.shift()!();
       await durable(s);
-      expect(s.cancelledAdds).toBe(4);
+      expect(s.messages.cancelledAdds).toBe(4);
       expect(s.stats().messages).toBe(42);
     } finally {
       spy.mockRestore();
@@ -283,19 +283,19 @@ describe('group commit', () => {
     const s = openWithQ(dir);
     const { held, spy } = holdFsyncs();
     try {
-      s.addMessage('/', 'q', msg(1));
+      s.messages.addMessage('/', 'q', msg(1));
       await turn();
       expect(held).toHaveLength(1);
       const before = s.commits;
-      for (let i = 2; i <= 6; i++) s.addMessage('/', 'q', msg(i));
+      for (let i = 2; i <= 6; i++) s.messages.addMessage('/', 'q', msg(i));
       await turn(); // written into the transaction, not committed
       expect(s.commits).toBe(before);
-      expect(s.readMessage('/', 'q', 4)?.body.toString()).toBe('m4'); // read back from SQLite
-      const cancelled = s.cancelledAdds;
-      s.removeMessage('/', 'q', 3); // already written: a delete, not a cancelled add
-      s.removeMessage('/', 'q', 4);
-      expect(s.cancelledAdds).toBe(cancelled);
-      s.addMessage('/', 'q', msg(7));
+      expect(s.messages.readMessage('/', 'q', 4)?.body.toString()).toBe('m4'); // read back from SQLite
+      const cancelled = s.messages.cancelledAdds;
+      s.messages.removeMessage('/', 'q', 3); // already written: a delete, not a cancelled add
+      s.messages.removeMessage('/', 'q', 4);
+      expect(s.messages.cancelledAdds).toBe(cancelled);
+      s.messages.addMessage('/', 'q', msg(7));
       const done = durable(s);
       await turn();
       held.shift()!();
@@ -309,21 +309,21 @@ describe('group commit', () => {
     }
     s.close();
     const again = open(dir);
-    expect(again.loadIndex('/', 'q').map((e) => e.seq)).toEqual([1, 2, 5, 6, 7]);
+    expect(again.messages.loadIndex('/', 'q').map((e) => e.seq)).toEqual([1, 2, 5, 6, 7]);
   });
 
   it('cancels an add removed in the same turn: no write, no commit', async () => {
     const s = openWithQ();
     await turn();
     const before = s.commits;
-    for (let i = 1; i <= 100; i++) s.addMessage('/', 'q', msg(i));
-    for (let i = 1; i <= 100; i++) s.removeMessage('/', 'q', i);
+    for (let i = 1; i <= 100; i++) s.messages.addMessage('/', 'q', msg(i));
+    for (let i = 1; i <= 100; i++) s.messages.removeMessage('/', 'q', i);
     const fired: string[] = [];
     s.afterCommit((err) => fired.push(err === null ? 'ok' : err.message));
     await durable(s);
     expect(fired).toEqual(['ok']);
     expect(s.commits).toBe(before);
-    expect(s.cancelledAdds).toBe(100);
+    expect(s.messages.cancelledAdds).toBe(100);
     expect(s.stats().messages).toBe(0);
   });
 
@@ -331,11 +331,11 @@ describe('group commit', () => {
     const s = openWithQ();
     const order: string[] = [];
     s.afterCommit(() => order.push(`a:${s.commits}`));
-    s.addMessage('/', 'q', msg(1));
+    s.messages.addMessage('/', 'q', msg(1));
     s.afterCommit(() => {
       order.push(`b:${s.commits}`);
       // Written from a callback: goes to the next commit, and so does this callback.
-      s.addMessage('/', 'q', msg(2));
+      s.messages.addMessage('/', 'q', msg(2));
       s.afterCommit(() => order.push(`d:${s.commits}`));
     });
     s.afterCommit(() => order.push(`c:${s.commits}`));
@@ -355,7 +355,7 @@ describe('group commit', () => {
 
   it('flush() commits at once', () => {
     const s = openWithQ();
-    s.addMessage('/', 'q', msg(1));
+    s.messages.addMessage('/', 'q', msg(1));
     let done = false;
     s.afterCommit(() => (done = true));
     s.flush();
@@ -366,13 +366,13 @@ describe('group commit', () => {
     const dir = tmpDir();
     const s = Store.open(dir);
     s.saveQueue('/', { name: 'q', autoDelete: false, args: NONE });
-    s.addMessage('/', 'q', msg(1));
+    s.messages.addMessage('/', 'q', msg(1));
     let done = false;
     s.afterCommit(() => (done = true));
     s.close();
     expect(done).toBe(true);
     expect(() => s.saveVhost({ name: '/', description: '', tags: [] })).toThrow(/closed/);
-    expect(open(dir).loadIndex('/', 'q').map((e) => e.seq)).toEqual([1]);
+    expect(open(dir).messages.loadIndex('/', 'q').map((e) => e.seq)).toEqual([1]);
   });
 });
 
@@ -381,30 +381,30 @@ describe('delivered watermark', () => {
     const dir = tmpDir();
     let s = openWithQ(dir);
     s.saveQueue('/', { name: 'untouched', autoDelete: false, args: NONE });
-    for (let i = 1; i <= 6; i++) s.addMessage('/', 'q', msg(i));
-    s.addMessage('/', 'untouched', msg(1));
-    s.markDelivered('/', 'q', 2);
-    s.markDelivered('/', 'q', 4);
-    s.markDelivered('/', 'q', 3); // never lowers it
+    for (let i = 1; i <= 6; i++) s.messages.addMessage('/', 'q', msg(i));
+    s.messages.addMessage('/', 'untouched', msg(1));
+    s.messages.markDelivered('/', 'q', 2);
+    s.messages.markDelivered('/', 'q', 4);
+    s.messages.markDelivered('/', 'q', 3); // never lowers it
     await turn();
-    s.removeMessage('/', 'q', 1);
+    s.messages.removeMessage('/', 'q', 1);
     s.close();
     s = open(dir);
-    expect(s.loadIndex('/', 'q').map((e) => [e.seq, e.redelivered])).toEqual([
+    expect(s.messages.loadIndex('/', 'q').map((e) => [e.seq, e.redelivered])).toEqual([
       [2, true], [3, true], [4, true], [5, false], [6, false],
     ]);
-    expect(s.loadIndex('/', 'untouched')[0]!.redelivered).toBe(false);
-    s.removeMessage('/', 'q', 5);
-    s.removeMessage('/', 'q', 6);
-    s.markDelivered('/', 'q', 9); // delivered, then acked: the queue is empty but seq 9 was used
+    expect(s.messages.loadIndex('/', 'untouched')[0]!.redelivered).toBe(false);
+    s.messages.removeMessage('/', 'q', 5);
+    s.messages.removeMessage('/', 'q', 6);
+    s.messages.markDelivered('/', 'q', 9); // delivered, then acked: the queue is empty but seq 9 was used
     s.close();
     s = open(dir);
-    expect(s.lastSeq('/', 'q')).toBe(9);
+    expect(s.messages.lastSeq('/', 'q')).toBe(9);
   });
   it('a watermark written early while an fsync is in flight is not written again by the commit that ends the transaction', async () => {
     const dir = tmpDir();
     let s = openWithQ(dir);
-    for (let i = 1; i <= 3; i++) s.addMessage('/', 'q', msg(i));
+    for (let i = 1; i <= 3; i++) s.messages.addMessage('/', 'q', msg(i));
     const { held, spy } = holdFsyncs();
     const st = (s as unknown as { st: { setDelivered: { run: (...a: unknown[]) => unknown } } }).st;
     const updates = vi.spyOn(st.setDelivered, 'run');
@@ -412,18 +412,18 @@ describe('delivered watermark', () => {
       await turn();
       expect(held).toHaveLength(1); // 1-3 committed, their fsync in flight
       const before = s.commits;
-      s.markDelivered('/', 'q', 2);
+      s.messages.markDelivered('/', 'q', 2);
       await turn(); // written into the open transaction
       expect(updates).toHaveBeenCalledTimes(1);
       const done = durable(s);
       held.shift()!();
-      await new Promise((r) => setTimeout(r, 20));
+      await vi.waitFor(() => expect(held).toHaveLength(1)); // the deferred commit started the next fsync
       expect(s.commits).toBe(before + 1);
       expect(updates).toHaveBeenCalledTimes(1); // the commit had nothing left to update
       while (held.length > 0) held.shift()!();
       await done;
       spy.mockRestore();
-      s.markDelivered('/', 'q', 3); // an ordinary turn still writes its watermark
+      s.messages.markDelivered('/', 'q', 3); // an ordinary turn still writes its watermark
       await durable(s);
       expect(updates).toHaveBeenCalledTimes(2);
     } finally {
@@ -433,7 +433,7 @@ describe('delivered watermark', () => {
     }
     s.close();
     s = open(dir);
-    expect(s.loadIndex('/', 'q').map((e) => [e.seq, e.redelivered])).toEqual([[1, true], [2, true], [3, true]]);
+    expect(s.messages.loadIndex('/', 'q').map((e) => [e.seq, e.redelivered])).toEqual([[1, true], [2, true], [3, true]]);
   });
 });
 

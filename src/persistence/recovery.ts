@@ -42,13 +42,13 @@ export function recover(p: StorePersistence, vhostOf: (name: string) => VHost, w
     const q = v.restoreQueue(d.name, d.autoDelete, decodeTable(d.args), p.journal(d.vhost, d.name), p);
     // Retry state (attempts, backoff due time) of the few messages that have failed before.
     const retries = new Map<number, [number, number | null]>();
-    store.forEachRetry(d.vhost, d.name, (seq, count, retryAt) => retries.set(seq, [count, retryAt]));
-    store.forEachIndexEntry(d.vhost, d.name, (seq, size, expiresAt, priority, redelivered) => {
+    store.messages.forEachRetry(d.vhost, d.name, (seq, count, retryAt) => retries.set(seq, [count, retryAt]));
+    store.messages.forEachIndexEntry(d.vhost, d.name, (seq, size, expiresAt, priority, redelivered) => {
       const rs = retries.size === 0 ? undefined : retries.get(seq);
       q.restore(seq, size, expiresAt ?? 0, priority, redelivered, rs?.[0] ?? 0, rs?.[1] ?? 0);
       r.messages++;
     });
-    q.restored(store.lastSeq(d.vhost, d.name));
+    q.restored(store.messages.lastSeq(d.vhost, d.name));
     r.queues++;
   }
   for (const b of defs.bindings) {

@@ -7,6 +7,7 @@ import { ByteReader } from '../protocol/byte-reader.js';
 import { ByteWriter } from '../protocol/byte-writer.js';
 import type { FieldTable } from '../protocol/field-table.js';
 import type { Store, StoredMessage } from '../store/store.js';
+import type { MessageJournal } from '../store/messages.js';
 
 const writer = new ByteWriter(64 * 1024, 256);
 const reader = new ByteReader();
@@ -69,7 +70,7 @@ export class StorePersistence implements Persistence {
 
   /** The journal of a queue the store already has (saved now or found at startup). */
   journal(vhost: string, name: string): QueueJournal {
-    return new StoreJournal(this.store, vhost, name);
+    return new StoreJournal(this.store.messages, vhost, name);
   }
 
   deleteQueue(vhost: string, name: string): void {
@@ -120,39 +121,39 @@ function toMessage(m: StoredMessage): Message {
 }
 
 class StoreJournal implements QueueJournal {
-  constructor(private readonly store: Store, private readonly vhost: string, private readonly queue: string) {}
+  constructor(private readonly messages: MessageJournal, private readonly vhost: string, private readonly queue: string) {}
 
   add(seq: number, msg: Message, expiresAt: number): void {
-    this.store.addMessage(this.vhost, this.queue, {
+    this.messages.addMessage(this.vhost, this.queue, {
       seq, exchange: msg.exchange, routingKey: msg.routingKey, properties: msg.properties, body: msg.body,
       enqueuedAt: Date.now(), expiresAt: expiresAt === 0 ? null : expiresAt, priority: msg.priority,
     });
   }
 
   remove(seq: number): void {
-    this.store.removeMessage(this.vhost, this.queue, seq);
+    this.messages.removeMessage(this.vhost, this.queue, seq);
   }
 
   delivered(seq: number): void {
-    this.store.markDelivered(this.vhost, this.queue, seq);
+    this.messages.markDelivered(this.vhost, this.queue, seq);
   }
 
   read(seq: number): Message {
-    const m = this.store.readMessage(this.vhost, this.queue, seq);
+    const m = this.messages.readMessage(this.vhost, this.queue, seq);
     // The queue only asks for messages it holds, which the store has: anything else is a bug.
     if (m === undefined) throw new Error(`store has no message ${seq} of queue '${this.queue}' in vhost '${this.vhost}'`);
     return toMessage(m);
   }
 
   readRange(from: number, to: number, each: (seq: number, msg: Message) => void): void {
-    this.store.readRange(this.vhost, this.queue, from, to, (seq, m) => each(seq, toMessage(m)));
+    this.messages.readRange(this.vhost, this.queue, from, to, (seq, m) => each(seq, toMessage(m)));
   }
 
   removeAll(): void {
-    this.store.purgeQueue(this.vhost, this.queue);
+    this.messages.purgeQueue(this.vhost, this.queue);
   }
 
   setRetry(seq: number, count: number, retryAt: number | null): void {
-    this.store.setRetry(this.vhost, this.queue, seq, count, retryAt);
+    this.messages.setRetry(this.vhost, this.queue, seq, count, retryAt);
   }
 }

@@ -98,7 +98,7 @@ export class GroupCommit {
 
   /** Writes are waiting for the turn's commit. */
   get pending(): boolean {
-    return this.inTxn || this.dirty.length > 0 || this.wal.hasFiles;
+    return this.hasWrites || this.wal.hasFiles;
   }
 
   /** A file outside SQLite (a stream segment) was written: this turn's commit fsyncs it too. */

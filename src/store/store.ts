@@ -11,14 +11,14 @@ import { acquireLock, type DirLock } from './lock.js';
 import { PatternStore } from './patterns.js';
 import { PolicyStore } from './policies.js';
 import { VhostLimitStore } from './vhost-limits.js';
-import { QueueState } from './queue-state.js';
+import { MessageJournal } from './messages.js';
 import { openDatabase, SCHEMA_VERSION } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
 import { GroupCommit } from './group-commit.js';
 import type { CommitCallback, SyncFile } from './wal-sync.js';
 import type {
-  BindingDef, Definitions, ExchangeDef, IndexEntry, InVhost, LogFn, MessageRecord, MessageUpdate,
-  AccessDefinitions, PermissionRow, QueueDef, StoredMessage, StoreOptions, StoreStats, TopicPermissionRow, UserRecord,
+  BindingDef, Definitions, ExchangeDef, InVhost, LogFn,
+  AccessDefinitions, PermissionRow, QueueDef, StoreOptions, StoreStats, TopicPermissionRow, UserRecord,
   VhostRecord,
 } from './types.js';
 
@@ -30,8 +30,6 @@ export const DB_FILE = 'warren.db';
 export type { CommitCallback } from './wal-sync.js';
 
 export class Store {
-  /** Message adds cancelled by a remove (or purge/delete) before they were written. */
-  cancelledAdds = 0;
   readonly file: string;
   /** Delayed messages, retry state and deduplication caches (patterns.ts). */
   readonly patterns: PatternStore;
@@ -39,12 +37,12 @@ export class Store {
   readonly policies: PolicyStore;
   /** Vhost limits (vhost-limits.ts). */
   readonly vhostLimits: VhostLimitStore;
+  /** Persistent messages of durable queues (messages.ts). */
+  readonly messages: MessageJournal;
 
   private readonly st: Statements;
   /** Transactions, the turn's commit and its fsync (group-commit.ts). */
   private readonly gc: GroupCommit;
-  /** vhost -> queue name -> state; nested maps so the per-message path builds no key strings. */
-  private readonly queues = new Map<string, Map<string, QueueState>>();
   private reclaimTimer: NodeJS.Timeout | null = null;
 
   private constructor(
@@ -59,8 +57,9 @@ export class Store {
     this.patterns = new PatternStore(db, () => { this.write(); });
     this.policies = new PolicyStore(db, () => { this.write(); }, () => { this.flush(); });
     this.vhostLimits = new VhostLimitStore(db, () => { this.write(); }, () => { this.flush(); });
+    this.messages = new MessageJournal(this.st, this.gc, this.patterns, this.file);
     for (const r of this.st.queueStates.all() as { id: number; vhost: string; name: string; delivered: number }[]) {
-      this.vhostQueues(r.vhost).set(r.name, new QueueState(r.id, r.delivered));
+      this.messages.track(r.vhost, r.name, r.id, r.delivered);
     }
   }
 
@@ -130,26 +129,6 @@ export class Store {
     return this.gc.closed;
   }
 
-  private vhostQueues(vhost: string): Map<string, QueueState> {
-    let m = this.queues.get(vhost);
-    if (m === undefined) this.queues.set(vhost, (m = new Map()));
-    return m;
-  }
-
-  private queue(vhost: string, name: string): QueueState | undefined {
-    return this.queues.get(vhost)?.get(name);
-  }
-
-  private forget(vhost: string, name: string): QueueState | undefined {
-    const q = this.queue(vhost, name);
-    if (q !== undefined) {
-      q.deleted = true;
-      this.cancelledAdds += q.clearPending();
-      this.queues.get(vhost)!.delete(name);
-    }
-    return q;
-  }
-
   // ---- definitions --------------------------------------------------------------------------
 
   // Users, vhosts and permissions are few and change rarely; each change is committed at once
@@ -163,8 +142,7 @@ export class Store {
   /** Deletes the vhost and everything in it (exchanges, queues, their messages, bindings, permissions). */
   deleteVhost(name: string): void {
     const st = this.write();
-    for (const q of [...(this.queues.get(name)?.keys() ?? [])]) this.forget(name, q);
-    this.queues.delete(name);
+    this.messages.forgetVhost(name);
     st.deleteVhostMessages.run(name);
     st.deleteVhostBindings.run(name);
     st.deleteVhostQueues.run(name);
@@ -238,14 +216,13 @@ export class Store {
   /** Saves (or updates) a durable queue; its messages and watermark survive a re-save. */
   saveQueue(vhost: string, q: QueueDef): void {
     const row = this.write().saveQueue.get(vhost, q.name, q.autoDelete ? 1 : 0, q.args) as { id: number; delivered: number };
-    const qs = this.vhostQueues(vhost);
-    if (!qs.has(q.name)) qs.set(q.name, new QueueState(row.id, row.delivered));
+    this.messages.track(vhost, q.name, row.id, row.delivered);
   }
 
   /** Deletes the queue, its messages and every binding to it. */
   deleteQueue(vhost: string, name: string): void {
     const st = this.write();
-    const q = this.forget(vhost, name);
+    const q = this.messages.forget(vhost, name);
     if (q !== undefined) st.purgeQueue.run(q.id);
     st.deleteQueueBindings.run(vhost, name);
     st.deleteQueue.run(vhost, name);
@@ -270,170 +247,7 @@ export class Store {
     return { exchanges, queues, bindings };
   }
 
-  // ---- messages -----------------------------------------------------------------------------
-
-  private requireQueue(vhost: string, name: string): QueueState {
-    const q = this.queue(vhost, name);
-    if (q === undefined) throw new Error(`store: queue '${name}' in vhost '${vhost}' was not saved with saveQueue`);
-    return q;
-  }
-
-  /**
-   * Adds a persistent message to a saved durable queue. The record is kept by reference until
-   * the commit: do not mutate it (or its Buffers) afterwards.
-   */
-  addMessage(vhost: string, queue: string, rec: MessageRecord): void {
-    if (this.closed) throw new Error(`store ${this.file} is closed`);
-    const q = this.requireQueue(vhost, queue);
-    q.push(rec);
-    this.gc.markDirty(q);
-  }
-
-  /** Removes a message (ack, expiry, dead-lettering away, length-limit drop). */
-  removeMessage(vhost: string, queue: string, seq: number): void {
-    const q = this.queue(vhost, queue);
-    if (q === undefined) return; // queue deleted already: its messages went with it
-    const i = q.find(seq);
-    if (i >= 0) {
-      q.pendRec[i] = null;
-      this.cancelledAdds++;
-      return;
-    }
-    q.pendDel.push(seq);
-    this.gc.markDirty(q);
-  }
-
-  updateMessage(vhost: string, queue: string, seq: number, u: MessageUpdate): void {
-    const q = this.queue(vhost, queue);
-    if (q === undefined) return;
-    const i = q.find(seq);
-    if (i >= 0) {
-      const r = q.pendRec[i]!;
-      q.pendRec[i] = {
-        ...r,
-        properties: u.properties ?? r.properties,
-        expiresAt: u.expiresAt !== undefined ? u.expiresAt : r.expiresAt,
-        priority: u.priority ?? r.priority,
-        deathCount: u.deathCount ?? r.deathCount,
-      };
-      return;
-    }
-    const st = this.write();
-    if (u.properties !== undefined) st.setProperties.run(u.properties, q.id, seq);
-    if (u.expiresAt !== undefined) st.setExpiresAt.run(u.expiresAt, q.id, seq);
-    if (u.priority !== undefined) st.setPriority.run(u.priority, q.id, seq);
-    if (u.deathCount !== undefined) st.setDeathCount.run(u.deathCount, q.id, seq);
-  }
-
-  /** A message's failed attempts and when it is due again (null: ready now); see patterns.ts. */
-  setRetry(vhost: string, queue: string, seq: number, count: number, retryAt: number | null): void {
-    const q = this.queue(vhost, queue);
-    if (q === undefined) return;
-    const i = q.find(seq);
-    if (i >= 0) q.pendRec[i] = { ...q.pendRec[i]!, deliveryCount: count, retryAt };
-    else this.patterns.setRetry(q.id, seq, count, retryAt);
-  }
-
-  /** Recovery: the queue's messages with failed attempts (commits pending writes first). */
-  forEachRetry(vhost: string, queue: string, fn: (seq: number, count: number, retryAt: number | null) => void): void {
-    const q = this.queue(vhost, queue);
-    if (q === undefined) return;
-    if (this.gc.hasWrites) this.flush();
-    this.patterns.forEachRetry(q.id, fn);
-  }
-
-  /** Drops every message of the queue (queue.purge); the queue itself stays. */
-  purgeQueue(vhost: string, queue: string): void {
-    const q = this.queue(vhost, queue);
-    if (q === undefined) return;
-    this.cancelledAdds += q.clearPending();
-    this.write().purgeQueue.run(q.id);
-  }
-
-  /**
-   * Raises the queue's delivered watermark: after a crash, messages with seq <= it come back
-   * with redelivered=true. Written once per queue per commit, however many deliveries.
-   */
-  markDelivered(vhost: string, queue: string, seqUpTo: number): void {
-    if (this.closed) throw new Error(`store ${this.file} is closed`);
-    const q = this.queue(vhost, queue);
-    if (q === undefined || seqUpTo <= q.deliveredPending) return;
-    q.deliveredPending = seqUpTo;
-    this.gc.markDirty(q);
-  }
-
-  /** The message's stored content, read when it is about to be delivered. */
-  readMessage(vhost: string, queue: string, seq: number): StoredMessage | undefined {
-    const q = this.queue(vhost, queue);
-    if (q === undefined) return undefined;
-    const i = q.find(seq);
-    if (i >= 0) {
-      return stored(q.pendRec[i]!);
-    }
-    return this.st.readMessage.get(q.id, seq) as StoredMessage | undefined;
-  }
-
-  /**
-   * The stored messages with from <= seq <= to, ascending (one query: a queue reading back a
-   * run of paged-out bodies). Includes adds not yet committed.
-   */
-  readRange(vhost: string, queue: string, from: number, to: number, fn: (seq: number, m: StoredMessage) => void): void {
-    const q = this.queue(vhost, queue);
-    if (q === undefined) return;
-    const rows = this.st.readRange.all(q.id, from, to) as (StoredMessage & { seq: number })[];
-    const ps = q.pendSeq;
-    const n = ps.length;
-    let pending = false;
-    // Usually nothing pending is in range: pendSeq ascending makes that two comparisons.
-    if (n > 0 && !(q.pendSorted && (ps[0]! > to || ps[n - 1]! < from))) {
-      for (let i = 0; i < n; i++) {
-        const r = q.pendRec[i];
-        if (r === null || r === undefined || ps[i]! < from || ps[i]! > to) continue;
-        pending = true;
-        rows.push({ ...stored(r), seq: r.seq });
-      }
-    }
-    if (pending) rows.sort((a, b) => a.seq - b.seq);
-    for (const r of rows) fn(r.seq, r);
-  }
-
-  /**
-   * Recovery: calls fn for every stored message of the queue in seq order, without reading
-   * bodies or building objects. fn must not call back into the store. Commits pending writes
-   * first, so call it at startup, before the queue takes traffic.
-   */
-  forEachIndexEntry(
-    vhost: string,
-    queue: string,
-    fn: (seq: number, size: number, expiresAt: number | null, priority: number, redelivered: boolean) => void,
-  ): void {
-    const q = this.queue(vhost, queue);
-    if (q === undefined) return;
-    if (this.gc.hasWrites) this.flush();
-    const wm = q.delivered;
-    for (const row of this.st.index.iterate(q.id) as IterableIterator<[number, number, number | null, number]>) {
-      fn(row[0], row[1], row[2], row[3], row[0] <= wm);
-    }
-  }
-
-  loadIndex(vhost: string, queue: string): IndexEntry[] {
-    const out: IndexEntry[] = [];
-    this.forEachIndexEntry(vhost, queue, (seq, size, expiresAt, priority, redelivered) => {
-      out.push({ seq, size, expiresAt, priority, redelivered });
-    });
-    return out;
-  }
-
-  /**
-   * The highest seq the queue has used or marked delivered; a recovered queue must number new
-   * messages above it, or they would come back wrongly flagged redelivered after a crash.
-   */
-  lastSeq(vhost: string, queue: string): number {
-    const q = this.queue(vhost, queue);
-    if (q === undefined) return 0;
-    const stored = (this.st.maxSeq.get(q.id) as number | null) ?? 0;
-    return Math.max(stored, q.deliveredPending, q.maxPendingSeq());
-  }
+  // ---- maintenance --------------------------------------------------------------------------
 
   /** SQLite's quick_check: an empty list when the file is sound, else the problems found. */
   integrityCheck(): string[] {
@@ -501,8 +315,4 @@ export class Store {
       }
     }
   }
-}
-
-function stored(r: MessageRecord): StoredMessage {
-  return { exchange: r.exchange, routingKey: r.routingKey, properties: r.properties, body: r.body, enqueuedAt: r.enqueuedAt, deathCount: r.deathCount ?? 0 };
 }
